@@ -1,0 +1,216 @@
+/**
+ * AWS CloudTrail log files: `{"Records":[…]}` JSON (management, data, Insights events).
+ *
+ * Format: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ * Supports event versions 1.0–1.11 (unknown keys land in `fields`), the CloudWatch Logs
+ * subscription envelope (`logEvents[].message`) and `lookup-events` output
+ * (`Events[].CloudTrailEvent`), since users export both to S3 as well.
+ */
+import type { EventFields, Outcome } from '../schema/index.js';
+import { isIP } from './ip.js';
+import { parseIsoUtc } from './time.js';
+import type { Ignorable, ParseContext, ParseResult, Parser } from './types.js';
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: Json | undefined): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/** Top-level keys that feed typed columns; every other key goes to `fields`. */
+const MAPPED = new Set([
+  'eventTime',
+  'eventName',
+  'awsRegion',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'eventID',
+  'recipientAccountId',
+]);
+
+/**
+ * Request parameters that name the resource an API call acts on, in order of preference,
+ * used when the event has no `resources[]`.
+ */
+const RESOURCE_PARAMS = [
+  'instanceId',
+  'userName',
+  'roleName',
+  'groupName',
+  'policyArn',
+  'functionName',
+  'keyId',
+  'topicArn',
+  'queueUrl',
+  'trailName',
+  'name',
+  'dBInstanceIdentifier',
+  'clusterName',
+  'tableName',
+  'secretId',
+  'stackName',
+  'repositoryName',
+  'groupId',
+  'vpcId',
+  'subnetId',
+  'volumeId',
+  'keyName',
+  'resourceArn',
+] as const;
+
+function actorOf(identity: Json | undefined, event: JsonObject): { actor: string | null; actorType: string | null } {
+  if (!isObject(identity)) return { actor: null, actorType: null };
+  const type = str(identity.type);
+  switch (type) {
+    case 'AWSService':
+      return { actor: str(identity.invokedBy) ?? str(event.sourceIPAddress), actorType: type };
+    case 'AWSAccount':
+      return { actor: str(identity.accountId) ?? str(identity.principalId), actorType: type };
+    default: {
+      const onBehalfOf = isObject(identity.onBehalfOf) ? str(identity.onBehalfOf.userId) : null;
+      const actor =
+        str(identity.arn) ?? str(identity.userName) ?? onBehalfOf ?? str(identity.principalId) ?? str(identity.accountId);
+      return { actor, actorType: type };
+    }
+  }
+}
+
+function resourceOf(event: JsonObject): { resource: string | null; resourceType: string | null } {
+  const resources = event.resources;
+  if (Array.isArray(resources)) {
+    for (const r of resources) {
+      if (isObject(r) && str(r.ARN)) return { resource: str(r.ARN), resourceType: str(r.type) };
+    }
+  }
+  const params = event.requestParameters;
+  if (!isObject(params)) return { resource: null, resourceType: null };
+  const bucket = str(params.bucketName);
+  if (bucket) {
+    const key = str(params.key);
+    return key ? { resource: `${bucket}/${key}`, resourceType: 'AWS::S3::Object' } : { resource: bucket, resourceType: 'AWS::S3::Bucket' };
+  }
+  for (const name of RESOURCE_PARAMS) {
+    const v = str(params[name]);
+    if (v) return { resource: v, resourceType: null };
+  }
+  const items = isObject(params.instancesSet) ? params.instancesSet.items : undefined;
+  if (Array.isArray(items) && isObject(items[0]) && str(items[0].instanceId)) {
+    return { resource: str(items[0].instanceId), resourceType: 'AWS::EC2::Instance' };
+  }
+  return { resource: null, resourceType: null };
+}
+
+function numberOf(v: Json | undefined): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+/** Unwraps the envelopes users also land in S3: CloudWatch Logs subscription and lookup-events. */
+function unwrap(value: JsonObject): JsonObject | string {
+  if (value.eventTime !== undefined) return value;
+  const inner = typeof value.message === 'string' ? value.message : typeof value.CloudTrailEvent === 'string' ? value.CloudTrailEvent : null;
+  if (inner === null) return value;
+  try {
+    const parsed: unknown = JSON.parse(inner);
+    return isObject(parsed) ? parsed : 'the embedded event is not a JSON object';
+  } catch {
+    return 'the embedded event is not valid JSON';
+  }
+}
+
+function toFieldText(v: Json): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Maps one parsed CloudTrail event object to the common schema. */
+export function normalizeCloudTrailEvent(event: JsonObject): ParseResult {
+  const eventTime = str(event.eventTime);
+  if (eventTime === null) return { ok: false, reason: 'bad_timestamp', detail: 'eventTime is missing' };
+  const time = parseIsoUtc(eventTime);
+  if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `eventTime ${JSON.stringify(eventTime.slice(0, 40))} is not ISO-8601 UTC` };
+
+  const insight = event.eventCategory === 'Insight' || event.eventType === 'AwsCloudTrailInsight';
+  const insightDetails = isObject(event.insightDetails) ? event.insightDetails : null;
+  const { actor, actorType } = actorOf(event.userIdentity, event);
+  const { resource, resourceType } = resourceOf(event);
+  const sourceIp = str(event.sourceIPAddress);
+  const srcIsIp = sourceIp !== null && isIP(sourceIp);
+  const errorCode = str(event.errorCode);
+  const errorMessage = str(event.errorMessage);
+  const consoleLogin = isObject(event.responseElements) ? str(event.responseElements.ConsoleLogin) : null;
+
+  let outcome: Outcome = 'success';
+  if (insight) outcome = 'unknown';
+  else if (errorCode !== null || consoleLogin === 'Failure') outcome = 'failure';
+
+  const fields: Record<string, string> = {};
+  for (const key in event) {
+    const v = event[key];
+    if (v === undefined || v === null || MAPPED.has(key)) continue;
+    if (key === 'sourceIPAddress' && srcIsIp) continue;
+    fields[key] = toFieldText(v);
+  }
+
+  const extra = isObject(event.additionalEventData) ? event.additionalEventData : null;
+  const record: EventFields = {
+    time,
+    category: 'api_activity',
+    account_id: str(event.recipientAccountId) ?? (isObject(event.userIdentity) ? str(event.userIdentity.accountId) : null),
+    region: str(event.awsRegion),
+    actor,
+    actor_type: actorType,
+    action: str(event.eventName) ?? (insightDetails ? str(insightDetails.eventName) : null),
+    resource,
+    resource_type: resourceType,
+    src_ip: srcIsIp ? sourceIp : null,
+    user_agent: str(event.userAgent),
+    status: errorCode ?? consoleLogin ?? (insightDetails ? str(insightDetails.state) : null),
+    outcome,
+    error: errorCode !== null ? (errorMessage !== null ? `${errorCode}: ${errorMessage}` : errorCode) : errorMessage,
+    bytes_in: extra ? numberOf(extra.bytesTransferredIn) : null,
+    bytes_out: extra ? numberOf(extra.bytesTransferredOut) : null,
+    request_id: str(event.eventID),
+    fields,
+  };
+  return { ok: true, record };
+}
+
+/** CloudTrail log files, including Insights files and CloudWatch Logs / lookup-events exports. */
+export const parser: Parser = {
+  name: 'cloudtrail',
+  version: 1,
+  framing: 'json-records',
+  description: 'AWS CloudTrail log files (management, data and Insights events)',
+  docsUrl: 'https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html',
+  keyPatterns: [/(^|\/)AWSLogs\/(o-[a-z0-9]+\/)?\d{12}\/CloudTrail(-Insight)?\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.json(\.gz)?$/],
+  keyExample: 'AWSLogs/[o-org/]<account>/CloudTrail[-Insight]/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<time>_<id>.json.gz',
+  containerKeys: ['Records', 'logEvents', 'Events'],
+  sniff(head: string): boolean {
+    return /^\s*[{[]/.test(head) && head.includes('"eventVersion"') && (head.includes('"eventTime"') || head.includes('"eventSource"'));
+  },
+  parse(frame: string, _ctx: ParseContext): ParseResult {
+    let value: unknown;
+    try {
+      value = JSON.parse(frame);
+    } catch (e) {
+      return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
+    }
+    if (!isObject(value)) return { ok: false, reason: 'not_an_object', detail: `expected a CloudTrail event object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
+    const event = unwrap(value);
+    if (typeof event === 'string') return { ok: false, reason: 'invalid_json', detail: event };
+    return normalizeCloudTrailEvent(event);
+  },
+};
+
+/** CloudTrail digest files: integrity proofs, recognized and recorded, never turned into events. */
+export const digest: Ignorable = {
+  name: 'cloudtrail-digest',
+  description: 'CloudTrail digest files (log file integrity validation); recorded in the manifest, no events',
+  keyPatterns: [/(^|\/)AWSLogs\/(o-[a-z0-9]+\/)?\d{12}\/CloudTrail-Digest\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.json(\.gz)?$/],
+  keyExample: 'AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-Digest_<region>_<trail>_<region>_<time>.json.gz',
+  sniff(head: string): boolean {
+    return head.includes('"digestPublicKeyFingerprint"') || (head.includes('"digestStartTime"') && head.includes('"digestEndTime"'));
+  },
+};

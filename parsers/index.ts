@@ -1,0 +1,13 @@
+/**
+ * The registry of formats. Routing tries them in this order; adding a format is one line here.
+ */
+import * as cloudtrail from './cloudtrail.js';
+import type { Ignorable, Parser } from './types.js';
+
+export type { DetectInput, Framing, Ignorable, ParseContext, ParseResult, Parser } from './types.js';
+
+/** Every supported log format, in routing order. */
+export const PARSERS: readonly Parser[] = [cloudtrail.parser];
+
+/** Objects that are recognized but carry no events. Checked before `PARSERS`. */
+export const IGNORABLES: readonly Ignorable[] = [cloudtrail.digest];

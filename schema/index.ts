@@ -1,0 +1,7 @@
+/** The common schema: one definition, every derived view. */
+export * from './columns.js';
+export * from './vocabulary.js';
+export * from './record.js';
+export * from './parquet.js';
+export * from './glue.js';
+export * from './docs.js';
