@@ -188,7 +188,9 @@ export const parser: Parser = {
   keyExample: 'AWSLogs/[o-org/]<account>/CloudTrail[-Insight]/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<time>_<id>.json.gz',
   containerKeys: ['Records', 'logEvents', 'Events'],
   sniff(head: string): boolean {
-    return /^\s*[{[]/.test(head) && head.includes('"eventVersion"') && (head.includes('"eventTime"') || head.includes('"eventSource"'));
+    if (!/^\s*[{[]/.test(head)) return false;
+    // A CloudWatch Logs export carries the event JSON-escaped inside `message`.
+    return (head.includes('"eventVersion"') || head.includes('\\"eventVersion\\"')) && /eventTime|eventSource/.test(head);
   },
   parse(frame: string, _ctx: ParseContext): ParseResult {
     let value: unknown;

@@ -17,10 +17,12 @@ function digits(s: string, start: number, count: number): number {
 
 /**
  * Parses ISO-8601 UTC `YYYY-MM-DDTHH:MM:SS[.fff…]Z` (also with a `+00:00` offset) to epoch ms;
- * NaN when the text is anything else.
+ * NaN when the text is anything else. A space instead of `T` and a missing zone are read as
+ * UTC too: that is how exports (Athena, SIEMs) re-serialize CloudTrail times.
  */
 export function parseIsoUtc(s: string): number {
-  if (s.length < 20 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return NaN;
+  const sep = s.charCodeAt(10);
+  if (s.length < 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32)) return NaN;
   if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return NaN;
   const year = digits(s, 0, 4);
   const month = digits(s, 5, 2);
@@ -46,7 +48,7 @@ export function parseIsoUtc(s: string): number {
     ms = Math.floor(ms);
   }
   const rest = s.length - i;
-  if (!(rest === 1 && s.charCodeAt(i) === 90) && !(rest === 6 && s.endsWith('+00:00'))) return NaN;
+  if (rest !== 0 && !(rest === 1 && s.charCodeAt(i) === 90) && !(rest === 6 && s.endsWith('+00:00'))) return NaN;
   const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC rolls 31 February over into March: reject instead of inventing a day.
   return new Date(t).getUTCDate() === day ? t : NaN;

@@ -1,0 +1,153 @@
+/**
+ * Decompression chosen by magic bytes, never by file name: gzip (multi-member too), zip (every
+ * entry, in order), or plain bytes. Zero-length objects yield nothing.
+ */
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Unzip, UnzipInflate } from 'fflate';
+import { ObjectError } from './errors.js';
+
+/** A piece of decompressed content; `entryStart` marks the first chunk of each archive entry. */
+export interface ContentChunk {
+  readonly data: Buffer;
+  /** Entry name inside a zip, null for gzip and plain objects. */
+  readonly entry: string | null;
+  readonly entryStart: boolean;
+}
+
+export type Compression = 'gzip' | 'zip' | 'none' | 'empty';
+
+/** Output chunk size of gunzip: 256 KiB chunks run 2.3x faster than the 16 KiB default (NOTES-performance). */
+const GUNZIP_CHUNK_BYTES = 256 * 1024;
+
+/** Counts bytes as they stream past, for `bytes_in` of the manifest. */
+export interface ByteCounter {
+  bytes: number;
+}
+
+async function* counted(body: AsyncIterable<Uint8Array>, counter: ByteCounter): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    counter.bytes += chunk.byteLength;
+    yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+function gzipError(e: unknown, where: string): ObjectError {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
+    return new ObjectError('truncated_gzip', `${where}: gzip stream ends before its end marker (truncated object)`, { cause: e });
+  }
+  return new ObjectError('corrupt_gzip', `${where}: invalid gzip data: ${err.message}`, { cause: e });
+}
+
+async function* gunzip(input: AsyncIterable<Buffer>, where: string): AsyncGenerator<ContentChunk> {
+  const stream = Readable.from(input).pipe(createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }));
+  let first = true;
+  try {
+    for await (const data of stream as AsyncIterable<Buffer>) {
+      yield { data, entry: null, entryStart: first };
+      first = false;
+    }
+  } catch (e) {
+    throw gzipError(e, where);
+  }
+}
+
+async function* unzip(input: AsyncIterable<Buffer>, where: string): AsyncGenerator<ContentChunk> {
+  const ready: ContentChunk[] = [];
+  let failure: ObjectError | null = null;
+  let entries = 0;
+  const fail = (message: string, cause?: unknown): void => {
+    failure ??= new ObjectError('corrupt_archive', `${where}: ${message}`, { cause });
+  };
+  const unzipper = new Unzip((file) => {
+    entries++;
+    const name = file.name;
+    let started = false;
+    file.ondata = (err, data, final) => {
+      if (err) return fail(`zip entry ${JSON.stringify(name)} is corrupt: ${err.message}`, err);
+      if (data.byteLength > 0 || !started) {
+        ready.push({ data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), entry: name, entryStart: !started });
+        started = true;
+      }
+      void final;
+    };
+    try {
+      file.start();
+    } catch (e) {
+      fail(`zip entry ${JSON.stringify(name)} uses an unsupported compression method (${file.compression})`, e);
+    }
+  });
+  unzipper.register(UnzipInflate);
+  const push = (chunk: Uint8Array, final: boolean): void => {
+    try {
+      unzipper.push(chunk, final);
+    } catch (e) {
+      fail(`invalid zip data: ${(e as Error).message}`, e);
+    }
+  };
+  for await (const chunk of input) {
+    push(chunk, false);
+    if (failure) throw failure;
+    while (ready.length > 0) yield ready.shift() as ContentChunk;
+  }
+  push(new Uint8Array(0), true);
+  if (failure) throw failure;
+  while (ready.length > 0) yield ready.shift() as ContentChunk;
+  if (entries === 0) fail('the zip archive holds no entry');
+  if (failure) throw failure;
+}
+
+/** Which decoder the first bytes call for. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (head.byteLength === 0) return 'empty';
+  if (head.byteLength >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.byteLength >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06)) {
+    return 'zip';
+  }
+  return 'none';
+}
+
+/**
+ * Streams the decompressed content of an object. `where` names the object in error messages;
+ * `onCompression` learns the detected compression before the first chunk is yielded.
+ */
+export async function* decompress(
+  body: AsyncIterable<Uint8Array>,
+  where: string,
+  counter: ByteCounter,
+  onCompression?: (c: Compression) => void,
+): AsyncGenerator<ContentChunk> {
+  const iterator = counted(body, counter)[Symbol.asyncIterator]();
+  let head: Buffer = Buffer.alloc(0);
+  // Magic bytes may straddle tiny first chunks; collect at least four bytes before deciding.
+  while (head.byteLength < 4) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head = head.byteLength === 0 ? next.value : Buffer.concat([head, next.value]);
+  }
+  const compression = detectCompression(head);
+  onCompression?.(compression);
+  if (compression === 'empty') return;
+  const input = prepend(head, iterator);
+  if (compression === 'gzip') {
+    yield* gunzip(input, where);
+  } else if (compression === 'zip') {
+    yield* unzip(input, where);
+  } else {
+    let first = true;
+    for await (const data of input) {
+      yield { data, entry: null, entryStart: first };
+      first = false;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Deterministic names: the same object always gets the same id, output keys and record ids,
+ * so SQS redelivery and replays rewrite rather than duplicate.
+ */
+import { createHash } from 'node:crypto';
+import type { ObjectRef } from './storage.js';
+
+/** 20 hex characters (80 bits) of SHA-256 over (bucket, key); the version is deliberately excluded. */
+export function objectId(ref: ObjectRef): string {
+  return createHash('sha256').update(ref.bucket).update('\n').update(ref.key).digest('hex').slice(0, 20);
+}
+
+/** `record_id` of the record at `ordinal` in an object. */
+export function recordId(id: string, ordinal: number): string {
+  return `${id}-${ordinal}`;
+}
+
+/** A value made safe for one path segment of an output key. */
+export function keySegment(value: string | null | undefined, fallback: string): string {
+  if (!value) return fallback;
+  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '-');
+  return cleaned === '' ? fallback : cleaned;
+}
+
+/** `lake/source=<source>/dt=<dt>/<account>_<region>_<object-id>_<part>.parquet` */
+export function lakeKey(source: string, dt: string, account: string, region: string, id: string, part: number): string {
+  return `lake/source=${source}/dt=${dt}/${account}_${region}_${id}_${String(part).padStart(4, '0')}.parquet`;
+}
+
+/** `errors/source=<source>/dt=<dt>/<object-id>.jsonl.gz` */
+export function errorsKey(source: string, dt: string, id: string): string {
+  return `errors/source=${source}/dt=${dt}/${id}.jsonl.gz`;
+}
+
+/** `manifests/<source>/<object-id>.json` */
+export function manifestKey(source: string, id: string): string {
+  return `manifests/${source}/${id}.json`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` (UTC) of an epoch-ms time, memoizing the last day since logs are time-ordered. */
+export class DayFormatter {
+  private start = 0;
+  private end = -1;
+  private text = '';
+
+  format(timeMs: number): string {
+    if (timeMs >= this.start && timeMs < this.end) return this.text;
+    this.start = Math.floor(timeMs / DAY_MS) * DAY_MS;
+    this.end = this.start + DAY_MS;
+    this.text = new Date(this.start).toISOString().slice(0, 10);
+    return this.text;
+  }
+}
+
+/** Account and region from an `AWSLogs/<account>/<service>/<region>/` key, when it has them. */
+export function accountRegionFromKey(key: string): { account: string | null; region: string | null } {
+  const m = /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/[^/]+\/([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\//.exec(key);
+  return m ? { account: m[1] ?? null, region: m[2] ?? null } : { account: null, region: null };
+}
+
+/** `YYYY-MM-DD` from a `/YYYY/MM/DD/` key segment, when the key has one. */
+export function dayFromKey(key: string): string | null {
+  const m = /\/(\d{4})\/(\d{2})\/(\d{2})\//.exec(key);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}

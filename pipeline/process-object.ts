@@ -1,0 +1,399 @@
+/**
+ * One source object in, Parquet partitions + rejected lines + a manifest out. This is the one
+ * entry point the CLI and the Lambda worker share: open → decompress → route → frame → parse →
+ * partition by (source, dt) → write → replace the previous run's outputs → manifest.
+ */
+import type { EventFields, EventRow, RejectReason, SkipReason } from '../schema/index.js';
+import type { ParseContext, Parser } from '../parsers/index.js';
+import { decompress, type ByteCounter, type Compression } from './decompress.js';
+import { ErrorsWriter } from './errors-writer.js';
+import { LoglakeError, ObjectError } from './errors.js';
+import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from './framing.js';
+import {
+  DayFormatter,
+  accountRegionFromKey,
+  dayFromKey,
+  errorsKey,
+  keySegment,
+  lakeKey,
+  manifestKey,
+  objectId,
+  recordId,
+} from './identity.js';
+import { outputKeys, parseManifest, type Manifest, type ObjectStatus, type PartitionOutput } from './manifest.js';
+import type { PipelineOptions } from './options.js';
+import { ParquetFileWriter } from './parquet-writer.js';
+import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Registry, type Route } from './route.js';
+import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from './storage.js';
+import { decodeVisible } from './utf8.js';
+
+/** The user-agent mark of the pipeline's own AWS requests (DESIGN: the pipeline's own traffic). */
+export const SELF_USER_AGENT_MARK = 'loglake/';
+
+export interface ProcessDeps {
+  readonly source: ObjectSource;
+  readonly sink: LakeSink;
+  readonly options: PipelineOptions;
+  readonly registry?: Registry;
+  /** Decides the route before key patterns (user rules); null to fall through. */
+  readonly rule?: (ref: ObjectRef) => Route | null;
+  /** Clock, injectable for tests. @default Date.now */
+  readonly now?: () => number;
+  /** `createdBy` written into Parquet footers. */
+  readonly createdBy?: string;
+}
+
+/** The outcome of one object: its manifest, plus the error object for callers that log it. */
+export interface ObjectReport {
+  readonly manifest: Manifest;
+  readonly error: LoglakeError | null;
+}
+
+interface Partition {
+  readonly dt: string;
+  readonly key: string;
+  readonly writer: ParquetFileWriter;
+}
+
+/** Holds the state of one run over one object; `FrameSink` is the hot path. */
+class ObjectRun implements FrameSink {
+  linesIn = 0;
+  records = 0;
+  rejected = 0;
+  skipped = 0;
+  invalidUtf8 = 0;
+  readonly rejectedBy: Partial<Record<RejectReason, number>> = {};
+  readonly skippedBy: Partial<Record<SkipReason, number>> = {};
+  readonly partitions = new Map<string, Partition>();
+  readonly full: Partition[] = [];
+  errors: ErrorsWriter | null = null;
+  errorsKey: string | null = null;
+  private errorsOpening: Promise<void> | null = null;
+  private readonly pendingRejects: Array<Parameters<ErrorsWriter['add']>[0]> = [];
+  private readonly days = new DayFormatter();
+  private readonly ctx: ParseContext;
+  private readonly parserVersion: string;
+  private readonly ingestedAt: number;
+  private firstDt: string | null = null;
+  private readonly keyAccount: string | null;
+  private readonly keyRegion: string | null;
+
+  constructor(
+    readonly parser: Parser,
+    private readonly uri: string,
+    private readonly id: string,
+    private readonly ref: ObjectRef,
+    private readonly deps: ProcessDeps,
+    now: number,
+  ) {
+    this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), fields: [] };
+    this.parserVersion = `${parser.name}@${parser.version}`;
+    this.ingestedAt = now;
+    const fromKey = accountRegionFromKey(ref.key);
+    this.keyAccount = fromKey.account;
+    this.keyRegion = fromKey.region;
+  }
+
+  /** A new archive entry restarts per-file parser state (W3C `#Fields`, CSV headers). */
+  resetState(): void {
+    this.ctx.state = this.parser.createState?.();
+  }
+
+  frame(text: string, invalidUtf8: boolean): void {
+    const ordinal = ++this.linesIn;
+    if (invalidUtf8) this.invalidUtf8++;
+    if (text.length === 0) return this.skip('blank');
+    const parser = this.parser;
+    if (parser.header !== undefined && parser.header(text, this.ctx.state)) return this.skip('header');
+    this.ctx.ordinal = ordinal;
+    const result = parser.parse(text, this.ctx);
+    if (result.ok === true) this.accept(result.record, text, ordinal);
+    else if (result.ok === false) this.addReject(ordinal, result.reason, text, result.detail ?? '');
+    else this.skip(result.reason);
+  }
+
+  reject(reason: RejectReason, raw: string, detail: string): void {
+    this.addReject(++this.linesIn, reason, raw, detail);
+  }
+
+  private skip(reason: SkipReason): void {
+    this.skipped++;
+    this.skippedBy[reason] = (this.skippedBy[reason] ?? 0) + 1;
+  }
+
+  private addReject(ordinal: number, reason: RejectReason, raw: string, detail: string): void {
+    this.rejected++;
+    this.rejectedBy[reason] = (this.rejectedBy[reason] ?? 0) + 1;
+    const max = this.deps.options.maxRejectRawBytes;
+    this.pendingRejects.push({ object: this.uri, ordinal, reason, detail, raw: raw.length > max ? raw.slice(0, max) : raw });
+  }
+
+  private accept(record: EventFields, raw: string, ordinal: number): void {
+    if (!Number.isFinite(record.time)) {
+      return this.addReject(ordinal, 'bad_timestamp', raw, `parser returned a non-finite time ${String(record.time)}`);
+    }
+    if (!this.deps.options.keepSelfTraffic && record.user_agent != null && record.user_agent.includes(SELF_USER_AGENT_MARK)) {
+      return this.skip('self_traffic');
+    }
+    const dt = this.days.format(record.time);
+    this.firstDt ??= dt;
+    let partition = this.partitions.get(dt);
+    if (partition === undefined) partition = this.openPartition(dt, record);
+    const row = record as Partial<EventRow> & EventFields;
+    (row as { raw: string | null }).raw = this.deps.options.keepRaw ? raw : null;
+    (row as { object: string }).object = this.uri;
+    (row as { ordinal: number }).ordinal = ordinal;
+    (row as { record_id: string }).record_id = recordId(this.id, ordinal);
+    (row as { ingested_at: number }).ingested_at = this.ingestedAt;
+    (row as { parser_version: string }).parser_version = this.parserVersion;
+    partition.writer.add(row);
+    this.records++;
+    if (partition.writer.full) this.full.push(partition);
+  }
+
+  private openPartition(dt: string, first: EventFields): Partition {
+    const account = keySegment(this.keyAccount ?? first.account_id, 'unknown');
+    const region = keySegment(this.keyRegion ?? first.region, 'unknown');
+    const key = lakeKey(this.parser.name, dt, account, region, this.id, 0);
+    const writer = new ParquetFileWriter(new DeferredOutput(this.deps.sink, key), {
+      codec: this.deps.options.codec,
+      rowGroupRows: this.deps.options.rowGroupRows,
+      createdBy: this.deps.createdBy ?? 'loglake',
+    });
+    const partition = { dt, key, writer };
+    this.partitions.set(dt, partition);
+    return partition;
+  }
+
+  /** Writes out full row groups and queued rejections; called between chunks, never per line. */
+  async drain(now: number): Promise<void> {
+    while (this.full.length > 0) {
+      const p = this.full.pop() as Partition;
+      if (p.writer.full) await p.writer.flush();
+    }
+    if (this.pendingRejects.length > 0) {
+      if (this.errors === null) {
+        this.errorsOpening ??= this.openErrors(now);
+        await this.errorsOpening;
+      }
+      const errors = this.errors as ErrorsWriter | null;
+      for (const r of this.pendingRejects) errors?.add(r);
+      this.pendingRejects.length = 0;
+    }
+  }
+
+  private async openErrors(now: number): Promise<void> {
+    const dt = this.firstDt ?? dayFromKey(this.ref.key) ?? new Date(now).toISOString().slice(0, 10);
+    this.errorsKey = errorsKey(this.parser.name, dt, this.id);
+    this.errors = new ErrorsWriter(await this.deps.sink.create(this.errorsKey));
+  }
+
+  async close(now: number): Promise<PartitionOutput[]> {
+    await this.drain(now);
+    const outputs: PartitionOutput[] = [];
+    for (const p of this.partitions.values()) {
+      const bytes = await p.writer.close();
+      outputs.push({ source: this.parser.name, dt: p.dt, key: p.key, rows: p.writer.rows, bytes });
+    }
+    if (this.errors) await this.errors.close();
+    outputs.sort((a, b) => a.key.localeCompare(b.key));
+    return outputs;
+  }
+
+  async abort(): Promise<void> {
+    await Promise.allSettled([...[...this.partitions.values()].map((p) => p.writer.abort()), this.errors?.abort()]);
+  }
+}
+
+/** Opens the sink file on the first write, so that creating a partition stays synchronous. */
+class DeferredOutput {
+  private file: Promise<OutputFile> | null = null;
+  constructor(
+    private readonly sink: LakeSink,
+    private readonly key: string,
+  ) {}
+
+  private get(): Promise<OutputFile> {
+    this.file ??= this.sink.create(this.key);
+    return this.file;
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    await (await this.get()).write(bytes);
+  }
+
+  async close(): Promise<void> {
+    await (await this.get()).close();
+  }
+
+  async abort(): Promise<void> {
+    if (this.file) await (await this.file).abort();
+  }
+}
+
+function makeFramer(parser: Parser, sink: FrameSink, options: PipelineOptions, where: string): Framer {
+  switch (parser.framing) {
+    case 'json-records':
+      return new JsonRecordFramer(sink, options, parser.containerKeys ?? [], where);
+    case 'lines':
+      return new LineFramer(sink, options);
+    case 'csv':
+      throw new ObjectError('unknown_format', `${where}: csv framing is not available yet for ${parser.name}`);
+  }
+}
+
+interface ManifestBase {
+  ref: ObjectRef;
+  uri: string;
+  id: string;
+  opened: OpenedObject | null;
+  route: Route | null;
+  compression: Compression | null;
+  entries: number;
+  counter: ByteCounter;
+  decompressed: number;
+  started: number;
+}
+
+function buildManifest(
+  base: ManifestBase,
+  status: ObjectStatus,
+  reason: string | null,
+  error: string | null,
+  run: ObjectRun | null,
+  outputs: readonly PartitionOutput[],
+  errorsOutput: string | null,
+  finished: number,
+): Manifest {
+  const route = base.route;
+  return {
+    manifest_version: 1,
+    object: base.uri,
+    object_id: base.id,
+    bucket: base.ref.bucket,
+    key: base.ref.key,
+    version_id: base.opened?.versionId ?? base.ref.versionId ?? null,
+    etag: base.opened?.etag ?? null,
+    source: route?.kind === 'parse' ? route.parser.name : null,
+    parser_version: route?.kind === 'parse' ? `${route.parser.name}@${route.parser.version}` : null,
+    routed_by: route && route.kind !== 'unknown' ? route.by : null,
+    status,
+    reason,
+    error,
+    compression: base.compression,
+    entries: base.entries,
+    bytes_in: base.counter.bytes,
+    bytes_decompressed: base.decompressed,
+    lines_in: run?.linesIn ?? 0,
+    records: run?.records ?? 0,
+    rejected: run?.rejected ?? 0,
+    skipped: run?.skipped ?? 0,
+    rejected_by_reason: run?.rejectedBy ?? {},
+    skipped_by_reason: run?.skippedBy ?? {},
+    invalid_utf8_lines: run?.invalidUtf8 ?? 0,
+    outputs,
+    errors_output: errorsOutput,
+    started_at: new Date(base.started).toISOString(),
+    finished_at: new Date(finished).toISOString(),
+    duration_ms: finished - base.started,
+  };
+}
+
+function manifestSource(route: Route | null): string {
+  if (route?.kind === 'parse') return route.parser.name;
+  if (route?.kind === 'ignore') return route.name;
+  return 'unknown';
+}
+
+/**
+ * Processes one object end to end. Object-level problems (unreadable, corrupt, unknown format)
+ * come back as a `failed` manifest; transient and unexpected errors are thrown after any
+ * partial output has been discarded.
+ */
+export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
+  const now = deps.now ?? Date.now;
+  const registry = deps.registry ?? DEFAULT_REGISTRY;
+  const uri = objectUri(ref);
+  const base: ManifestBase = {
+    ref,
+    uri,
+    id: objectId(ref),
+    opened: null,
+    route: deps.rule?.(ref) ?? routeByKey(ref.key, registry),
+    compression: null,
+    entries: 0,
+    counter: { bytes: 0 },
+    decompressed: 0,
+    started: now(),
+  };
+  let run: ObjectRun | null = null;
+
+  const finish = async (status: ObjectStatus, reason: string | null, error: LoglakeError | null, outputs: PartitionOutput[], errorsOutput: string | null): Promise<ObjectReport> => {
+    const mKey = manifestKey(manifestSource(base.route), base.id);
+    const previous = parseManifest(await deps.sink.get(mKey));
+    let kept = outputs;
+    let keptErrors = errorsOutput;
+    if (status === 'failed' && previous) {
+      // A failed run wrote nothing: the previous run's outputs are still live, so keep listing them.
+      kept = [...previous.outputs];
+      keptErrors = previous.errors_output;
+    }
+    const manifest = buildManifest(base, status, reason, error?.message ?? null, run, kept, keptErrors, now());
+    await deps.sink.put(mKey, `${JSON.stringify(manifest, null, 2)}\n`);
+    if (previous && status !== 'failed') {
+      const live = new Set(outputKeys(manifest));
+      const stale = outputKeys(previous).filter((k) => !live.has(k));
+      if (stale.length > 0) await deps.sink.delete(stale);
+    }
+    return { manifest, error };
+  };
+
+  if (base.route?.kind === 'ignore') return finish('ignored', base.route.name, null, [], null);
+
+  try {
+    base.opened = await deps.source.open(ref);
+    const where = uri;
+    let framer: Framer | null = null;
+    for await (const chunk of decompress(base.opened.body, where, base.counter, (c) => (base.compression = c))) {
+      if (chunk.entryStart) {
+        base.entries++;
+        framer?.end();
+        if (run === null) {
+          if (base.route === null) {
+            const head = decodeVisible(chunk.data, 0, Math.min(chunk.data.byteLength, HEAD_BYTES)).text;
+            base.route = routeByContent(head, registry);
+          }
+          if (base.route.kind === 'ignore') {
+            return await finish('ignored', base.route.name, null, [], null);
+          }
+          if (base.route.kind === 'unknown') {
+            throw new ObjectError('unknown_format', `${uri}: no format matches the key or the first bytes ${JSON.stringify(chunk.data.subarray(0, 60).toString('utf8'))}`);
+          }
+          run = new ObjectRun(base.route.parser, uri, base.id, ref, deps, base.started);
+        } else {
+          run.resetState();
+        }
+        framer = makeFramer(run.parser, run, deps.options, chunk.entry ? `${uri}#${chunk.entry}` : uri);
+      }
+      base.decompressed += chunk.data.byteLength;
+      (framer as Framer).push(chunk.data);
+      if (run !== null) await run.drain(base.started);
+    }
+    framer?.end();
+    if (base.compression === 'empty' && base.route === null) {
+      base.route = { kind: 'unknown' };
+    }
+    if (run === null) {
+      // Zero-length object, or an archive with only empty entries: nothing to parse, nothing lost.
+      return await finish('ok', 'empty', null, [], null);
+    }
+    const outputs = await run.close(base.started);
+    return await finish('ok', null, null, outputs, run.errorsKey);
+  } catch (e) {
+    await run?.abort();
+    if (e instanceof ObjectError) {
+      return finish('failed', e.code, e, [], null);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Where objects come from and where outputs go. The pipeline only sees these interfaces; the
+ * local folder implementation lives beside them and the S3 one arrives with the Lambda worker.
+ */
+
+/** Identity of one source object. */
+export interface ObjectRef {
+  /** Bucket name, or `''` for a local file. */
+  readonly bucket: string;
+  /** Object key, or the absolute path of a local file. */
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+/** An opened object: a byte stream plus what the store knows about it. */
+export interface OpenedObject {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly versionId?: string;
+  readonly lastModifiedMs?: number;
+}
+
+export interface ObjectSource {
+  /** Opens an object for streaming; a missing or forbidden object throws `ObjectError('unreadable')`. */
+  open(ref: ObjectRef): Promise<OpenedObject>;
+}
+
+/** A file being written: bytes in order, then `close` publishes it atomically, or `abort` drops it. */
+export interface OutputFile {
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** The central bucket (or a local lake folder), addressed by keys like `lake/source=…/…`. */
+export interface LakeSink {
+  /** Human-readable location of a key, for messages and summaries. */
+  describe(key: string): string;
+  create(key: string): Promise<OutputFile>;
+  put(key: string, bytes: Uint8Array | string): Promise<void>;
+  /** The bytes at `key`, or null when there is none. */
+  get(key: string): Promise<Uint8Array | null>;
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+/** `s3://bucket/key` for S3 objects, the path itself for local files. */
+export function objectUri(ref: ObjectRef): string {
+  const base = ref.bucket === '' ? ref.key : `s3://${ref.bucket}/${ref.key}`;
+  return ref.versionId ? `${base}?versionId=${ref.versionId}` : base;
+}
