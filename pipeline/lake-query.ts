@@ -1,0 +1,70 @@
+/**
+ * Queries a lake with DuckDB through the same two tables Athena has: `events` (Parquet under
+ * `lake/`, partitioned by `source` and `dt`) and `errors` (gzipped JSON lines under `errors/`).
+ * DuckDB runs in-process, so a local lake needs no server and no AWS account.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { COLUMNS, ERROR_COLUMNS } from '../schema/index.js';
+
+export type QueryRow = Record<string, unknown>;
+
+const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+function hasFiles(root: string, sub: string): boolean {
+  return existsSync(join(root, sub));
+}
+
+/** Empty relations with the right columns, so queries work on a lake with no data yet. */
+function emptyEvents(): string {
+  const cols = COLUMNS.map((c) => {
+    const t = { timestamp: 'TIMESTAMPTZ', string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', map: 'MAP(VARCHAR, VARCHAR)' }[c.type];
+    return `NULL::${t} AS ${c.name}`;
+  });
+  return `SELECT ${cols.join(', ')}, NULL::VARCHAR AS source, NULL::VARCHAR AS dt WHERE false`;
+}
+
+function emptyErrors(): string {
+  const cols = ERROR_COLUMNS.map((c) => `NULL::${c.type === 'bigint' ? 'BIGINT' : 'VARCHAR'} AS ${c.name}`);
+  return `SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS dt, ${cols.join(', ')} WHERE false`;
+}
+
+/** An open DuckDB session with `events` and `errors` views over a local lake folder. */
+export class LakeQuery {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(root: string): Promise<LakeQuery> {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const lake = join(root, 'lake', '**', '*.parquet');
+    const errors = join(root, 'errors', '**', '*.jsonl.gz');
+    const columns = COLUMNS.map((c) => c.name).join(', ');
+    // hive_types keeps dt a string, as in the Glue table; union_by_name tolerates files written
+    // before a column was added.
+    const events = hasFiles(root, 'lake')
+      ? `SELECT ${columns}, source, dt FROM read_parquet(${quote(lake)}, hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR})`
+      : emptyEvents();
+    const errorCols = ERROR_COLUMNS.map((c) => `${c.name}: '${c.type === 'bigint' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
+    const errorsView = hasFiles(root, 'errors')
+      ? `SELECT source, dt, ${ERROR_COLUMNS.map((c) => c.name).join(', ')} FROM read_json(${quote(errors)}, format = 'newline_delimited', columns = {${errorCols}}, hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR})`
+      : emptyErrors();
+    await connection.run(`CREATE VIEW events AS ${events}`);
+    await connection.run(`CREATE VIEW errors AS ${errorsView}`);
+    return new LakeQuery(instance, connection);
+  }
+
+  /** Runs SQL and returns rows as JSON-safe objects (timestamps as ISO text, bigints as numbers when safe). */
+  async rows(sql: string): Promise<{ columns: string[]; rows: QueryRow[] }> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as QueryRow[] };
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
