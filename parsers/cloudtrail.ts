@@ -52,8 +52,6 @@ const RESOURCE_PARAMS = [
   'stackName',
   'repositoryName',
   'groupId',
-  'vpcId',
-  'subnetId',
   'volumeId',
   'keyName',
   'resourceArn',
@@ -90,15 +88,20 @@ function resourceOf(event: JsonObject): { resource: string | null; resourceType:
     const key = str(params.key);
     return key ? { resource: `${bucket}/${key}`, resourceType: 'AWS::S3::Object' } : { resource: bucket, resourceType: 'AWS::S3::Bucket' };
   }
+  // EC2 instance calls name instances in instancesSet: the request for Start/Stop/Terminate, the
+  // response for RunInstances, which only learns the id once the instance exists.
+  const instance = firstInstanceId(params) ?? (isObject(event.responseElements) ? firstInstanceId(event.responseElements) : null);
+  if (instance) return { resource: instance, resourceType: 'AWS::EC2::Instance' };
   for (const name of RESOURCE_PARAMS) {
     const v = str(params[name]);
     if (v) return { resource: v, resourceType: null };
   }
-  const items = isObject(params.instancesSet) ? params.instancesSet.items : undefined;
-  if (Array.isArray(items) && isObject(items[0]) && str(items[0].instanceId)) {
-    return { resource: str(items[0].instanceId), resourceType: 'AWS::EC2::Instance' };
-  }
   return { resource: null, resourceType: null };
+}
+
+function firstInstanceId(container: JsonObject): string | null {
+  const items = isObject(container.instancesSet) ? container.instancesSet.items : undefined;
+  return Array.isArray(items) && isObject(items[0]) ? str(items[0].instanceId) : null;
 }
 
 function numberOf(v: Json | undefined): number | null {

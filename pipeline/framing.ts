@@ -170,7 +170,7 @@ export class JsonRecordFramer implements Framer {
       return;
     }
     const bytes = this.capture.bytes();
-    const { text, invalid } = decodeVisible(bytes, 0, bytes.byteLength);
+    const { text, invalid } = decodeVisible(bytes, 0, bytes.byteLength, true);
     this.sink.frame(text, invalid);
   }
 

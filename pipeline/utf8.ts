@@ -32,8 +32,12 @@ function sequenceLength(buf: Uint8Array, i: number, end: number): number {
   return need + 1;
 }
 
-/** Decodes `buf[start, end)`, rendering invalid bytes as `\xNN`; reports whether any were found. */
-export function decodeVisible(buf: Buffer, start: number, end: number): { text: string; invalid: boolean } {
+/**
+ * Decodes `buf[start, end)`, rendering invalid bytes as `\xNN`; reports whether any were found.
+ * With `json`, the backslash is doubled so that inside a JSON string the escape survives
+ * `JSON.parse` as the visible text `\xNN` instead of making the record invalid JSON.
+ */
+export function decodeVisible(buf: Buffer, start: number, end: number, json = false): { text: string; invalid: boolean } {
   if (isUtf8(buf.subarray(start, end))) return { text: buf.toString('utf8', start, end), invalid: false };
   let out = '';
   let runStart = start;
@@ -44,7 +48,7 @@ export function decodeVisible(buf: Buffer, start: number, end: number): { text: 
       i += len;
       continue;
     }
-    out += buf.toString('utf8', runStart, i) + `\\x${(buf[i] as number).toString(16).toUpperCase().padStart(2, '0')}`;
+    out += buf.toString('utf8', runStart, i) + (json ? '\\\\x' : '\\x') + `${(buf[i] as number).toString(16).toUpperCase().padStart(2, '0')}`;
     i++;
     runStart = i;
   }

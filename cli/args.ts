@@ -1,0 +1,36 @@
+/**
+ * Argument parsing shared by every verb: node's `parseArgs`, with unknown flags and bad values
+ * turned into usage errors (exit code 2) that name the flag.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A usage or configuration mistake: printed with the verb's help hint, exit code 2. */
+export class UsageError extends Error {}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses argv for one verb; `--help` is always accepted. */
+export function parse<O extends Options>(argv: readonly string[], options: O): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+/** A positive integer flag value, or undefined when the flag is absent. */
+export function intFlag(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export const isTty = (): boolean => process.stderr.isTTY === true;

@@ -1,0 +1,42 @@
+/** `loglake formats`: the supported formats and the object keys they are recognized by. */
+import { DEFAULT_REGISTRY } from '../../pipeline/route.js';
+import { parse } from '../args.js';
+import { textTable } from '../format.js';
+
+export const help = `usage: loglake formats [--json]
+
+Lists the supported log formats: the source name (the "source" partition), the parser version,
+how objects are framed, and the AWS key naming they are recognized by. Objects whose key matches
+no pattern are recognized by their content. Ignored kinds (e.g. CloudTrail digests) are listed
+too: they are recorded in manifests but produce no events.
+
+options:
+  --json        one JSON object per format
+  -h, --help    this help
+`;
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const rows = [
+    ...DEFAULT_REGISTRY.parsers.map((p) => ({
+      source: p.name,
+      version: p.version,
+      framing: p.framing,
+      description: p.description,
+      key: p.keyExample,
+      docs: p.docsUrl,
+    })),
+    ...DEFAULT_REGISTRY.ignorables.map((i) => ({ source: i.name, version: null, framing: 'ignored', description: i.description, key: i.keyExample, docs: null })),
+  ];
+  if (values.json) {
+    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+  } else {
+    process.stdout.write(`${textTable(['source', 'version', 'framing', 'description'], rows.map((r) => [r.source, r.version, r.framing, r.description]))}\n\n`);
+    for (const r of rows) process.stdout.write(`${r.source}: ${r.key}\n`);
+  }
+  return 0;
+}
