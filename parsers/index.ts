@@ -1,13 +1,25 @@
 /**
  * The registry of formats. Routing tries them in this order; adding a format is one line here.
  */
+import * as alb from './alb.js';
+import * as cloudfront from './cloudfront.js';
 import * as cloudtrail from './cloudtrail.js';
+import * as elb from './elb.js';
+import * as nlb from './nlb.js';
+import * as s3access from './s3access.js';
 import type { Ignorable, Parser } from './types.js';
 
 export type { DetectInput, Framing, Ignorable, ParseContext, ParseResult, Parser } from './types.js';
 
 /** Every supported log format, in routing order. */
-export const PARSERS: readonly Parser[] = [cloudtrail.parser];
+export const PARSERS: readonly Parser[] = [
+  cloudtrail.parser,
+  alb.parser,
+  nlb.parser,
+  elb.parser,
+  s3access.parser,
+  cloudfront.parser,
+];
 
 /** Objects that are recognized but carry no events. Checked before `PARSERS`. */
 export const IGNORABLES: readonly Ignorable[] = [cloudtrail.digest];

@@ -50,3 +50,40 @@ export function isIPv6(s: string): boolean {
 export function isIP(s: string): boolean {
   return isIPv4(s) || isIPv6(s);
 }
+
+/** An address and port taken apart. */
+export interface HostPort {
+  readonly ip: string;
+  readonly port: number;
+}
+
+/**
+ * Splits `ip:port` for IPv4 (`10.0.0.1:80`), bracketed IPv6 (`[2001:db8::1]:443`) and the
+ * unbracketed IPv6 form load balancers really write (`2601:…:6bbc:50599`, the port being the
+ * group after the last colon). Null when the text is not an IP address with a port 0–65535.
+ */
+export function splitHostPort(s: string): HostPort | null {
+  let ip: string;
+  let portStart: number;
+  if (s.charCodeAt(0) === 91) {
+    const close = s.indexOf(']:');
+    if (close < 0) return null;
+    ip = s.slice(1, close);
+    portStart = close + 2;
+  } else {
+    const colon = s.lastIndexOf(':');
+    if (colon <= 0) return null;
+    ip = s.slice(0, colon);
+    portStart = colon + 1;
+  }
+  const len = s.length - portStart;
+  if (len < 1 || len > 5) return null;
+  let port = 0;
+  for (let i = portStart; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    port = port * 10 + d;
+  }
+  if (port > 65535 || !isIP(ip)) return null;
+  return { ip, port };
+}

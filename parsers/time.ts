@@ -53,3 +53,56 @@ export function parseIsoUtc(s: string): number {
   // Date.UTC rolls 31 February over into March: reject instead of inventing a day.
   return new Date(t).getUTCDate() === day ? t : NaN;
 }
+
+const MONTHS: Readonly<Record<string, number>> = {
+  Jan: 1,
+  Feb: 2,
+  Mar: 3,
+  Apr: 4,
+  May: 5,
+  Jun: 6,
+  Jul: 7,
+  Aug: 8,
+  Sep: 9,
+  Oct: 10,
+  Nov: 11,
+  Dec: 12,
+};
+
+function utcOrNaN(year: number, month: number, day: number, hour: number, minute: number, second: number, offsetMinutes: number): number {
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) {
+    return NaN;
+  }
+  const t = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 31 February over into March: reject instead of inventing a day.
+  if (new Date(t).getUTCDate() !== day) return NaN;
+  return t - offsetMinutes * 60_000;
+}
+
+/**
+ * Parses the Common Log Format time S3 server access logs write, `06/Feb/2019:00:00:38 +0000`
+ * (without its brackets), to epoch ms; NaN for anything else. The zone offset is applied,
+ * although S3 always writes `+0000`.
+ */
+export function parseClfTime(s: string): number {
+  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return NaN;
+  if (s.charCodeAt(14) !== 58 || s.charCodeAt(17) !== 58) return NaN;
+  const month = MONTHS[s.slice(3, 6)];
+  if (month === undefined) return NaN;
+  const sign = s.charCodeAt(21);
+  const oh = digits(s, 22, 2);
+  const om = digits(s, 24, 2);
+  if ((sign !== 43 && sign !== 45) || oh < 0 || om < 0 || om > 59) return NaN;
+  const offset = (sign === 45 ? -1 : 1) * (oh * 60 + om);
+  return utcOrNaN(digits(s, 7, 4), month, digits(s, 0, 2), digits(s, 12, 2), digits(s, 15, 2), digits(s, 18, 2), offset);
+}
+
+/**
+ * Parses a UTC date `YYYY-MM-DD` and time `HH:MM:SS` given as two fields (W3C logs such as
+ * CloudFront's) to epoch ms, without building the joined string; NaN for anything else.
+ */
+export function parseDateTimeUtc(date: string, time: string): number {
+  if (date.length !== 10 || date.charCodeAt(4) !== 45 || date.charCodeAt(7) !== 45) return NaN;
+  if (time.length !== 8 || time.charCodeAt(2) !== 58 || time.charCodeAt(5) !== 58) return NaN;
+  return utcOrNaN(digits(date, 0, 4), digits(date, 5, 2), digits(date, 8, 2), digits(time, 0, 2), digits(time, 3, 2), digits(time, 6, 2), 0);
+}

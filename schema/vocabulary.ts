@@ -50,6 +50,7 @@ export const REJECT_REASONS = {
   bad_number: 'a numeric field is not a number',
   unterminated_quote: 'a quoted field is not closed before the end of the line',
   unknown_format: 'the line does not look like this format',
+  control_character: 'the line holds a raw control character that the format never writes unescaped',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
 

@@ -1,0 +1,217 @@
+/**
+ * Application Load Balancer access logs: one space-separated line per request or WebSocket
+ * connection, gzipped, five-minute files per load balancer node.
+ *
+ * Format: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html
+ * Supports every documented field through `classification_reason` (2020), `conn_trace_id`
+ * (2024) and `transformed_host` / `transformed_uri` / `request_transform_status` (2025); lines
+ * from 2016 on (18 fields and more) are valid, and fields AWS appends later are kept under
+ * positional names. Mapping to the common schema: docs/formats/alb.md.
+ */
+import type { EventFields } from '../schema/index.js';
+import {
+  DASH,
+  ELB_CONTROL_PREFIX,
+  arnAccountRegion,
+  controlCharAt,
+  decimal,
+  describeControl,
+  httpOutcome,
+  positionalName,
+  splitRequest,
+  unsigned,
+} from './access-log.js';
+import { splitHostPort } from './ip.js';
+import { parseIsoUtc } from './time.js';
+import { Tokens, tokenize } from './tokenizer.js';
+import type { ParseContext, ParseResult, Parser } from './types.js';
+
+/** Field names in line order, as the AWS documentation names them. */
+export const ALB_FIELDS = [
+  'type',
+  'time',
+  'elb',
+  'client:port',
+  'target:port',
+  'request_processing_time',
+  'target_processing_time',
+  'response_processing_time',
+  'elb_status_code',
+  'target_status_code',
+  'received_bytes',
+  'sent_bytes',
+  'request',
+  'user_agent',
+  'ssl_cipher',
+  'ssl_protocol',
+  'target_group_arn',
+  'trace_id',
+  'domain_name',
+  'chosen_cert_arn',
+  'matched_rule_priority',
+  'request_creation_time',
+  'actions_executed',
+  'redirect_url',
+  'error_reason',
+  'target:port_list',
+  'target_status_code_list',
+  'classification',
+  'classification_reason',
+  'conn_trace_id',
+  'transformed_host',
+  'transformed_uri',
+  'request_transform_status',
+] as const;
+
+/** The 2016 layout ends at `trace_id`: fewer fields than that is a truncated line. */
+const MIN_FIELDS = 18;
+const TYPES = new Set(['http', 'https', 'h2', 'grpcs', 'ws', 'wss']);
+/** Indexes that feed typed columns directly and so are not repeated in `fields`. */
+const I_TIME = 1;
+const I_CLIENT = 3;
+const I_TARGET = 4;
+const I_ELB_STATUS = 8;
+const I_RECEIVED = 10;
+const I_SENT = 11;
+const I_REQUEST = 12;
+const I_USER_AGENT = 13;
+const I_TRACE = 17;
+const I_ERROR = 24;
+
+const NAMES: readonly string[] = ALB_FIELDS;
+const tokens = new Tokens();
+
+/** Sum of the three processing times in ms (µs precision), null when any is `-1` (not dispatched). */
+export function processingMs(request: number, target: number, response: number): number | null {
+  if (request < 0 || target < 0 || response < 0) return null;
+  return Math.round((request + target + response) * 1e6) / 1e3;
+}
+
+function fail(reason: 'bad_number', name: string, value: string): ParseResult {
+  return { ok: false, reason, detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
+}
+
+/** Parses one ALB access-log line. */
+export function parseAlbLine(line: string): ParseResult {
+  if (line.startsWith(ELB_CONTROL_PREFIX)) return { ok: 'skip', reason: 'control' };
+  const cc = controlCharAt(line);
+  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
+  if (!tokenize(line, tokens)) {
+    return { ok: false, reason: 'unterminated_quote', detail: `the quote opened at column ${tokens.errorAt + 1} is never closed` };
+  }
+  const v = tokens.values;
+  const n = tokens.count;
+  if (n === 0) return { ok: false, reason: 'field_count_mismatch', detail: 'a line of spaces only' };
+  const type = v[0] as string;
+  if (!TYPES.has(type)) {
+    return { ok: false, reason: 'unknown_format', detail: `request type ${JSON.stringify(type.slice(0, 40))} is not one of http, https, h2, grpcs, ws, wss` };
+  }
+  if (n < MIN_FIELDS) return { ok: false, reason: 'field_count_mismatch', detail: `${n} fields, an ALB line has at least ${MIN_FIELDS}` };
+  const timeText = v[I_TIME] as string;
+  const time = parseIsoUtc(timeText);
+  if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `time ${JSON.stringify(timeText.slice(0, 40))} is not ISO-8601 UTC` };
+
+  const rp = decimal(v[5] as string);
+  if (Number.isNaN(rp)) return fail('bad_number', 'request_processing_time', v[5] as string);
+  const tp = decimal(v[6] as string);
+  if (Number.isNaN(tp)) return fail('bad_number', 'target_processing_time', v[6] as string);
+  const sp = decimal(v[7] as string);
+  if (Number.isNaN(sp)) return fail('bad_number', 'response_processing_time', v[7] as string);
+  const elbStatusText = v[I_ELB_STATUS] as string;
+  const elbStatus = elbStatusText === DASH ? NaN : unsigned(elbStatusText);
+  if (elbStatusText !== DASH && Number.isNaN(elbStatus)) return fail('bad_number', 'elb_status_code', elbStatusText);
+  const targetStatus = v[9] as string;
+  if (targetStatus !== DASH && Number.isNaN(unsigned(targetStatus))) return fail('bad_number', 'target_status_code', targetStatus);
+  const receivedText = v[I_RECEIVED] as string;
+  const received = receivedText === DASH ? null : unsigned(receivedText);
+  if (received !== null && Number.isNaN(received)) return fail('bad_number', 'received_bytes', receivedText);
+  const sentText = v[I_SENT] as string;
+  const sent = sentText === DASH ? null : unsigned(sentText);
+  if (sent !== null && Number.isNaN(sent)) return fail('bad_number', 'sent_bytes', sentText);
+
+  const fields: Record<string, string> = {};
+  const client = splitHostPort(v[I_CLIENT] as string);
+  const targetText = v[I_TARGET] as string;
+  const target = targetText === DASH ? null : splitHostPort(targetText);
+  const request = v[I_REQUEST] as string;
+  const parts = request === DASH ? null : splitRequest(request);
+  for (let i = 0; i < n; i++) {
+    const value = v[i] as string;
+    if (value === DASH || value === '') continue;
+    switch (i) {
+      case I_TIME:
+      case I_ELB_STATUS:
+      case I_USER_AGENT:
+      case I_TRACE:
+      case I_ERROR:
+        continue;
+      case I_CLIENT:
+        if (client !== null) continue;
+        break;
+      case I_TARGET:
+        if (target !== null) continue;
+        break;
+      case I_RECEIVED:
+        if (String(received) === value) continue;
+        break;
+      case I_SENT:
+        if (String(sent) === value) continue;
+        break;
+      case I_REQUEST:
+        if (parts !== null) {
+          if (parts.protocol !== DASH && parts.protocol !== '') fields.request_protocol = parts.protocol;
+          continue;
+        }
+        break;
+      default:
+        break;
+    }
+    fields[i < NAMES.length ? (NAMES[i] as string) : positionalName(i)] = value;
+  }
+
+  const tg = n > 16 ? (v[16] as string) : DASH;
+  const arn = tg === DASH ? null : arnAccountRegion(tg);
+  const userAgent = v[I_USER_AGENT] as string | undefined;
+  const trace = v[I_TRACE] as string;
+  const error = n > I_ERROR ? (v[I_ERROR] as string) : DASH;
+  const record: EventFields = {
+    time,
+    category: 'http_activity',
+    account_id: arn?.account ?? null,
+    region: arn?.region ?? null,
+    action: parts !== null && parts.method !== DASH ? parts.method : null,
+    resource: parts !== null && parts.url !== DASH ? parts.url : null,
+    src_ip: client?.ip ?? null,
+    src_port: client?.port ?? null,
+    dst_ip: target?.ip ?? null,
+    dst_port: target?.port ?? null,
+    user_agent: userAgent === undefined || userAgent === DASH ? null : userAgent,
+    status: elbStatusText === DASH ? null : elbStatusText,
+    outcome: httpOutcome(elbStatus),
+    error: error === DASH ? null : error,
+    bytes_in: received,
+    bytes_out: sent,
+    duration_ms: processingMs(rp, tp, sp),
+    request_id: trace === DASH ? null : trace,
+    fields,
+  };
+  return { ok: true, record };
+}
+
+/** Application Load Balancer access logs. */
+export const parser: Parser = {
+  name: 'alb',
+  version: 1,
+  framing: 'lines',
+  description: 'Application Load Balancer access logs (http, https, h2, grpcs, ws, wss)',
+  docsUrl: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html',
+  keyPatterns: [/(^|\/)AWSLogs\/\d{12}\/elasticloadbalancing\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/\d{12}_elasticloadbalancing_[a-z0-9-]+_app\.[^/]+\.log(\.gz)?$/],
+  keyExample: 'AWSLogs/<account>/elasticloadbalancing/<region>/YYYY/MM/DD/<account>_elasticloadbalancing_<region>_app.<lb-name>.<lb-id>_<end-time>_<ip>_<random>.log.gz',
+  sniff(head: string): boolean {
+    if (head.startsWith(`${ELB_CONTROL_PREFIX}app/`)) return true;
+    return /^(https?|h2|grpcs|wss?) \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z app\/\S+ \S+ \S+ -?[\d.]+ -?[\d.]+ -?[\d.]+ /.test(head);
+  },
+  parse(frame: string, _ctx: ParseContext): ParseResult {
+    return parseAlbLine(frame);
+  },
+};

@@ -1,0 +1,213 @@
+/**
+ * Amazon S3 server access logs: one space-separated line per request, plain text objects
+ * under a prefix the bucket owner chooses.
+ *
+ * Format: https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html
+ * Supports every documented field: the original 18 (through Version Id), Host Id, Signature
+ * Version, Cipher Suite, Authentication Type, Host Header and TLS version (2019), Access Point
+ * ARN (2020) and aclRequired (2022). Older lines with fewer fields are valid; later fields are
+ * kept under positional names (`field_27` is the Region the current documentation example
+ * shows, not yet named there). Both key layouts: `<prefix>YYYY-mm-DD-HH-MM-SS-<id>` and the
+ * date-partitioned `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
+ */
+import type { EventFields } from '../schema/index.js';
+import { DASH, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, unsigned } from './access-log.js';
+import { isIP } from './ip.js';
+import { parseClfTime } from './time.js';
+import { Tokens, tokenize } from './tokenizer.js';
+import type { ParseContext, ParseResult, Parser } from './types.js';
+
+/** Field names in line order: the documentation's names in snake_case. */
+export const S3_ACCESS_FIELDS = [
+  'bucket_owner',
+  'bucket',
+  'time',
+  'remote_ip',
+  'requester',
+  'request_id',
+  'operation',
+  'key',
+  'request_uri',
+  'http_status',
+  'error_code',
+  'bytes_sent',
+  'object_size',
+  'total_time',
+  'turn_around_time',
+  'referer',
+  'user_agent',
+  'version_id',
+  'host_id',
+  'signature_version',
+  'cipher_suite',
+  'authentication_type',
+  'host_header',
+  'tls_version',
+  'access_point_arn',
+  'acl_required',
+] as const;
+
+/** The original layout ends at Version Id. */
+const MIN_FIELDS = 18;
+const I_TIME = 2;
+const I_REMOTE_IP = 3;
+const I_REQUESTER = 4;
+const I_REQUEST_ID = 5;
+const I_OPERATION = 6;
+const I_KEY = 7;
+const I_STATUS = 9;
+const I_ERROR = 10;
+const I_BYTES_SENT = 11;
+const I_OBJECT_SIZE = 12;
+const I_TOTAL_TIME = 13;
+const I_TURN_AROUND = 14;
+const I_USER_AGENT = 16;
+
+const NAMES: readonly string[] = S3_ACCESS_FIELDS;
+const tokens = new Tokens();
+
+function badNumber(name: string, value: string): ParseResult {
+  return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
+}
+
+/** True for a canonical user ID: 64 lowercase hex characters. */
+function isCanonicalId(s: string): boolean {
+  if (s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/** What kind of principal the Requester field names. */
+export function requesterType(requester: string): string | null {
+  if (requester === DASH) return 'Anonymous';
+  if (requester.startsWith('arn:')) {
+    if (requester.includes(':assumed-role/')) return 'AssumedRole';
+    if (requester.endsWith(':root')) return 'Root';
+    if (requester.includes(':user/')) return 'IAMUser';
+    if (requester.includes(':federated-user/')) return 'FederatedUser';
+    return null;
+  }
+  if (requester.startsWith('svc:') || requester === 'AmazonS3') return 'AWSService';
+  return isCanonicalId(requester) ? 'CanonicalUser' : null;
+}
+
+/** Parses one S3 server access-log line. */
+export function parseS3AccessLine(line: string): ParseResult {
+  const cc = controlCharAt(line);
+  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
+  if (!tokenize(line, tokens, true)) {
+    return { ok: false, reason: 'unterminated_quote', detail: `the quote or bracket opened at column ${tokens.errorAt + 1} is never closed` };
+  }
+  const v = tokens.values;
+  const n = tokens.count;
+  if (n > I_TIME && tokens.quoted[I_TIME] !== 1) {
+    return { ok: false, reason: 'unknown_format', detail: `an S3 access-log line has its [time] third, found ${JSON.stringify((v[I_TIME] as string).slice(0, 40))}` };
+  }
+  if (n < MIN_FIELDS) return { ok: false, reason: 'field_count_mismatch', detail: `${n} fields, an S3 access-log line has at least ${MIN_FIELDS}` };
+  const timeText = v[I_TIME] as string;
+  const time = parseClfTime(timeText);
+  if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `time [${timeText.slice(0, 40)}] is not dd/MMM/yyyy:HH:mm:ss +zzzz` };
+
+  const statusText = v[I_STATUS] as string;
+  const status = statusText === DASH ? NaN : unsigned(statusText);
+  if (statusText !== DASH && Number.isNaN(status)) return badNumber('http_status', statusText);
+  const sentText = v[I_BYTES_SENT] as string;
+  const sent = sentText === DASH ? null : unsigned(sentText);
+  if (sent !== null && Number.isNaN(sent)) return badNumber('bytes_sent', sentText);
+  const sizeText = v[I_OBJECT_SIZE] as string;
+  if (sizeText !== DASH && Number.isNaN(unsigned(sizeText))) return badNumber('object_size', sizeText);
+  const totalText = v[I_TOTAL_TIME] as string;
+  const total = totalText === DASH ? null : unsigned(totalText);
+  if (total !== null && Number.isNaN(total)) return badNumber('total_time', totalText);
+  const turnText = v[I_TURN_AROUND] as string;
+  if (turnText !== DASH && Number.isNaN(unsigned(turnText))) return badNumber('turn_around_time', turnText);
+
+  const remote = v[I_REMOTE_IP] as string;
+  const remoteIsIp = remote !== DASH && isIP(remote);
+  const bucket = v[1] as string;
+  const keyText = v[I_KEY] as string;
+  const key = keyText === DASH ? null : percentDecode(keyText);
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    const value = v[i] as string;
+    if (value === DASH || value === '') continue;
+    switch (i) {
+      case I_TIME:
+      case I_REQUESTER:
+      case I_REQUEST_ID:
+      case I_OPERATION:
+      case I_STATUS:
+      case I_ERROR:
+      case I_USER_AGENT:
+        continue;
+      case I_REMOTE_IP:
+        if (remoteIsIp) continue;
+        break;
+      case I_KEY:
+        if (key === value) continue;
+        break;
+      case I_BYTES_SENT:
+        if (String(sent) === value) continue;
+        break;
+      case I_TOTAL_TIME:
+        if (String(total) === value) continue;
+        break;
+      default:
+        break;
+    }
+    fields[i < NAMES.length ? (NAMES[i] as string) : positionalName(i)] = value;
+  }
+
+  const requester = v[I_REQUESTER] as string;
+  const requestId = v[I_REQUEST_ID] as string;
+  const operation = v[I_OPERATION] as string;
+  const errorCode = v[I_ERROR] as string;
+  const userAgent = v[I_USER_AGENT] as string;
+  const hasBucket = bucket !== DASH;
+  let outcome = httpOutcome(status);
+  if (errorCode !== DASH) outcome = 'failure';
+  const record: EventFields = {
+    time,
+    category: 'http_activity',
+    actor: requester === DASH ? null : requester,
+    actor_type: requesterType(requester),
+    action: operation === DASH ? null : operation,
+    resource: hasBucket ? (key !== null ? `${bucket}/${key}` : bucket) : key,
+    resource_type: key !== null ? 'AWS::S3::Object' : hasBucket ? 'AWS::S3::Bucket' : null,
+    src_ip: remoteIsIp ? remote : null,
+    user_agent: userAgent === DASH ? null : userAgent,
+    status: statusText === DASH ? null : statusText,
+    outcome,
+    error: errorCode === DASH ? null : errorCode,
+    bytes_out: sent,
+    duration_ms: total,
+    request_id: requestId === DASH ? null : requestId,
+    fields,
+  };
+  return { ok: true, record };
+}
+
+/** S3 server access logs. */
+export const parser: Parser = {
+  name: 's3access',
+  version: 1,
+  framing: 'lines',
+  description: 'Amazon S3 server access logs',
+  docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html',
+  // The prefix is the bucket owner's choice, so only the object name (and the date-partitioned
+  // folders before it) can be matched; content sniffing catches the rest.
+  keyPatterns: [
+    /(^|\/)\d{12}\/[a-z0-9-]+\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/,
+    /\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/,
+  ],
+  keyExample: '<prefix>YYYY-mm-DD-HH-MM-SS-<UniqueString> or <prefix><account>/<region>/<bucket>/YYYY/MM/DD/YYYY-mm-DD-HH-MM-SS-<UniqueString>',
+  sniff(head: string): boolean {
+    return /^(-|[0-9a-f]{64}) \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] \S+ \S+ \S+ [A-Z0-9_.]+ /.test(head);
+  },
+  parse(frame: string, _ctx: ParseContext): ParseResult {
+    return parseS3AccessLine(frame);
+  },
+};
