@@ -9,8 +9,11 @@ export class UsageError extends Error {}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** Parsed flag values: strings, booleans, or string lists for `multiple` flags. */
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
 /** Parses argv for one verb; `--help` is always accepted. */
-export function parse<O extends Options>(argv: readonly string[], options: O): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parse<O extends Options>(argv: readonly string[], options: O): { values: Values; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -18,14 +21,14 @@ export function parse<O extends Options>(argv: readonly string[], options: O): {
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return { values: values as Values, positionals };
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
 }
 
 /** A positive integer flag value, or undefined when the flag is absent. */
-export function intFlag(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
+export function intFlag(values: Values, name: string): number | undefined {
   const v = values[name];
   if (v === undefined) return undefined;
   const n = Number(v);

@@ -4,7 +4,7 @@
  * recorded in its manifest and the run goes on.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { LocalLakeSink, LocalSource } from './local-storage.js';
 import type { Manifest } from './manifest.js';
@@ -13,13 +13,28 @@ import { processObject, type ObjectReport } from './process-object.js';
 import type { Route } from './route.js';
 import type { ObjectRef } from './storage.js';
 
+/** A file-name glob (`*` and `?`, matched against the base name) as a regular expression. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  return new RegExp(`^${body}$`);
+}
+
+export interface ListOptions {
+  /** A folder never descended into (the lake being written, when it sits under an input). */
+  readonly skipDir?: string;
+  /** Base-name globs of files to leave out. */
+  readonly exclude?: readonly string[];
+}
+
 /** Expands files and folders (recursively, sorted) into file paths; hidden entries are skipped. */
-export async function listLocalFiles(paths: readonly string[], exclude?: string): Promise<string[]> {
+export async function listLocalFiles(paths: readonly string[], opts: ListOptions = {}): Promise<string[]> {
   const out: string[] = [];
-  const excluded = exclude ? resolve(exclude) : null;
+  const excluded = opts.skipDir ? resolve(opts.skipDir) : null;
+  const patterns = (opts.exclude ?? []).map(globToRegExp);
   const visit = async (path: string): Promise<void> => {
     const abs = resolve(path);
     if (excluded !== null && (abs === excluded || abs.startsWith(`${excluded}/`))) return;
+    if (patterns.some((p) => p.test(basename(abs)))) return;
     let info;
     try {
       info = await stat(abs);

@@ -15,6 +15,8 @@ options:
 `;
 
 const SAMPLES = fileURLToPath(new URL('../../samples/', import.meta.url));
+/** Files beside the samples that are not logs: goldens and notes. */
+export const SAMPLE_EXCLUDES = ['*.expected.jsonl', '*.rejects.jsonl', '*.md'] as const;
 
 export async function run(argv: readonly string[]): Promise<number> {
   const { values } = parse(argv, { out: { type: 'string' } });
@@ -24,7 +26,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const out = typeof values.out === 'string' ? values.out : 'lake';
   process.stdout.write(`Ingesting ${SAMPLES} into ./${out}\n\n`);
-  const code = await ingest([SAMPLES, '--out', out]);
+  // Golden files and notes live beside the samples; they are test data, not logs.
+  const code = await ingest([SAMPLES, '--out', out, ...SAMPLE_EXCLUDES.flatMap((g) => ['--exclude', g])]);
   process.stdout.write('\nEvents per source and outcome:\n\n');
   await query(['--lake', out, 'SELECT source, outcome, count(*) AS events FROM events GROUP BY ALL ORDER BY ALL']);
   process.stdout.write('\nRejected lines per reason (the samples include deliberately bad input):\n\n');

@@ -14,6 +14,7 @@ file replaces its previous output; nothing is duplicated.
 
 options:
   --out <dir>              lake folder to write (required)
+  --exclude <glob>         leave out files whose name matches (repeatable), e.g. --exclude '*.md'
   --max-line-bytes <n>     longest line or JSON record kept (default 4194304)
   --row-group-rows <n>     rows per Parquet row group (default 20000)
   --codec <c>              GZIP | ZSTD | SNAPPY | UNCOMPRESSED (default ZSTD where Node has it, else GZIP)
@@ -35,7 +36,7 @@ function printSummary(summary: IngestSummary): void {
     count(t.rejected),
     count(t.skipped),
     mb(t.bytesDecompressed),
-    t.durationMs > 0 ? (t.bytesDecompressed / 1e6 / (t.durationMs / 1000)).toFixed(1) : '',
+    t.durationMs > 0 && t.bytesDecompressed > 0 ? (t.bytesDecompressed / 1e6 / (t.durationMs / 1000)).toFixed(1) : '',
   ]);
   const total = summary.bySource.reduce(
     (a, t) => ({ objects: a.objects + t.objects, failed: a.failed + t.failed, records: a.records + t.records, rejected: a.rejected + t.rejected, skipped: a.skipped + t.skipped, bytes: a.bytes + t.bytesDecompressed }),
@@ -57,6 +58,7 @@ function printSummary(summary: IngestSummary): void {
 export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     out: { type: 'string', short: 'o' },
+    exclude: { type: 'string', multiple: true },
     'max-line-bytes': { type: 'string' },
     'row-group-rows': { type: 'string' },
     codec: { type: 'string' },
@@ -84,7 +86,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
-  const files = await listLocalFiles(positionals, out).catch((e: unknown) => {
+  const exclude = Array.isArray(values.exclude) ? values.exclude : [];
+  const files = await listLocalFiles(positionals, { skipDir: out, exclude }).catch((e: unknown) => {
     throw e instanceof ConfigError ? new UsageError(e.message) : e;
   });
   if (files.length === 0) throw new UsageError(`no files found under ${positionals.join(', ')}`);

@@ -38,7 +38,7 @@ export function filesUnder(root: string): string[] {
   return out;
 }
 
-export async function runLocal(path: string, lake: string, overrides: Partial<ProcessDeps> & { options?: Record<string, unknown> } = {}): Promise<ObjectReport> {
+export async function runLocal(path: string, lake: string, overrides: Omit<Partial<ProcessDeps>, 'options'> & { options?: Record<string, unknown> } = {}): Promise<ObjectReport> {
   const { options, ...rest } = overrides;
   return processObject({ bucket: '', key: path }, { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions(options ?? {}), ...rest });
 }
