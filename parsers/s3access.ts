@@ -11,7 +11,7 @@
  * date-partitioned `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, unsigned } from './access-log.js';
+import { DASH, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseClfTime } from './time.js';
 import { Tokens, tokenize } from './tokenizer.js';
@@ -63,8 +63,12 @@ const I_TOTAL_TIME = 13;
 const I_TURN_AROUND = 14;
 const I_USER_AGENT = 16;
 
-const NAMES: readonly string[] = S3_ACCESS_FIELDS;
 const tokens = new Tokens();
+
+/** Field `i` of the current line, `-` past its end. */
+function at(i: number): string {
+  return i < tokens.count ? (tokens.values[i] as string) : DASH;
+}
 
 function badNumber(name: string, value: string): ParseResult {
   return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
@@ -130,35 +134,30 @@ export function parseS3AccessLine(line: string): ParseResult {
   const bucket = v[1] as string;
   const keyText = v[I_KEY] as string;
   const key = keyText === DASH ? null : percentDecode(keyText);
+  // Named stores in a fixed order keep these objects in a few shared V8 shapes (see alb.ts).
   const fields: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
-    const value = v[i] as string;
-    if (value === DASH || value === '') continue;
-    switch (i) {
-      case I_TIME:
-      case I_REQUESTER:
-      case I_REQUEST_ID:
-      case I_OPERATION:
-      case I_STATUS:
-      case I_ERROR:
-      case I_USER_AGENT:
-        continue;
-      case I_REMOTE_IP:
-        if (remoteIsIp) continue;
-        break;
-      case I_KEY:
-        if (key === value) continue;
-        break;
-      case I_BYTES_SENT:
-        if (String(sent) === value) continue;
-        break;
-      case I_TOTAL_TIME:
-        if (String(total) === value) continue;
-        break;
-      default:
-        break;
-    }
-    fields[i < NAMES.length ? (NAMES[i] as string) : positionalName(i)] = value;
+  let x: string;
+  if (present((x = v[0] as string))) fields.bucket_owner = x;
+  if (present(bucket)) fields.bucket = bucket;
+  if (!remoteIsIp && present(remote)) fields.remote_ip = remote;
+  if (key !== keyText && present(keyText)) fields.key = keyText;
+  if (present((x = v[8] as string))) fields.request_uri = x;
+  if (sent !== null && String(sent) !== sentText) fields.bytes_sent = sentText;
+  if (present(sizeText)) fields.object_size = sizeText;
+  if (total !== null && String(total) !== totalText) fields.total_time = totalText;
+  if (present(turnText)) fields.turn_around_time = turnText;
+  if (present((x = v[15] as string))) fields.referer = x;
+  if (present((x = v[17] as string))) fields.version_id = x;
+  if (n > 18) {
+    if (present((x = v[18] as string))) fields.host_id = x;
+    if (present((x = at(19)))) fields.signature_version = x;
+    if (present((x = at(20)))) fields.cipher_suite = x;
+    if (present((x = at(21)))) fields.authentication_type = x;
+    if (present((x = at(22)))) fields.host_header = x;
+    if (present((x = at(23)))) fields.tls_version = x;
+    if (present((x = at(24)))) fields.access_point_arn = x;
+    if (present((x = at(25)))) fields.acl_required = x;
+    for (let i = S3_ACCESS_FIELDS.length; i < n; i++) if (present((x = v[i] as string))) fields[positionalName(i)] = x;
   }
 
   const requester = v[I_REQUESTER] as string;

@@ -24,6 +24,14 @@ export interface ParseContext<S = unknown> {
   state: S;
   /** CSV framing only: the fields of the current row. */
   fields: readonly string[];
+  /**
+   * Schema drift counter: a parser adds 1 for each frame that carries fields its format version
+   * does not know (unknown trailing fields, new JSON keys), e.g. `ctx.drift = (ctx.drift ?? 0) + 1`.
+   * The pipeline reports the total per object (`schema_drift` in the manifest, `SchemaDrift`
+   * metric), so a format change shows up on a dashboard before it shows up as rejects.
+   * Optional so contexts built by hand in tests need not set it.
+   */
+  drift?: number;
 }
 
 export type ParseResult =
