@@ -10,7 +10,8 @@ import { decodeVisible } from './utf8.js';
 
 /** Receives frames in order; each call is one unit of `lines_in`. */
 export interface FrameSink {
-  frame(text: string, invalidUtf8: boolean): void;
+  /** `fields` carries the cells of a CSV row (csv framing only); the parser reads them as `ctx.fields`. */
+  frame(text: string, invalidUtf8: boolean, fields?: readonly string[]): void;
   /** A frame that could not be cut cleanly: oversized, truncated, or not JSON at all. */
   reject(reason: RejectReason, raw: string, detail: string): void;
 }

@@ -49,6 +49,7 @@ export const REJECT_REASONS = {
   field_count_mismatch: 'the line has fewer fields than the format requires',
   bad_number: 'a numeric field is not a number',
   unterminated_quote: 'a quoted field is not closed before the end of the line',
+  malformed_quote: 'a CSV quote where none may stand: inside an unquoted field, or followed by text after it closes',
   unknown_format: 'the line does not look like this format',
   control_character: 'the line holds a raw control character that the format never writes unescaped',
 } as const;
