@@ -1,0 +1,231 @@
+/**
+ * The watching stage: an ops SNS topic, the alarms that publish to it and a dashboard of the
+ * pipeline per source.
+ *
+ * Alarms are the "never babysit it" promise: anything that parks work (dead-letter queues),
+ * delays it (age of the oldest message), breaks it (errors, throttles) or degrades it (rejected
+ * lines) pages the topic; nothing else does, so every page means something.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Source } from '../schema/index.js';
+import type { AlarmsConfig } from './config.js';
+import { acknowledge } from './nag.js';
+import { QUEUE_RETENTION } from './queues.js';
+import { WORKER_METRICS } from './worker.js';
+
+/** Properties of {@link PipelineMonitoring}. */
+export interface PipelineMonitoringProps {
+  /** Deployment name: alarm name prefix and the `service` metric dimension. */
+  readonly name: string;
+  readonly alarms: AlarmsConfig;
+  /** Customer key for the topic; unencrypted-at-rest topic when absent (see the acknowledgement). */
+  readonly encryptionKey?: kms.IKey;
+  readonly ingestQueue: sqs.IQueue;
+  readonly ingestDlq: sqs.IQueue;
+  readonly replayQueue: sqs.IQueue;
+  readonly replayDlq: sqs.IQueue;
+  readonly worker: lambda.IFunction;
+  /** Sources that get a rejected-line-rate alarm: the formats the configuration can produce. */
+  readonly sources: readonly Source[];
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** Ops topic, alarms and dashboard. */
+export class PipelineMonitoring extends Construct {
+  readonly topic: sns.ITopic;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
+    super(scope, id);
+    const { name } = props;
+
+    const topic = new sns.Topic(this, 'OpsTopic', {
+      displayName: `loglake ${name} alarms`,
+      enforceSSL: true,
+      masterKey: props.encryptionKey,
+    });
+    if (props.encryptionKey) {
+      // CloudWatch must be able to encrypt what it publishes to the topic.
+      props.encryptionKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    } else {
+      acknowledge(
+        topic,
+        'AwsSolutions-SNS2',
+        'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm messages carry no log data; set lake.kms for a customer key',
+      );
+    }
+    if (props.alarms.email) topic.addSubscription(new subs.EmailSubscription(props.alarms.email));
+    this.topic = topic;
+
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (id: string, options: cloudwatch.AlarmProps): void => {
+      const a = new cloudwatch.Alarm(this, id, { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, ...options });
+      a.addAlarmAction(new actions.SnsAction(topic));
+      a.addOkAction(new actions.SnsAction(topic));
+      alarms.push(a);
+    };
+
+    for (const [id, dlq, what] of [
+      ['IngestDlqNotEmpty', props.ingestDlq, 'ingest'],
+      ['ReplayDlqNotEmpty', props.replayDlq, 'replay'],
+    ] as const) {
+      alarm(id, {
+        alarmName: `${name}-${what}-dlq-not-empty`,
+        alarmDescription: `messages of the ${what} queue failed every retry and wait in its dead-letter queue; inspect, fix, then redrive`,
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+    alarm('IngestBacklog', {
+      alarmName: `${name}-ingest-falling-behind`,
+      alarmDescription: `the oldest ingest message is older than ${props.alarms.maxMessageAgeSeconds} s: the worker is not keeping up or not running`,
+      metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      threshold: props.alarms.maxMessageAgeSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+    });
+    // Replays may queue for days by design; only messages close to expiry are a problem.
+    const replayAgeLimit = QUEUE_RETENTION.toSeconds() / 2;
+    alarm('ReplayBacklog', {
+      alarmName: `${name}-replay-near-expiry`,
+      alarmDescription: `the oldest replay message is older than ${replayAgeLimit} s, half the queue retention: raise worker.replayMaxConcurrency or it will expire`,
+      metric: props.replayQueue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      threshold: replayAgeLimit,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    // With partial batch responses the handler fails only when it crashes or times out.
+    alarm('WorkerErrors', {
+      alarmName: `${name}-worker-errors`,
+      alarmDescription: 'the worker invocation failed (crash, out of memory or timeout) in 2 of the last 3 five-minute periods',
+      metric: props.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+    alarm('WorkerThrottles', {
+      alarmName: `${name}-worker-throttles`,
+      alarmDescription: 'the worker was throttled for 15 minutes: account concurrency or reserved concurrency is too low',
+      metric: props.worker.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+    });
+    for (const source of props.sources) {
+      alarm(`RejectedLines-${source}`, {
+        alarmName: `${name}-rejected-lines-${source}`,
+        alarmDescription: `more than ${props.alarms.maxRejectedPercent}% of ${source} lines were rejected over 15 minutes: query the errors table for reasons`,
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(lines > 0, 100 * rejected / lines, 0)',
+          usingMetrics: {
+            rejected: this.workerMetric(name, WORKER_METRICS.rejected, source),
+            lines: this.workerMetric(name, WORKER_METRICS.linesIn, source),
+          },
+          period: Duration.minutes(15),
+          label: `rejected % ${source}`,
+        }),
+        threshold: props.alarms.maxRejectedPercent,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+    this.alarms = alarms;
+
+    this.dashboard = this.buildDashboard(props, alarms);
+  }
+
+  private workerMetric(service: string, metricName: string, source: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: WORKER_METRICS.namespace,
+      metricName,
+      dimensionsMap: { service, source },
+      statistic: 'Sum',
+      period: Duration.minutes(15),
+    });
+  }
+
+  /** One graph per question; per-source lines come from SEARCH so new sources appear by themselves. */
+  private buildDashboard(props: PipelineMonitoringProps, alarms: readonly cloudwatch.Alarm[]): cloudwatch.Dashboard {
+    const ns = WORKER_METRICS.namespace;
+    // `${PROP('Dim.x')}` labels each line found by SEARCH with its own dimension value.
+    const perSource = (metricName: string, statistic: string, prefix = ''): cloudwatch.IMetric =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${ns},service,source} service="${props.name}" MetricName="${metricName}"', '${statistic}', 300)`,
+        usingMetrics: {},
+        label: `${prefix}\${PROP('Dim.source')}`,
+        period: FIVE_MINUTES,
+      });
+    const graph = (title: string, left: cloudwatch.IMetric[], stacked = false): cloudwatch.GraphWidget =>
+      new cloudwatch.GraphWidget({ title, left, stacked, width: 8, height: 6 });
+
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${props.name}-pipeline`,
+      defaultInterval: Duration.hours(24),
+    });
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# loglake ${props.name}\nObjects, records and rejected lines per source; lag from object time to lake; failures. Alarms publish to the ops topic.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 24, height: 3 }));
+    dashboard.addWidgets(
+      graph('Objects processed per source', [perSource(WORKER_METRICS.objects, 'Sum')], true),
+      graph('Records written per source', [perSource(WORKER_METRICS.records, 'Sum')], true),
+      graph('Rejected lines per source', [perSource(WORKER_METRICS.rejected, 'Sum')], true),
+    );
+    dashboard.addWidgets(
+      graph('Bytes read (compressed) and written per source', [
+        perSource(WORKER_METRICS.bytesIn, 'Sum', 'in '),
+        perSource(WORKER_METRICS.bytesOut, 'Sum', 'out '),
+      ]),
+      graph('Lag from object time to lake, max (s)', [perSource(WORKER_METRICS.lag, 'Maximum')]),
+      graph('Object errors by class', [
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${ns},service,code} service="${props.name}" MetricName="${WORKER_METRICS.objectErrors}"', 'Sum', 300)`,
+          usingMetrics: {},
+          label: "${PROP('Dim.code')}",
+          period: FIVE_MINUTES,
+        }),
+      ]),
+    );
+    const max = { period: FIVE_MINUTES, statistic: 'Maximum' };
+    dashboard.addWidgets(
+      graph('Dead-letter queue depth', [
+        props.ingestDlq.metricApproximateNumberOfMessagesVisible({ ...max, label: 'ingest DLQ' }),
+        props.replayDlq.metricApproximateNumberOfMessagesVisible({ ...max, label: 'replay DLQ' }),
+      ]),
+      new cloudwatch.GraphWidget({
+        title: 'Queue depth and age of oldest message',
+        left: [
+          props.ingestQueue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'ingest visible' }),
+          props.replayQueue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'replay visible' }),
+        ],
+        right: [props.ingestQueue.metricApproximateAgeOfOldestMessage({ ...max, label: 'ingest oldest (s)' })],
+        width: 8,
+        height: 6,
+      }),
+      graph('Worker invocations, errors, throttles', [
+        props.worker.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        props.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        props.worker.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      ]),
+    );
+    return dashboard;
+  }
+}

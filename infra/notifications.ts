@@ -1,0 +1,167 @@
+/**
+ * The notification stage: how each configured source tells the ingest queue about new objects
+ * (S3 event notifications, SNS subscriptions, EventBridge rules), and the queue policy that lets
+ * exactly those senders in.
+ *
+ * Buckets and topics are imported, never created: they belong to whoever delivers the logs.
+ * For a bucket in another account only its owner can configure notifications, so this stage
+ * grants the permission on our side and the owner points the bucket at the queue (docs/deploy.md).
+ */
+import { Annotations, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { SourceConfig, SourceFormat } from './config.js';
+import { acknowledge } from './nag.js';
+
+/**
+ * Key suffix every object of a pinned format has, so notifications skip everything else the
+ * delivering service writes next to its logs. `null`: the format's names have no common suffix.
+ */
+export const FORMAT_SUFFIXES: Readonly<Record<SourceFormat, string | null>> = {
+  auto: null,
+  cloudtrail: '.json.gz',
+  alb: '.log.gz',
+  elb: '.log',
+  nlb: '.log.gz',
+  s3access: null,
+  cloudfront: '.gz',
+  config: '.json.gz',
+  billing: null,
+  vpcflow: '.log.gz',
+  redshift: '.gz',
+  rds: null,
+};
+
+/** Properties of {@link SourceNotifications}. */
+export interface SourceNotificationsProps {
+  readonly sources: readonly SourceConfig[];
+  readonly ingestQueue: sqs.IQueue;
+  /** Where EventBridge parks events it could not deliver to the ingest queue. */
+  readonly ingestDlq: sqs.IQueue;
+  /** Deployment name, to keep event bus policy statements of several deployments apart. */
+  readonly name: string;
+}
+
+/** Construct ids are derived from bucket names and topic ARNs, so reordering sources replaces nothing. */
+const idOf = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '-');
+
+/** Notifications, subscriptions and rules for the configured sources. */
+export class SourceNotifications extends Construct {
+  constructor(scope: Construct, id: string, props: SourceNotificationsProps) {
+    super(scope, id);
+    const queue = props.ingestQueue;
+    const partition = Stack.of(this).partition;
+    const buckets = new Map<string, s3.IBucket>();
+    const bucketOf = (name: string): s3.IBucket => {
+      let b = buckets.get(name);
+      if (!b) {
+        b = s3.Bucket.fromBucketName(this, `Bucket-${idOf(name)}`, name);
+        buckets.set(name, b);
+      }
+      return b;
+    };
+    const topics = new Set<string>();
+    const busAccounts = new Set<string>();
+    const rules = new Map<string, SourceConfig[]>();
+
+    for (const src of props.sources) {
+      const suffix = FORMAT_SUFFIXES[src.format] ?? undefined;
+      switch (src.notification) {
+        case 's3': {
+          if (src.account !== null) {
+            // The owner configures the notification; we only let that bucket's events in.
+            queue.grantSendMessages(
+              new iam.ServicePrincipal('s3.amazonaws.com').withConditions({
+                ArnLike: { 'aws:SourceArn': `arn:${partition}:s3:::${src.bucket}` },
+                StringEquals: { 'aws:SourceAccount': src.account },
+              }),
+            );
+            Annotations.of(this).addInfo(
+              `bucket ${src.bucket} is in account ${src.account}: its owner must send s3:ObjectCreated:* events for ${src.prefixes.join(', ')} to the ingest queue (output IngestQueueArn, docs/deploy.md)`,
+            );
+            break;
+          }
+          const bucket = bucketOf(src.bucket);
+          for (const prefix of src.prefixes) {
+            const filter: s3.NotificationKeyFilter = { ...(prefix ? { prefix } : {}), ...(suffix ? { suffix } : {}) };
+            const filters = filter.prefix || filter.suffix ? [filter] : [];
+            bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(queue), ...filters);
+          }
+          break;
+        }
+        case 's3-sns':
+        case 'cloudtrail-sns':
+        case 'config-sns': {
+          const arn = src.topicArn as string;
+          if (topics.has(arn)) break;
+          topics.add(arn);
+          const topic = sns.Topic.fromTopicArn(this, `Topic-${idOf(arn)}`, arn);
+          // The subscription also adds the queue policy statement for exactly this topic.
+          topic.addSubscription(new subs.SqsSubscription(queue));
+          break;
+        }
+        case 'eventbridge': {
+          const list = rules.get(src.bucket) ?? [];
+          list.push(src);
+          rules.set(src.bucket, list);
+          if (src.account !== null) busAccounts.add(src.account);
+          else bucketOf(src.bucket).enableEventBridgeNotification();
+          break;
+        }
+      }
+    }
+
+    for (const [bucketName, sources] of rules) {
+      // One rule per bucket; each prefix (with the format's suffix) is one alternative of the key match.
+      const matchers = sources.flatMap((src) => {
+        const suffix = FORMAT_SUFFIXES[src.format];
+        return src.prefixes.map((prefix) => (suffix ? events.Match.wildcard(`${prefix}*${suffix}`) : prefix ? events.Match.prefix(prefix) : null));
+      });
+      // A whole-bucket source without a suffix matches every key: no key filter at all.
+      const key = matchers.includes(null) ? null : matchers.length === 1 ? matchers[0] : events.Match.anyOf(...matchers);
+      new events.Rule(this, `Rule-${idOf(bucketName)}`, {
+        description: `loglake: new objects in ${bucketName}`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: { bucket: { name: [bucketName] }, ...(key ? { object: { key } } : {}) },
+        },
+        targets: [new targets.SqsQueue(queue, { deadLetterQueue: props.ingestDlq })],
+      });
+    }
+
+    const stack = Stack.of(this);
+    for (const account of busAccounts) {
+      // The owner's rule forwards its bucket's events to our default bus; this lets them in.
+      // A plain statement rather than EventBusPolicy, whose PolicyStatement cdk-nag cannot resolve.
+      new events.CfnEventBusPolicy(this, `BusPolicy-${account}`, {
+        statementId: `${props.name}-${account}`,
+        eventBusName: 'default',
+        statement: {
+          Sid: `${props.name}-${account}`,
+          Effect: 'Allow',
+          Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+          Action: 'events:PutEvents',
+          Resource: `arn:${partition}:events:${stack.region}:${stack.account}:event-bus/default`,
+          Condition: { StringEquals: { 'events:source': 'aws.s3' } },
+        },
+      });
+    }
+
+    const handler = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (handler) {
+      acknowledge(
+        handler,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "CDK's own handler that writes S3 bucket notification configurations; it runs only during deployments",
+      );
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Athena named queries shipped with every deployment: the questions people ask a log lake
+ * first, written against the common schema so they work whatever account or region logged.
+ *
+ * Each query bounds `dt` so partition projection prunes to a few days and the workgroup's
+ * bytes-scanned limit is never the thing that stops it. Map lookups use `element_at`, which
+ * yields null for a missing key where `map[key]` would fail the query.
+ */
+
+/** One saved query of the workgroup. */
+export interface NamedQuery {
+  /** Stable construct id: renaming it replaces the saved query. */
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** `dt` is a `YYYY-MM-DD` string, which is exactly how Athena casts a date to varchar. */
+const lastDays = (days: number): string => `dt >= CAST(current_date - interval '${days}' day AS varchar)`;
+
+/** The saved queries, in the order the Athena console lists them. */
+export const NAMED_QUERIES: readonly NamedQuery[] = [
+  {
+    id: 'ConsoleLoginsWithoutMfa',
+    name: 'Console logins without MFA (7 days)',
+    description: 'CloudTrail ConsoleLogin events whose additionalEventData.MFAUsed is not Yes',
+    sql: `SELECT time, account_id, actor, actor_type, src_ip, user_agent, status,
+       json_extract_scalar(element_at(fields, 'additionalEventData'), '$.MFAUsed') AS mfa_used
+FROM events
+WHERE source = 'cloudtrail'
+  AND ${lastDays(7)}
+  AND action = 'ConsoleLogin'
+  AND coalesce(json_extract_scalar(element_at(fields, 'additionalEventData'), '$.MFAUsed'), 'No') <> 'Yes'
+ORDER BY time DESC
+LIMIT 1000`,
+  },
+  {
+    id: 'DeniedApiCallsByPrincipal',
+    name: 'Denied API calls by principal (7 days)',
+    description: 'CloudTrail calls refused with AccessDenied or UnauthorizedOperation, grouped by who made them',
+    sql: `SELECT actor, actor_type, count(*) AS denied_calls,
+       array_join(slice(array_sort(array_agg(DISTINCT action)), 1, 10), ', ') AS sample_actions,
+       max(time) AS last_seen
+FROM events
+WHERE source = 'cloudtrail'
+  AND ${lastDays(7)}
+  AND (status LIKE '%AccessDenied%' OR status LIKE '%UnauthorizedOperation%' OR status LIKE '%Forbidden%')
+GROUP BY actor, actor_type
+ORDER BY denied_calls DESC
+LIMIT 100`,
+  },
+  {
+    id: 'TopAlb5xxUrls',
+    name: 'Top ALB 5xx URLs (24 hours)',
+    description: 'Application Load Balancer requests answered 5xx, by host and path',
+    sql: `SELECT coalesce(url_extract_host(resource), '-') AS host,
+       coalesce(url_extract_path(resource), resource) AS path,
+       status, count(*) AS requests
+FROM events
+WHERE source = 'alb'
+  AND ${lastDays(1)}
+  AND time >= current_timestamp - interval '24' hour
+  AND status LIKE '5%'
+GROUP BY 1, 2, 3
+ORDER BY requests DESC
+LIMIT 50`,
+  },
+  {
+    id: 'S3Deletes',
+    name: 'S3 deletes (7 days)',
+    description: 'Object and bucket deletions seen in CloudTrail data events and S3 server access logs',
+    sql: `SELECT time, source, account_id, actor, src_ip, action, resource, status, outcome
+FROM events
+WHERE source IN ('cloudtrail', 's3access')
+  AND ${lastDays(7)}
+  AND (action IN ('DeleteObject', 'DeleteObjects', 'DeleteObjectVersion', 'DeleteBucket')
+       OR action LIKE 'REST.DELETE.%'
+       OR action LIKE 'BATCH.DELETE.%')
+ORDER BY time DESC
+LIMIT 1000`,
+  },
+  {
+    id: 'SecurityGroupChanges',
+    name: 'Security group changes (7 days)',
+    description: 'Security group API calls from CloudTrail and security group configuration items from AWS Config',
+    sql: `SELECT time, source, account_id, region, actor, action, resource, status, outcome
+FROM events
+WHERE ${lastDays(7)}
+  AND ((source = 'cloudtrail' AND action IN (
+          'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress',
+          'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress',
+          'CreateSecurityGroup', 'DeleteSecurityGroup', 'ModifySecurityGroupRules',
+          'UpdateSecurityGroupRuleDescriptionsIngress', 'UpdateSecurityGroupRuleDescriptionsEgress'))
+    OR (source = 'config' AND resource_type = 'AWS::EC2::SecurityGroup'))
+ORDER BY time DESC
+LIMIT 1000`,
+  },
+  {
+    id: 'CostByTagLastMonth',
+    name: 'Cost by tag, last month',
+    description: "Billing cost of the previous calendar month by a cost allocation tag; replace 'user:team' with your tag key",
+    sql: `SELECT coalesce(element_at(tags, 'user:team'), '(untagged)') AS tag_value,
+       currency, round(sum(amount), 2) AS cost
+FROM events
+WHERE source = 'billing'
+  AND dt >= CAST(date_trunc('month', current_date) - interval '1' month AS varchar)
+  AND dt < CAST(date_trunc('month', current_date) AS varchar)
+GROUP BY 1, 2
+ORDER BY cost DESC`,
+  },
+];

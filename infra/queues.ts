@@ -1,0 +1,73 @@
+/**
+ * The work queues: `ingest` (notifications of new objects) and `replay` (history and
+ * continuations), each with its dead-letter queue.
+ *
+ * Two queues rather than one so the worker can drain replays at a capped concurrency while live
+ * notifications keep flowing; dead-letter queues keep what failed `maxReceiveCount` times
+ * instead of dropping it. Who may send to `ingest` is granted by the notification stage.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.js';
+
+/** Properties of {@link IngestQueues}. */
+export interface IngestQueuesProps {
+  /** Must exceed six times the consuming function's timeout (see `visibilityTimeoutFor`). */
+  readonly visibilityTimeout: Duration;
+  /** Deliveries before a message moves to its dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** Customer key; SQS-managed encryption when absent. */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** The longest SQS keeps a message: an outage of days loses nothing. */
+export const QUEUE_RETENTION = Duration.days(14);
+
+/**
+ * Visibility timeout for a queue consumed by a function: AWS asks for at least six times the
+ * function timeout plus the batching window, so a message is not redelivered while retries of
+ * a throttled invocation are still pending; one more minute makes it strictly greater.
+ */
+export function visibilityTimeoutFor(functionTimeoutSeconds: number, batchWindowSeconds: number): Duration {
+  return Duration.seconds(6 * functionTimeoutSeconds + batchWindowSeconds + 60);
+}
+
+/** Ingest and replay queues with their dead-letter queues. */
+export class IngestQueues extends Construct {
+  /** Notifications of new source objects. */
+  readonly ingest: sqs.IQueue;
+  /** Messages that failed `maxReceiveCount` times on `ingest`. */
+  readonly ingestDlq: sqs.IQueue;
+  /** Replay requests and continuation messages. */
+  readonly replay: sqs.IQueue;
+  /** Messages that failed `maxReceiveCount` times on `replay`. */
+  readonly replayDlq: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: IngestQueuesProps) {
+    super(scope, id);
+    const encryption: Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> = props.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+
+    const pair = (name: string): { queue: sqs.Queue; dlq: sqs.Queue } => {
+      const dlq = new sqs.Queue(this, `${name}Dlq`, { ...encryption, enforceSSL: true, retentionPeriod: QUEUE_RETENTION });
+      acknowledge(dlq, 'AwsSolutions-SQS3', 'this is a dead-letter queue; its depth is alarmed on instead of redriven further');
+      const queue = new sqs.Queue(this, name, {
+        ...encryption,
+        enforceSSL: true,
+        retentionPeriod: QUEUE_RETENTION,
+        visibilityTimeout: props.visibilityTimeout,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: props.maxReceiveCount },
+      });
+      return { queue, dlq };
+    };
+    const ingest = pair('Ingest');
+    const replay = pair('Replay');
+    this.ingest = ingest.queue;
+    this.ingestDlq = ingest.dlq;
+    this.replay = replay.queue;
+    this.replayDlq = replay.dlq;
+  }
+}

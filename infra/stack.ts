@@ -1,0 +1,139 @@
+/**
+ * The loglake stack and the app around it: the pipeline stages wired together from one
+ * validated configuration.
+ *
+ * One stack, because every stage references the others and cross-stack references would pin
+ * them; the stateful stages (`Storage`, `Queues`, `Catalog`) are separate constructs from the
+ * ones that run code, with stable ids, so redeploying a function never replaces data.
+ */
+import { App, Annotations, CfnOutput, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { SOURCES, type Source } from '../schema/index.js';
+import { LakeCatalog } from './catalog.js';
+import { loadConfig, type LoglakeConfig } from './config.js';
+import { PipelineMonitoring } from './monitoring.js';
+import { SourceNotifications } from './notifications.js';
+import { IngestQueues, visibilityTimeoutFor } from './queues.js';
+import { LakeStorage } from './storage.js';
+import { IngestWorker } from './worker.js';
+
+/** Properties of {@link LoglakeStack}. */
+export interface LoglakeStackProps extends StackProps {
+  readonly config: LoglakeConfig;
+  /** Worker code; @default the esbuild bundle of `functions/ingest/handler.ts` */
+  readonly workerCode?: lambda.Code;
+}
+
+/** Sources whose rejected-line rate is alarmed on: the pinned formats, or all when one is `auto`. */
+export function alarmedSources(config: LoglakeConfig): Source[] {
+  if (config.sources.some((s) => s.format === 'auto')) return [...SOURCES];
+  return SOURCES.filter((name) => config.sources.some((s) => s.format === name));
+}
+
+/** The whole pipeline of one deployment. */
+export class LoglakeStack extends Stack {
+  readonly storage: LakeStorage;
+  readonly queues: IngestQueues;
+  readonly catalog: LakeCatalog;
+  readonly worker: IngestWorker;
+  readonly monitoring: PipelineMonitoring;
+
+  constructor(scope: Construct, id: string, props: LoglakeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { lake, worker } = config;
+
+    this.storage = new LakeStorage(this, 'Storage', { name: config.name, lake, resultRetentionDays: config.athena.resultRetentionDays });
+    this.queues = new IngestQueues(this, 'Queues', {
+      visibilityTimeout: visibilityTimeoutFor(worker.timeoutSeconds, worker.batchWindowSeconds),
+      maxReceiveCount: worker.maxReceiveCount,
+      encryptionKey: this.storage.key,
+    });
+    this.catalog = new LakeCatalog(this, 'Catalog', {
+      databaseName: config.athena.databaseName,
+      workgroupName: config.athena.workgroupName,
+      lakeBucket: this.storage.bucket,
+      resultsBucket: this.storage.queryResults,
+      encryptionKey: this.storage.key,
+      maxScannedMiBPerQuery: config.athena.maxScannedMiBPerQuery,
+      partitionsFrom: lake.partitionsFrom,
+    });
+    this.worker = new IngestWorker(this, 'Worker', {
+      name: config.name,
+      worker,
+      sources: config.sources,
+      lakeBucket: this.storage.bucket,
+      lakeKey: this.storage.key,
+      ingestQueue: this.queues.ingest,
+      replayQueue: this.queues.replay,
+      archiveRaw: lake.archiveRaw,
+      keepRaw: lake.keepRaw,
+      keepSelfTraffic: lake.keepSelfTraffic,
+      code: props.workerCode,
+    });
+    new SourceNotifications(this, 'Notifications', {
+      name: config.name,
+      sources: config.sources,
+      ingestQueue: this.queues.ingest,
+      ingestDlq: this.queues.ingestDlq,
+    });
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      name: config.name,
+      alarms: config.alarms,
+      encryptionKey: this.storage.key,
+      ingestQueue: this.queues.ingest,
+      ingestDlq: this.queues.ingestDlq,
+      replayQueue: this.queues.replay,
+      replayDlq: this.queues.replayDlq,
+      worker: this.worker.function,
+      sources: alarmedSources(config),
+    });
+
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+
+    const output = (id: string, value: string, description: string): void => {
+      new CfnOutput(this, id, { value, description });
+    };
+    output('LakeBucketName', this.storage.bucket.bucketName, 'central bucket: lake/, errors/, manifests/, raw/');
+    output('IngestQueueArn', this.queues.ingest.queueArn, 'point S3 notifications of buckets in other accounts here');
+    output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
+    output('WorkerRoleArn', this.worker.role.roleArn, 'grant this role s3:GetObject in the bucket policy of buckets in other accounts');
+    output('AthenaWorkgroup', this.catalog.workgroupName, 'run queries in this workgroup');
+    output('GlueDatabase', this.catalog.databaseName, 'tables events and errors');
+    output('OpsTopicArn', this.monitoring.topic.topicArn, 'alarms publish here');
+    output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
+  }
+}
+
+/** Options of {@link createApp}; the defaults are what `cdk synth` uses. */
+export interface CreateAppOptions {
+  /** Context (feature flags, `loglake`, `loglakeConfig`); the CLI passes `cdk.json` context itself. @default {} */
+  readonly context?: Record<string, unknown>;
+  /** Where `loglake.config.json` is looked for. @default process.cwd() */
+  readonly dir?: string;
+  readonly workerCode?: lambda.Code;
+  readonly outdir?: string;
+}
+
+/** The app: configuration, the stack and the cdk-nag `AwsSolutions` checks, which fail synthesis on any finding. */
+export function createApp(options: CreateAppOptions = {}): { app: App; stack: LoglakeStack } {
+  const app = new App({ context: options.context, outdir: options.outdir });
+  const { config, origin, isExample } = loadConfig((key) => app.node.tryGetContext(key) as unknown, options.dir ?? process.cwd());
+  const stack = new LoglakeStack(app, config.name, {
+    stackName: config.name,
+    description: `loglake ${config.name}: AWS logs into one Parquet schema, queryable with Athena`,
+    env: config.account !== null || config.region !== null ? { account: config.account ?? undefined, region: config.region ?? undefined } : undefined,
+    config,
+    workerCode: options.workerCode,
+  });
+  if (isExample) {
+    Annotations.of(stack).addWarningV2(
+      'loglake:exampleConfiguration',
+      `no loglake.config.json found: synthesized ${origin} with placeholder buckets; copy it to loglake.config.json and edit it before deploying`,
+    );
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  return { app, stack };
+}

@@ -1,0 +1,248 @@
+/**
+ * The ingest worker: the Lambda that drains the ingest and replay queues into the lake, with
+ * its role, log group and queue consumers.
+ *
+ * It grants itself exactly what the pipeline does: read the configured source prefixes, write
+ * under the lake prefixes, read and replace its own manifests, send continuations to the replay
+ * queue. Nothing wider, so a bug or a compromised dependency cannot reach other data.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { INGEST_ENV } from '../functions/ingest/env-names.js';
+import type { SourceConfig, WorkerConfig } from './config.js';
+import { acknowledgeWildcardResources } from './nag.js';
+import { LAKE_PREFIXES } from './storage.js';
+
+/** Repository root, found from this file so synthesis works from any working directory. */
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The worker's entry point, bundled by esbuild unless `code` is given. */
+export const WORKER_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.ts', import.meta.url));
+
+/**
+ * Runtime of the worker: Node.js 24 is the newest the installed aws-cdk-lib offers, and it has
+ * zstd in `node:zlib`, which the Parquet writer prefers.
+ */
+export const WORKER_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** The worker's metrics as Powertools emits them; the dashboard and alarms read these. */
+export const WORKER_METRICS = {
+  /** `POWERTOOLS_METRICS_NAMESPACE`. */
+  namespace: 'Loglake',
+  /** Per object, dimensions `service` and `source`. */
+  objects: 'ObjectsProcessed',
+  linesIn: 'LinesIn',
+  records: 'RecordsWritten',
+  rejected: 'LinesRejected',
+  bytesIn: 'BytesIn',
+  bytesOut: 'BytesOut',
+  /** Seconds from the source object's last-modified time to its lake output, per source. */
+  lag: 'IngestLagSeconds',
+  /** Failed objects, dimensions `service` and `code` (an `ObjectError` code). */
+  objectErrors: 'ObjectErrors',
+} as const;
+
+/** Properties of {@link IngestWorker}. */
+export interface IngestWorkerProps {
+  /** Deployment name, the Powertools service name (the `service` metric dimension). */
+  readonly name: string;
+  readonly worker: WorkerConfig;
+  readonly sources: readonly SourceConfig[];
+  readonly lakeBucket: s3.IBucket;
+  /** Customer key of the central bucket and queues, when there is one. */
+  readonly lakeKey?: kms.IKey;
+  readonly ingestQueue: sqs.IQueue;
+  /** Also where the worker sends continuation messages for objects too big for one invocation. */
+  readonly replayQueue: sqs.IQueue;
+  readonly archiveRaw: boolean;
+  readonly keepRaw: boolean;
+  readonly keepSelfTraffic: boolean;
+  /**
+   * Code of the function. @default esbuild bundle of `functions/ingest/handler.ts`
+   *
+   * Tests pass inline code: bundling is slow and needs the handler to exist.
+   */
+  readonly code?: lambda.Code;
+}
+
+/**
+ * User routing rules for sources whose format is pinned; `auto` sources need none. The worker
+ * reads this JSON from `LOGLAKE_ROUTING_RULES`, in the same shape as the CLI's `--rules` file.
+ */
+export function routingRulesFor(sources: readonly SourceConfig[]): string | undefined {
+  const rules = sources.flatMap((s) =>
+    s.format === 'auto' ? [] : s.prefixes.map((prefix) => ({ bucket: s.bucket, prefix, format: s.format })),
+  );
+  return rules.length > 0 ? JSON.stringify({ rules }) : undefined;
+}
+
+/** The worker Lambda, its consumers of the two queues, and its least-privilege role. */
+export class IngestWorker extends Construct {
+  readonly function: lambda.IFunction;
+  readonly role: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: IngestWorkerProps) {
+    super(scope, id);
+    const { worker } = props;
+    if (props.code === undefined && !existsSync(WORKER_ENTRY)) {
+      throw new Error(`worker entry ${WORKER_ENTRY} does not exist; write functions/ingest/handler.ts or pass code`);
+    }
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: worker.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // An own role instead of the managed AWSLambdaBasicExecutionRole, which may write any log group.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'loglake ingest worker: read source prefixes, write lake prefixes',
+    });
+    logGroup.grantWrite(role);
+    this.role = role;
+
+    const environment: Record<string, string> = {
+      [INGEST_ENV.lakeBucket]: props.lakeBucket.bucketName,
+      [INGEST_ENV.continuationQueueUrl]: props.replayQueue.queueUrl,
+      [INGEST_ENV.archiveRaw]: String(props.archiveRaw),
+      [INGEST_ENV.keepRaw]: String(props.keepRaw),
+      [INGEST_ENV.keepSelfTraffic]: String(props.keepSelfTraffic),
+      POWERTOOLS_SERVICE_NAME: props.name,
+      POWERTOOLS_METRICS_NAMESPACE: WORKER_METRICS.namespace,
+      POWERTOOLS_LOG_LEVEL: worker.logLevel,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const rules = routingRulesFor(props.sources);
+    if (rules !== undefined) environment[INGEST_ENV.routingRules] = rules;
+
+    const fn = new NodejsFunction(this, 'Function', {
+      description: 'loglake ingest worker: SQS notifications to Parquet in the central bucket',
+      runtime: WORKER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: worker.memoryMiB,
+      timeout: Duration.seconds(worker.timeoutSeconds),
+      reservedConcurrentExecutions: worker.reservedConcurrency ?? undefined,
+      role,
+      logGroup,
+      environment,
+      ...(props.code !== undefined
+        ? { code: props.code, handler: 'index.handler' }
+        : {
+            entry: WORKER_ENTRY,
+            handler: 'handler',
+            projectRoot: REPO_ROOT,
+            depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+            bundling: {
+              format: OutputFormat.ESM,
+              minify: true,
+              sourceMap: true,
+              // The SDK is bundled (tree-shaken, pinned) rather than taken from the runtime, so the
+              // deployed code is the code the tests ran.
+              externalModules: [],
+              mainFields: ['module', 'main'],
+              // CommonJS dependencies inside an ES module bundle still call require().
+              banner: "import { createRequire as __loglakeRequire } from 'node:module'; const require = __loglakeRequire(import.meta.url);",
+            },
+          }),
+    });
+    this.function = fn;
+
+    // One invocation may hold a batch for its whole timeout; the window trades a few seconds of
+    // latency for fewer, fuller invocations when small objects arrive in bursts.
+    fn.addEventSourceMapping('IngestMapping', {
+      eventSourceArn: props.ingestQueue.queueArn,
+      batchSize: worker.batchSize,
+      maxBatchingWindow: worker.batchWindowSeconds > 0 ? Duration.seconds(worker.batchWindowSeconds) : undefined,
+      reportBatchItemFailures: true,
+      maxConcurrency: worker.ingestMaxConcurrency ?? undefined,
+    });
+    // Replays and continuations come in bulk: the cap keeps them from taking the concurrency
+    // live notifications need.
+    fn.addEventSourceMapping('ReplayMapping', {
+      eventSourceArn: props.replayQueue.queueArn,
+      batchSize: worker.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: worker.replayMaxConcurrency,
+    });
+    props.ingestQueue.grantConsumeMessages(role);
+    props.replayQueue.grantConsumeMessages(role);
+    // Not grantSendMessages: with a customer key it adds kms:ReEncrypt* and kms:GenerateDataKey*,
+    // and the lake grant below already covers what sending to a queue under that key needs.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'SendContinuations', actions: ['sqs:SendMessage'], resources: [props.replayQueue.queueArn] }),
+    );
+
+    this.grantLake(role, props);
+    this.grantSources(role, props);
+  }
+
+  /** Write only under the lake prefixes; read only manifests; delete only outputs a re-run replaces. */
+  private grantLake(role: iam.Role, props: IngestWorkerProps): void {
+    const bucket = props.lakeBucket;
+    const written: string[] = [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors, LAKE_PREFIXES.manifests];
+    if (props.archiveRaw) written.push(LAKE_PREFIXES.raw);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'WriteLakePrefixes',
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: written.map((p) => bucket.arnForObjects(`${p}*`)),
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadManifests',
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${LAKE_PREFIXES.manifests}*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReplaceOutputs',
+        actions: ['s3:DeleteObject'],
+        resources: [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors].map((p) => bucket.arnForObjects(`${p}*`)),
+      }),
+      // Without ListBucket S3 answers 403 instead of 404 for a manifest that does not exist yet,
+      // and the worker could not tell a first run from a permission problem.
+      new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    ];
+    if (props.archiveRaw) {
+      // CopyObject carries the source object's tags along.
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'TagRawCopies',
+          actions: ['s3:PutObjectTagging'],
+          resources: [bucket.arnForObjects(`${LAKE_PREFIXES.raw}*`)],
+        }),
+      );
+    }
+    for (const s of statements) role.addToPrincipalPolicy(s);
+    props.lakeKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    acknowledgeWildcardResources(
+      role,
+      written.map((p) => bucket.arnForObjects(`${p}*`)),
+      'object access is scoped to one lake prefix (lake/, errors/, manifests/, raw/) of the central bucket; the * is the object keys under it',
+    );
+  }
+
+  /** Read only under each configured source prefix, plus decrypt with the source's key. */
+  private grantSources(role: iam.Role, props: IngestWorkerProps): void {
+    const partition = Stack.of(this).partition;
+    const objectArns = props.sources.flatMap((s) => s.prefixes.map((p) => `arn:${partition}:s3:::${s.bucket}/${p}*`));
+    const actions = ['s3:GetObject', 's3:GetObjectVersion'];
+    if (props.archiveRaw) actions.push('s3:GetObjectTagging', 's3:GetObjectVersionTagging');
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadSourcePrefixes', actions, resources: [...new Set(objectArns)] }));
+    const keys = [...new Set(props.sources.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))];
+    if (keys.length > 0) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'DecryptSources', actions: ['kms:Decrypt'], resources: keys }));
+    }
+    acknowledgeWildcardResources(
+      role,
+      objectArns,
+      'source reads are scoped to the configured bucket and prefix of each source; the * is the object keys under it',
+    );
+  }
+}
