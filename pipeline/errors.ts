@@ -6,6 +6,7 @@
 
 export const OBJECT_ERROR_CODES = {
   unreadable: 'the object could not be read (missing, access denied, I/O error)',
+  object_changed: 'the object no longer has the ETag the run being continued read',
   truncated_gzip: 'the gzip stream ends before its end marker',
   corrupt_gzip: 'the gzip data is invalid',
   corrupt_archive: 'the zip archive or one of its entries is invalid',
@@ -19,6 +20,7 @@ export const TRANSIENT_ERROR_CODES = {
   throttled: 'the service asked us to slow down',
   service_unavailable: 'the service answered 5xx',
   timeout: 'the request timed out',
+  network: 'the connection failed or was reset mid-transfer',
 } as const;
 export type TransientErrorCode = keyof typeof TRANSIENT_ERROR_CODES;
 
@@ -28,6 +30,14 @@ export const CONFIG_ERROR_CODES = {
   invalid_rules: 'the routing rules are invalid',
 } as const;
 export type ConfigErrorCode = keyof typeof CONFIG_ERROR_CODES;
+
+export const MESSAGE_ERROR_CODES = {
+  invalid_json: 'the queue message body is not JSON',
+  unknown_shape: 'the queue message is no notification shape the worker knows',
+  invalid_message: 'a known notification shape with a missing or malformed field',
+  unsupported_shape: 'a known notification shape this build cannot process yet',
+} as const;
+export type MessageErrorCode = keyof typeof MESSAGE_ERROR_CODES;
 
 /** Base of every error the pipeline raises on purpose. */
 export class LoglakeError<C extends string = string> extends Error {
@@ -44,6 +54,9 @@ export class ObjectError extends LoglakeError<ObjectErrorCode> {}
 
 /** A retryable failure (throttling, 5xx, timeouts): re-thrown so SQS redelivers the message. */
 export class TransientError extends LoglakeError<TransientErrorCode> {}
+
+/** A queue message that cannot be decoded: it fails alone and ends in the DLQ, never retried into success. */
+export class MessageError extends LoglakeError<MessageErrorCode> {}
 
 /** Invalid configuration or usage, found before any object is processed. */
 export class ConfigError extends LoglakeError<ConfigErrorCode> {}

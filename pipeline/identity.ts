@@ -27,9 +27,13 @@ export function lakeKey(source: string, dt: string, account: string, region: str
   return `lake/source=${source}/dt=${dt}/${account}_${region}_${id}_${String(part).padStart(4, '0')}.parquet`;
 }
 
-/** `errors/source=<source>/dt=<dt>/<object-id>.jsonl.gz` */
-export function errorsKey(source: string, dt: string, id: string): string {
-  return `errors/source=${source}/dt=${dt}/${id}.jsonl.gz`;
+/**
+ * `errors/source=<source>/dt=<dt>/<object-id>.jsonl.gz`; a continuation run (part > 0) writes
+ * `<object-id>_<part>.jsonl.gz` so it never overwrites the rejections of the runs before it.
+ */
+export function errorsKey(source: string, dt: string, id: string, part = 0): string {
+  const suffix = part === 0 ? '' : `_${String(part).padStart(4, '0')}`;
+  return `errors/source=${source}/dt=${dt}/${id}${suffix}.jsonl.gz`;
 }
 
 /** `manifests/<source>/<object-id>.json` */

@@ -6,7 +6,14 @@
 import type { RejectReason, SkipReason } from '../schema/index.js';
 import type { Compression } from './decompress.js';
 
-export type ObjectStatus = 'ok' | 'ignored' | 'failed';
+/** `partial`: a run stopped at its deadline; a continuation message carries on from `resume`. */
+export type ObjectStatus = 'ok' | 'ignored' | 'failed' | 'partial';
+
+/** Where a continuation resumes: frames up to `ordinal` are done, its outputs use part numbers from `part`. */
+export interface ResumePoint {
+  readonly ordinal: number;
+  readonly part: number;
+}
 
 export interface PartitionOutput {
   readonly source: string;
@@ -48,12 +55,23 @@ export interface Manifest {
   readonly started_at: string;
   readonly finished_at: string;
   readonly duration_ms: number;
+  /** Last-modified time of the object read, when the store said; the start of ingest lag. */
+  readonly object_last_modified?: string | null;
+  /** Frames whose parser met fields its format version does not know (`ParseContext.drift`). */
+  readonly schema_drift?: number;
+  /** Set on `partial` manifests: where the continuation picks up. */
+  readonly resume?: ResumePoint | null;
+  /** Outputs of an earlier run that a continued run has not replaced yet: deleted when it completes. */
+  readonly superseded_outputs?: readonly string[];
+  /** Errors files written by earlier runs of a continued object (this run's is `errors_output`). */
+  readonly earlier_errors_outputs?: readonly string[];
 }
 
 /** Keys a manifest says its run wrote (data parts and the errors file). */
-export function outputKeys(m: Pick<Manifest, 'outputs' | 'errors_output'>): string[] {
+export function outputKeys(m: Pick<Manifest, 'outputs' | 'errors_output' | 'earlier_errors_outputs'>): string[] {
   const keys = m.outputs.map((o) => o.key);
   if (m.errors_output) keys.push(m.errors_output);
+  if (m.earlier_errors_outputs) keys.push(...m.earlier_errors_outputs);
   return keys;
 }
 

@@ -6,6 +6,7 @@
 import type { EventFields, EventRow, RejectReason, SkipReason } from '../schema/index.js';
 import type { ParseContext, Parser } from '../parsers/index.js';
 import { CsvFramer } from './csv-framer.js';
+import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
 import { decompress, type ByteCounter, type Compression } from './decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
@@ -21,7 +22,7 @@ import {
   objectId,
   recordId,
 } from './identity.js';
-import { outputKeys, parseManifest, type Manifest, type ObjectStatus, type PartitionOutput } from './manifest.js';
+import { parseManifest, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
 import type { PipelineOptions } from './options.js';
 import { ParquetFileWriter } from './parquet-writer.js';
 import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Registry, type Route } from './route.js';
@@ -42,6 +43,19 @@ export interface ProcessDeps {
   readonly now?: () => number;
   /** `createdBy` written into Parquet footers. */
   readonly createdBy?: string;
+  /**
+   * Continue a `partial` run: frames up to `resume.ordinal` are skipped (header frames still
+   * rebuild parser state) and outputs are numbered from `resume.part`. The run does nothing and
+   * reports `ignored` / `superseded_continuation` unless the object's manifest is the partial one
+   * this point came from. @default a fresh run from the first frame, part 0
+   */
+  readonly resume?: ResumePoint;
+  /**
+   * Asked between chunks, once the run has made progress: true closes the open parts and ends
+   * the run with a `partial` manifest whose `resume` says where to continue (Lambda deadline).
+   * @default never yield
+   */
+  readonly shouldYield?: () => boolean;
 }
 
 /** The outcome of one object: its manifest, plus the error object for callers that log it. */
@@ -78,6 +92,10 @@ class ObjectRun implements FrameSink {
   private firstDt: string | null = null;
   private readonly keyAccount: string | null;
   private readonly keyRegion: string | null;
+  /** Frames up to this ordinal were processed by the runs this one continues. */
+  private readonly resumeAfter: number;
+  /** Part number of every output this run writes. */
+  private readonly part: number;
 
   constructor(
     readonly parser: Parser,
@@ -87,7 +105,9 @@ class ObjectRun implements FrameSink {
     private readonly deps: ProcessDeps,
     now: number,
   ) {
-    this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), fields: [] };
+    this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), fields: [], drift: 0 };
+    this.resumeAfter = deps.resume?.ordinal ?? 0;
+    this.part = deps.resume?.part ?? 0;
     this.parserVersion = `${parser.name}@${parser.version}`;
     this.ingestedAt = now;
     const fromKey = accountRegionFromKey(ref.key);
@@ -103,6 +123,7 @@ class ObjectRun implements FrameSink {
   frame(text: string, invalidUtf8: boolean, fields?: readonly string[]): void {
     const ordinal = ++this.linesIn;
     if (fields !== undefined) this.ctx.fields = fields;
+    if (ordinal <= this.resumeAfter) return this.replayHeader(text);
     if (invalidUtf8) this.invalidUtf8++;
     if (text.length === 0) return this.skip('blank');
     const parser = this.parser;
@@ -115,7 +136,18 @@ class ObjectRun implements FrameSink {
   }
 
   reject(reason: RejectReason, raw: string, detail: string): void {
-    this.addReject(++this.linesIn, reason, raw, detail);
+    const ordinal = ++this.linesIn;
+    if (ordinal > this.resumeAfter) this.addReject(ordinal, reason, raw, detail);
+  }
+
+  /** A frame an earlier run already processed: only a header matters, to rebuild parser state. */
+  private replayHeader(text: string): void {
+    if (text.length > 0 && this.parser.header !== undefined) this.parser.header(text, this.ctx.state);
+  }
+
+  /** Frames the parser flagged with fields its version does not know. */
+  get drift(): number {
+    return this.ctx.drift ?? 0;
   }
 
   private skip(reason: SkipReason): void {
@@ -156,7 +188,7 @@ class ObjectRun implements FrameSink {
   private openPartition(dt: string, first: EventFields): Partition {
     const account = keySegment(this.keyAccount ?? first.account_id, 'unknown');
     const region = keySegment(this.keyRegion ?? first.region, 'unknown');
-    const key = lakeKey(this.parser.name, dt, account, region, this.id, 0);
+    const key = lakeKey(this.parser.name, dt, account, region, this.id, this.part);
     const writer = new ParquetFileWriter(new DeferredOutput(this.deps.sink, key), {
       codec: this.deps.options.codec,
       rowGroupRows: this.deps.options.rowGroupRows,
@@ -186,7 +218,7 @@ class ObjectRun implements FrameSink {
 
   private async openErrors(now: number): Promise<void> {
     const dt = this.firstDt ?? dayFromKey(this.ref.key) ?? new Date(now).toISOString().slice(0, 10);
-    this.errorsKey = errorsKey(this.parser.name, dt, this.id);
+    this.errorsKey = errorsKey(this.parser.name, dt, this.id, this.part);
     this.errors = new ErrorsWriter(await this.deps.sink.create(this.errorsKey));
   }
 
@@ -298,6 +330,8 @@ function buildManifest(
     started_at: new Date(base.started).toISOString(),
     finished_at: new Date(finished).toISOString(),
     duration_ms: finished - base.started,
+    object_last_modified: base.opened?.lastModifiedMs !== undefined ? new Date(base.opened.lastModifiedMs).toISOString() : null,
+    schema_drift: run?.drift ?? 0,
   };
 }
 
@@ -329,6 +363,7 @@ export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<
     started: now(),
   };
   let run: ObjectRun | null = null;
+  let resumeAt: ResumePoint | null = null;
 
   const finish = async (status: ObjectStatus, reason: string | null, error: LoglakeError | null, outputs: PartitionOutput[], errorsOutput: string | null): Promise<ObjectReport> => {
     const mKey = manifestKey(manifestSource(base.route), base.id);
@@ -340,15 +375,22 @@ export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<
       kept = [...previous.outputs];
       keptErrors = previous.errors_output;
     }
-    const manifest = buildManifest(base, status, reason, error?.message ?? null, run, kept, keptErrors, now());
+    const built = buildManifest(base, status, reason, error?.message ?? null, run, kept, keptErrors, now());
+    const { manifest, stale } = settleRun(built, previous, deps.resume ?? null, resumeAt);
     await deps.sink.put(mKey, `${JSON.stringify(manifest, null, 2)}\n`);
-    if (previous && status !== 'failed') {
-      const live = new Set(outputKeys(manifest));
-      const stale = outputKeys(previous).filter((k) => !live.has(k));
-      if (stale.length > 0) await deps.sink.delete(stale);
-    }
+    if (stale.length > 0) await deps.sink.delete(stale);
     return { manifest, error };
   };
+  // A continuation whose chain was completed, restarted or changed writes nothing: the newer run owns the object.
+  const superseded = (why: string): ObjectReport => ({
+    manifest: buildManifest(base, 'ignored', SUPERSEDED_CONTINUATION, why, null, [], null, now()),
+    error: null,
+  });
+
+  if (deps.resume !== undefined) {
+    const mismatch = continuationMismatch(parseManifest(await deps.sink.get(manifestKey(manifestSource(base.route), base.id))), deps.resume);
+    if (mismatch !== null) return superseded(mismatch);
+  }
 
   if (base.route?.kind === 'ignore') return finish('ignored', base.route.name, null, [], null);
 
@@ -380,8 +422,13 @@ export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<
       base.decompressed += chunk.data.byteLength;
       (framer as Framer).push(chunk.data);
       if (run !== null) await run.drain(base.started);
+      if (run !== null && run.linesIn > (deps.resume?.ordinal ?? 0) && deps.shouldYield?.() === true) {
+        // Frames up to linesIn are complete; a partial last line is re-read by the continuation.
+        resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1 };
+        break;
+      }
     }
-    framer?.end();
+    if (resumeAt === null) framer?.end();
     if (base.compression === 'empty' && base.route === null) {
       base.route = { kind: 'unknown' };
     }
@@ -390,9 +437,10 @@ export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<
       return await finish('ok', 'empty', null, [], null);
     }
     const outputs = await run.close(base.started);
-    return await finish('ok', null, null, outputs, run.errorsKey);
+    return await finish(resumeAt === null ? 'ok' : 'partial', null, null, outputs, run.errorsKey);
   } catch (e) {
     await run?.abort();
+    if (e instanceof ObjectError && e.code === 'object_changed' && deps.resume !== undefined) return superseded(e.message);
     if (e instanceof ObjectError) {
       return finish('failed', e.code, e, [], null);
     }

@@ -10,6 +10,12 @@ export interface ObjectRef {
   /** Object key, or the absolute path of a local file. */
   readonly key: string;
   readonly versionId?: string;
+  /**
+   * The ETag the object must still have; set by continuations so the rest of an object is read
+   * from the same bytes as its start. A source that can check it fails with
+   * `ObjectError('object_changed')` on a mismatch. @default no check
+   */
+  readonly etag?: string;
 }
 
 /** An opened object: a byte stream plus what the store knows about it. */
