@@ -8,6 +8,8 @@
  * - a run of spaces separates two fields; leading and trailing spaces are ignored;
  * - a field that starts with `"` runs to the next `"` that is followed by a space or the end of
  *   the line, so quotes that do not end a field (the NLB ALPN list `"h2","http/1.1"`) stay inside;
+ *   a value that would contain a space followed by `"` is an unclosed quote that swallowed the
+ *   next field, and is reported rather than shifting every later field;
  * - inside quotes, a `"` preceded by an odd number of backslashes is escaped: `\"` and `\\` are
  *   unescaped in the value. Load balancers write a quote in a URL or user agent as `\x22`; that
  *   text, and every other `\xHH`, is kept as AWS wrote it, which is also what Athena shows;
@@ -94,12 +96,14 @@ export function tokenize(line: string, out: Tokens, brackets = false): boolean {
         }
         from = q + 1;
       }
-      if (end < 0) {
+      const v = end < 0 ? '' : line.slice(i + 1, end);
+      // A space followed by a quote inside the value is the opening quote of a later field: this
+      // field's own closing quote is missing, and the line would silently shift by a field.
+      if (end < 0 || v.indexOf(' "') >= 0) {
         out.errorAt = i;
         out.count = count;
         return false;
       }
-      const v = line.slice(i + 1, end);
       values[count] = v.indexOf('\\') >= 0 ? unescape(v) : v;
       out.quoted[count++] = 1;
       i = end + 1;

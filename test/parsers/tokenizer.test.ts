@@ -89,3 +89,11 @@ describe('tokenize', () => {
     expect(out[149]).toBe('q 149');
   });
 });
+
+describe('tokenize, unclosed quotes that would swallow the next field', () => {
+  it('reports a quote left open before another quoted field instead of shifting the fields', () => {
+    const t = new Tokens();
+    expect(tokenize('a "Mozilla/5.0 (X11) - - arn:x "Root=1-abc" "-" 0', t)).toBe(false);
+    expect(t.errorAt).toBe(2);
+  });
+});
