@@ -73,7 +73,7 @@ export function parseNlbLine(line: string): ParseResult {
   const cc = controlCharAt(line);
   if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
   if (!tokenize(line, tokens)) {
-    return { ok: false, reason: 'unterminated_quote', detail: `the quote opened at column ${tokens.errorAt + 1} is never closed` };
+    return { ok: false, reason: 'unterminated_quote', detail: `the quote at column ${tokens.errorAt + 1} is never closed or was never opened` };
   }
   const v = tokens.values;
   const n = tokens.count;

@@ -9,7 +9,8 @@
  * - a field that starts with `"` runs to the next `"` that is followed by a space or the end of
  *   the line, so quotes that do not end a field (the NLB ALPN list `"h2","http/1.1"`) stay inside;
  *   a value that would contain a space followed by `"` is an unclosed quote that swallowed the
- *   next field, and is reported rather than shifting every later field;
+ *   next field, and a `"` inside an unquoted field is a lost opening quote: both are reported
+ *   rather than shifting every later field;
  * - inside quotes, a `"` preceded by an odd number of backslashes is escaped: `\"` and `\\` are
  *   unescaped in the value. Load balancers write a quote in a URL or user agent as `\x22`; that
  *   text, and every other `\xHH`, is kept as AWS wrote it, which is also what Athena shows;
@@ -72,6 +73,9 @@ export function tokenize(line: string, out: Tokens, brackets = false): boolean {
   const values = out.values;
   let count = 0;
   let i = 0;
+  // Next quote at or after `i`: a quote inside an unquoted field is a field whose opening quote
+  // was lost, which would otherwise shift every later field silently.
+  let nextQuote = line.indexOf('"');
   out.errorAt = -1;
   while (i < n) {
     const c = line.charCodeAt(i);
@@ -133,6 +137,12 @@ export function tokenize(line: string, out: Tokens, brackets = false): boolean {
     }
     let end = line.indexOf(' ', i);
     if (end < 0) end = n;
+    if (nextQuote >= 0 && nextQuote < i) nextQuote = line.indexOf('"', i);
+    if (nextQuote >= 0 && nextQuote < end) {
+      out.errorAt = nextQuote;
+      out.count = count;
+      return false;
+    }
     values[count] = line.slice(i, end);
     out.quoted[count++] = 0;
     i = end;

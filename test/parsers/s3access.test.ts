@@ -110,7 +110,7 @@ describe('S3 server access log parser', () => {
     expect(reason(PUT.split(' ').slice(0, 12).join(' '))).toBe('field_count_mismatch');
     expect(reason(PUT.replace('[06/Feb/2019:00:01:57 +0000]', '[06/Foo/2019:00:01:57 +0000]'))).toBe('bad_timestamp');
     expect(reason(PUT.replace('[06/Feb/2019:00:01:57 +0000]', '[06/Feb/2019:00:01:57 +0000'))).toBe('unterminated_quote');
-    expect(reason(PUT.replace('"aws-cli', '"aws-cli" x"'))).toBe(null);
+    expect(reason(PUT.replace('"aws-cli', '"aws-cli" x"'))).toBe('unterminated_quote');
     expect(reason(PUT.replace('"aws-cli/2.15.0 Python/3.11.6 Linux/6.1"', '"aws-cli/2.15.0'))).toBe('unterminated_quote');
     expect(reason(PUT.replace(' 4406583 ', ' 44O6583 '))).toBe('bad_number');
     expect(reason(PUT.replace(' 200 - - ', ' OK - - '))).toBe('bad_number');

@@ -97,3 +97,11 @@ describe('tokenize, unclosed quotes that would swallow the next field', () => {
     expect(t.errorAt).toBe(2);
   });
 });
+
+describe('tokenize, stray quotes', () => {
+  it('reports a quote inside an unquoted field (a lost opening quote) at its column', () => {
+    const t = new Tokens();
+    expect(tokenize('a Mozilla/5.0 (X11) Firefox/125.0" - -', t)).toBe(false);
+    expect(t.errorAt).toBe(33);
+  });
+});
