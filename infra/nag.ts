@@ -14,23 +14,26 @@ export function acknowledge(scope: IConstruct, rule: string, reason: string): vo
   Validations.of(scope).acknowledge({ id: rule, reason });
 }
 
-/** Flattens a resolved CloudFormation value the way cdk-nag names its findings. */
-function flatten(value: unknown): string {
+/**
+ * Flattens a resolved CloudFormation value the way cdk-nag names its findings:
+ * `{"Fn::Join": ["", [{"Fn::GetAtt": ["Bucket", "Arn"]}, "/lake/*"]]}` becomes `<Bucket.Arn>/lake/*`.
+ */
+export function flattenCfn(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
   if (typeof value === 'object' && value !== null) {
     const v = value as Record<string, unknown>;
     if (Array.isArray(v['Fn::Join'])) {
       const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
-      return items.map(flatten).join(delimiter);
+      return items.map(flattenCfn).join(delimiter);
     }
-    if (v['Fn::Sub'] !== undefined) return flatten(v['Fn::Sub']);
+    if (v['Fn::Sub'] !== undefined) return flattenCfn(v['Fn::Sub']);
     if (Array.isArray(v['Fn::GetAtt'])) {
       const [resource, attribute] = v['Fn::GetAtt'] as [unknown, unknown];
-      return `<${flatten(resource)}.${flatten(attribute)}>`;
+      return `<${flattenCfn(resource)}.${flattenCfn(attribute)}>`;
     }
-    if (v['Fn::ImportValue'] !== undefined) return flatten(v['Fn::ImportValue']);
-    if (v.Ref !== undefined) return `<${flatten(v.Ref)}>`;
+    if (v['Fn::ImportValue'] !== undefined) return flattenCfn(v['Fn::ImportValue']);
+    if (v.Ref !== undefined) return `<${flattenCfn(v.Ref)}>`;
   }
   return JSON.stringify(value);
 }
@@ -38,7 +41,7 @@ function flatten(value: unknown): string {
 /** Acknowledges the IAM5 wildcard findings of exactly these resource ARNs. */
 export function acknowledgeWildcardResources(scope: IConstruct, arns: readonly string[], reason: string): void {
   const stack = Stack.of(scope);
-  for (const arn of new Set(arns)) acknowledge(scope, `AwsSolutions-IAM5[Resource::${flatten(stack.resolve(arn))}]`, reason);
+  for (const arn of new Set(arns)) acknowledge(scope, `AwsSolutions-IAM5[Resource::${flattenCfn(stack.resolve(arn))}]`, reason);
 }
 
 /** Acknowledges the IAM5 wildcard findings of exactly these actions. */
