@@ -5,6 +5,7 @@
  */
 import type { EventFields, EventRow, RejectReason, SkipReason } from '../schema/index.js';
 import type { ParseContext, Parser } from '../parsers/index.js';
+import { withBillingAssemblies } from './billing-assemblies.js';
 import { CsvFramer } from './csv-framer.js';
 import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
 import { decompress, type ByteCounter, type Compression } from './decompress.js';
@@ -347,6 +348,11 @@ function manifestSource(route: Route | null): string {
  * partial output has been discarded.
  */
 export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
+  return withBillingAssemblies(ref, deps, processSingleObject);
+}
+
+/** `processObject` without the CUR report-version bookkeeping of `billing-assemblies.ts`. */
+async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
   const now = deps.now ?? Date.now;
   const registry = deps.registry ?? DEFAULT_REGISTRY;
   const uri = objectUri(ref);
