@@ -6,8 +6,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { flattenCfn } from '../../infra/nag.js';
 import { createApp, type LoglakeStack } from '../../infra/stack.js';
 
@@ -56,6 +58,11 @@ export function synth(config: unknown): Synth {
 
 /** A CloudFormation value as one readable string: `<Bucket.Arn>/lake/*`, `<Queue>`. */
 export const flat = (value: unknown): string => flattenCfn(value);
+
+/** Logical id of the CloudFormation resource behind an L2 construct. */
+export function idOf(s: Synth, construct: IConstruct): string {
+  return s.stack.resolve(s.stack.getLogicalId(construct.node.defaultChild as CfnElement)) as string;
+}
 
 /** Logical id of the only resource of `type` whose id starts with `prefix`. */
 export function logicalId(s: Synth, type: string, prefix: string): string {
