@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { parseAlbLine, parser } from '../../parsers/alb.js';
 import type { EventFields } from '../../schema/index.js';
 
+type Rec = EventFields & { fields: Record<string, string> };
+
 const HTTPS =
   'https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "authenticate,forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef90';
 
-function record(line: string): EventFields {
+function record(line: string): Rec {
   const r = parseAlbLine(line);
   if (r.ok !== true) throw new Error(`expected a record, got ${JSON.stringify(r)}`);
-  return r.record;
+  return { ...r.record, fields: r.record.fields ?? {} };
 }
 
 function reject(line: string): { reason: string; detail?: string } {

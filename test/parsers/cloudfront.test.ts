@@ -3,6 +3,8 @@ import { CLOUDFRONT_FIELDS, parser, type CloudFrontState } from '../../parsers/c
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
 import type { EventFields } from '../../schema/index.js';
 
+type Rec = EventFields & { fields: Record<string, string> };
+
 const FIELDS_33 = `#Fields: ${CLOUDFRONT_FIELDS.join(' ')}`;
 const ROW =
   '2019-12-13\t22:36:27\tSEA19-C1\t900\t192.0.2.200\tGET\td111111abcdef8.cloudfront.net\t/favicon%20big.ico\t502\thttp://www.example.com/\tMozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)\t-\t-\tError\t1pkpNfBQ39sYMnjjUQjmH2w1wdJnbHYTbag21o_3OfcQgPzdL2RSSQ==\twww.example.com\thttp\t675\t0.102\t-\t-\t-\tError\tHTTP/1.1\t-\t-\t25260\t0.102\tOriginDnsError\ttext/html\t507\t-\t-';
@@ -14,10 +16,10 @@ function run(lines: readonly string[]): Array<ParseResult | 'header'> {
   return lines.map((l) => (parser.header?.(l, state) ? 'header' : parser.parse(l, ctx)));
 }
 
-function record(lines: readonly string[]): EventFields {
+function record(lines: readonly string[]): Rec {
   const r = run(lines).at(-1);
   if (r === 'header' || r === undefined || r.ok !== true) throw new Error(`expected a record, got ${JSON.stringify(r)}`);
-  return r.record;
+  return { ...r.record, fields: r.record.fields ?? {} };
 }
 
 describe('CloudFront standard log parser', () => {

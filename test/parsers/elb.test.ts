@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { parseElbLine, parser } from '../../parsers/elb.js';
 import type { EventFields } from '../../schema/index.js';
 
+type Rec = EventFields & { fields: Record<string, string> };
+
 const HTTP = '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -';
 const TCP = '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -';
 const SSL = '2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001065 0.000015 0.000023 - - 57 502 "- - - " "-" ECDHE-ECDSA-AES128-GCM-SHA256 TLSv1.2';
 
-function record(line: string): EventFields {
+function record(line: string): Rec {
   const r = parseElbLine(line);
   if (r.ok !== true) throw new Error(`expected a record, got ${JSON.stringify(r)}`);
-  return r.record;
+  return { ...r.record, fields: r.record.fields ?? {} };
 }
 const reason = (line: string): string | null => {
   const r = parseElbLine(line);

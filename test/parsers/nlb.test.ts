@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { parseNlbLine, parser } from '../../parsers/nlb.js';
 import type { EventFields } from '../../schema/index.js';
 
+type Rec = EventFields & { fields: Record<string, string> };
+
 const V2 =
   'tls 2.0 2020-04-01T08:51:42 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com h2 h2 "h2","http/1.1" 2020-04-01T08:51:20';
 
-function record(line: string): EventFields {
+function record(line: string): Rec {
   const r = parseNlbLine(line);
   if (r.ok !== true) throw new Error(`expected a record, got ${JSON.stringify(r)}`);
-  return r.record;
+  return { ...r.record, fields: r.record.fields ?? {} };
 }
 const reason = (line: string): string | null => {
   const r = parseNlbLine(line);

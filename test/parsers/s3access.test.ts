@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { parseS3AccessLine, parser, requesterType } from '../../parsers/s3access.js';
 import type { EventFields } from '../../schema/index.js';
 
+type Rec = EventFields & { fields: Record<string, string> };
+
 const OWNER = '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be';
 const PUT = `${OWNER} amzn-s3-demo-bucket1 [06/Feb/2019:00:01:57 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice DD6CC733AEXAMPLE REST.PUT.OBJECT reports/2019%20Q1.pdf "PUT /amzn-s3-demo-bucket1/reports/2019%20Q1.pdf HTTP/1.1" 200 - - 4406583 41754 28 "-" "aws-cli/2.15.0 Python/3.11.6 Linux/6.1" - 10S62Zv81kBW7BB6SX4XJ48o6kpcl6LPwEoizZQQxJd5qDSCTLX0TgS37kYUBKQW3+bPdrg1234= SigV4 ECDHE-RSA-AES128-SHA AuthHeader amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com TLSv1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes`;
 
-function record(line: string): EventFields {
+function record(line: string): Rec {
   const r = parseS3AccessLine(line);
   if (r.ok !== true) throw new Error(`expected a record, got ${JSON.stringify(r)}`);
-  return r.record;
+  return { ...r.record, fields: r.record.fields ?? {} };
 }
 const reason = (line: string): string | null => {
   const r = parseS3AccessLine(line);
