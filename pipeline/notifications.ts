@@ -8,11 +8,13 @@
  * 2. Any of these inside an SNS envelope (`Type: Notification`, `Message` a JSON string, or an
  *    object as AWS's documentation prints it), or raw-delivered.
  * 3. CloudTrail's SNS notification (`s3Bucket`, `s3ObjectKey[]`).
- * 4. AWS Config notifications: snapshot/history delivery completed and oversized change (object
- *    references), configuration item change (the item inline), informational types ignored.
+ * 4. AWS Config notifications (classified by `parsers/config-notification.ts`): snapshot/history
+ *    delivery completed and oversized change (object references), configuration item change (the
+ *    item inline), informational types ignored.
  * 5. EventBridge `Object Created` events (`detail.bucket.name`, `detail.object.key`, not encoded).
  * 6. The project's own replay and continuation messages (`{"loglake": "replay" | "continuation"}`).
  */
+import { configNotificationWork } from '../parsers/config-notification.js';
 import { MessageError, preview } from './errors.js';
 import type { ResumePoint } from './manifest.js';
 import type { ObjectRef } from './storage.js';
@@ -104,8 +106,12 @@ function timeMs(v: unknown): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-/** Config message types that announce no object and no item: acknowledged, never processed. */
-const CONFIG_INFORMATIONAL = new Set([
+/** Config message types this worker knows; any other `messageType` is an unknown shape. */
+const CONFIG_TYPES = new Set([
+  'ConfigurationItemChangeNotification',
+  'OversizedConfigurationItemChangeNotification',
+  'ConfigurationSnapshotDeliveryCompleted',
+  'ConfigurationHistoryDeliveryCompleted',
   'ConfigurationSnapshotDeliveryStarted',
   'ConfigurationSnapshotDeliveryFailed',
   'ConfigurationHistoryDeliveryFailed',
@@ -113,8 +119,6 @@ const CONFIG_INFORMATIONAL = new Set([
   'ConfigRulesEvaluationStarted',
   'ScheduledNotification',
 ]);
-
-const CONFIG_DELIVERED = new Set(['ConfigurationSnapshotDeliveryCompleted', 'ConfigurationHistoryDeliveryCompleted']);
 
 class Decoder {
   constructor(private readonly messageId: string) {}
@@ -171,37 +175,26 @@ class Decoder {
   }
 
   /**
-   * AWS Config messages. Object-carrying types are decoded here; a configuration item change is
-   * handed on whole as `config-item`, for the Config parser (`parsers/config-notification.ts`,
-   * issue 4) to normalize without reading S3.
+   * AWS Config messages, classified by the Config parser's `configNotificationWork`: object
+   * references become objects, an item change is handed on whole as `config-item` (normalized
+   * without reading S3), informational types are acknowledged.
    */
   config(body: Json, sns: boolean, notificationId: string): Notification {
     const type = body.messageType as string;
-    const eventTimeMs = timeMs(body.notificationCreationTime);
-    const at = eventTimeMs !== undefined ? { eventTimeMs } : {};
-    if (CONFIG_DELIVERED.has(type)) {
-      const bucket = str(body.s3Bucket);
-      const key = str(body.s3ObjectKey);
-      if (bucket === undefined || key === undefined) return this.fail('invalid_message', `${type} needs s3Bucket and s3ObjectKey`);
-      return { kind: 'objects', shape: 'config', sns, objects: [{ bucket, key, ...at }], skippedRecords: 0 };
-    }
-    if (type === 'OversizedConfigurationItemChangeNotification') {
-      const summary = body.s3DeliverySummary;
-      const location = isRecord(summary) ? str(summary.s3BucketLocation) : undefined;
-      const slash = location?.indexOf('/') ?? -1;
-      if (location === undefined || slash <= 0 || slash === location.length - 1) {
-        const error = isRecord(summary) ? str(summary.errorCode) : undefined;
-        if (error !== undefined) return { kind: 'ignore', shape: 'config', sns, reason: `config-oversized-delivery-failed-${error}` };
-        return this.fail('invalid_message', `${type} needs s3DeliverySummary.s3BucketLocation "bucket/key", got ${preview(String(location))}`);
+    const work = configNotificationWork(body);
+    switch (work.kind) {
+      case 'objects': {
+        const eventTimeMs = timeMs(body.notificationCreationTime);
+        const at = eventTimeMs !== undefined ? { eventTimeMs } : {};
+        return { kind: 'objects', shape: 'config', sns, objects: work.refs.map((r) => ({ bucket: r.bucket, key: r.key, ...at })), skippedRecords: 0 };
       }
-      return { kind: 'objects', shape: 'config', sns, objects: [{ bucket: location.slice(0, slash), key: location.slice(slash + 1), ...at }], skippedRecords: 0 };
+      case 'records':
+        return { kind: 'config-item', shape: 'config', sns, message: body, notificationId };
+      case 'ignore':
+        return { kind: 'ignore', shape: 'config', sns, reason: `config-${work.reason}` };
+      case 'unknown':
+        return this.fail(CONFIG_TYPES.has(type) ? 'invalid_message' : 'unknown_shape', `AWS Config ${preview(type)}: ${work.reason}`);
     }
-    if (type === 'ConfigurationItemChangeNotification') {
-      if (body.configurationItem === undefined) return this.fail('invalid_message', `${type} has no configurationItem`);
-      return { kind: 'config-item', shape: 'config', sns, message: body, notificationId };
-    }
-    if (CONFIG_INFORMATIONAL.has(type)) return { kind: 'ignore', shape: 'config', sns, reason: `config-${type}` };
-    return this.fail('unknown_shape', `unknown AWS Config messageType ${preview(type)}`);
   }
 
   eventBridge(body: Json, sns: boolean): Notification {

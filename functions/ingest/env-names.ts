@@ -17,4 +17,45 @@ export const INGEST_ENV = {
   keepSelfTraffic: 'LOGLAKE_KEEP_SELF_TRAFFIC',
   /** Milliseconds before the Lambda deadline at which the worker hands over. @default 30000 */
   deadlineMarginMs: 'LOGLAKE_DEADLINE_MARGIN_MS',
+  /** Messages of one batch processed at the same time; bounds memory with large objects. @default 4 */
+  maxConcurrentMessages: 'LOGLAKE_MAX_CONCURRENT_MESSAGES',
+  /** An S3-compatible endpoint (path-style), for the local runner and tests. @default AWS */
+  s3Endpoint: 'LOGLAKE_S3_ENDPOINT',
+} as const;
+
+/**
+ * CloudWatch metrics the worker emits (EMF through Powertools), for alarms and the dashboard.
+ * Every metric carries the Powertools `service` dimension; the per-object ones also `source`,
+ * the error ones `code` (a stable error code).
+ */
+export const INGEST_METRICS = {
+  namespace: 'Loglake',
+  /** Objects completed, per source. */
+  objects: 'ObjectsProcessed',
+  /** Objects recognized and deliberately not parsed (digests, ignore rules, superseded continuations), per reason as `source`. */
+  objectsIgnored: 'ObjectsIgnored',
+  linesIn: 'LinesIn',
+  records: 'RecordsWritten',
+  rejected: 'LinesRejected',
+  skipped: 'LinesSkipped',
+  /** Records caused by the pipeline's own requests, dropped (a subset of LinesSkipped). */
+  selfTraffic: 'SelfTrafficSkipped',
+  /** Frames with fields the parser's format version does not know. */
+  drift: 'SchemaDrift',
+  bytesIn: 'BytesIn',
+  bytesOut: 'BytesOut',
+  /** Seconds from the source object's last-modified time to its lake output (one value per object). */
+  lag: 'IngestLagSeconds',
+  /** Runs that stopped at the deadline and sent a continuation. */
+  continuations: 'Continuations',
+  /** Objects that failed permanently, per `code` (ObjectError codes). */
+  objectErrors: 'ObjectErrors',
+  /** Messages retried because of throttling, 5xx, timeouts, per `code`. */
+  transientErrors: 'TransientErrors',
+  /** Messages that could not be decoded, per `code` (MessageError codes): they end in the DLQ. */
+  messageErrors: 'MessageErrors',
+  /** Failures that fit no class: bugs. */
+  internalErrors: 'InternalErrors',
+  /** Messages acknowledged without work (S3 test events, informational Config messages), per `shape`. */
+  messagesIgnored: 'MessagesIgnored',
 } as const;

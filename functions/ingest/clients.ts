@@ -1,0 +1,35 @@
+/**
+ * AWS clients of the worker, created once per container from its configuration. Each carries
+ * the `loglake/<version>` user agent, so the worker's own reads are recognizable in the logs
+ * it later ingests.
+ */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { clientConfig, createS3Client } from '../../pipeline/aws-clients.js';
+import { toPipelineError } from '../../pipeline/aws-errors.js';
+import { encodeWorkerMessage, type WorkerMessage } from '../../pipeline/notifications.js';
+import type { WorkerConfig } from './config.js';
+
+/** The worker's clients: S3 for sources and the lake, a sender for its own queue. */
+export interface WorkerClients {
+  readonly s3: S3Client;
+  readonly requeue: ((message: WorkerMessage) => Promise<void>) | null;
+}
+
+/** Sends worker messages to an SQS queue; a failed send is a transient error, so the message is retried. */
+export function sqsRequeue(sqs: SQSClient, queueUrl: string): (message: WorkerMessage) => Promise<void> {
+  return async (message) => {
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: encodeWorkerMessage(message) }));
+    } catch (e) {
+      throw toPipelineError(e, queueUrl);
+    }
+  };
+}
+
+/** Creates the clients the configuration calls for. */
+export function createWorkerClients(config: WorkerConfig): WorkerClients {
+  const s3 = createS3Client(config.s3Endpoint !== null ? { endpoint: config.s3Endpoint } : {});
+  const requeue = config.continuationQueueUrl !== null ? sqsRequeue(new SQSClient(clientConfig({})), config.continuationQueueUrl) : null;
+  return { s3, requeue };
+}

@@ -1,0 +1,139 @@
+/**
+ * The ingest handler, built from its dependencies: Powertools partial batch processing around
+ * `ingestMessage`, a structured log line per object, metrics per invocation. `handler.ts` builds
+ * it from the environment; `loglake worker` builds it against a local S3-compatible server, so
+ * both run this same code.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { processConfigChange } from '../../pipeline/config-items.js';
+import { failedObjects, ingestMessage, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome } from '../../pipeline/ingest-message.js';
+import type { WorkerMessage } from '../../pipeline/notifications.js';
+import { RawArchiver } from '../../pipeline/raw-archive.js';
+import { ruleRouter } from '../../pipeline/rules.js';
+import { S3LakeSink } from '../../pipeline/s3-sink.js';
+import { S3Source } from '../../pipeline/s3-source.js';
+import { LOGLAKE_USER_AGENT } from '../../pipeline/version.js';
+import type { WorkerConfig } from './config.js';
+import { INGEST_METRICS } from './env-names.js';
+import { errorClass, InvocationTelemetry } from './telemetry.js';
+
+/** What the handler is built from. */
+export interface IngestHandlerDeps {
+  readonly config: WorkerConfig;
+  readonly s3: S3Client;
+  /** Sends continuations and hand-overs; null when no queue is configured (the worker never yields). */
+  readonly requeue: ((message: WorkerMessage) => Promise<void>) | null;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Normalizes inline AWS Config items. @default `processConfigChange` */
+  readonly configItem?: ConfigItemHandler;
+}
+
+/** The Lambda handler signature: an SQS batch in, the partial batch response out. */
+export type IngestHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Thrown when a message's objects failed permanently, so the message ends in the DLQ; already counted. */
+class ObjectsFailed extends Error {}
+
+/** At most `n` calls of `fn` at a time, the rest queued in order. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+function logOutcome(log: Logger, outcome: MessageOutcome): void {
+  const n = outcome.notification;
+  if (n.kind === 'ignore') {
+    log.info('message acknowledged without work', { shape: n.shape, sns: n.sns, reason: n.reason });
+    return;
+  }
+  for (const o of outcome.objects) {
+    const m = o.report.manifest;
+    const fields = {
+      shape: n.shape,
+      object: m.object,
+      source: m.source,
+      status: m.status,
+      reason: m.reason,
+      routed_by: m.routed_by,
+      lines_in: m.lines_in,
+      records: m.records,
+      rejected: m.rejected,
+      skipped: m.skipped,
+      schema_drift: m.schema_drift ?? 0,
+      bytes_in: m.bytes_in,
+      outputs: m.outputs.length,
+      duration_ms: m.duration_ms,
+      lag_ms: o.lagMs,
+      ...(m.resume ? { resume: m.resume } : {}),
+      ...(o.archivedTo !== null ? { archived_to: o.archivedTo } : {}),
+    };
+    if (m.status === 'failed') log.error('object failed', { ...fields, error: m.error });
+    else log.info('object processed', fields);
+    if (o.archiveSkipped) log.warn('object too large for the raw archive copy (over 5 GiB), not archived', { object: m.object });
+  }
+  if (outcome.handedOver > 0) log.info('deadline: objects handed over to the queue', { handed_over: outcome.handedOver });
+}
+
+/** Builds the SQS handler. Clients, rules and sinks are created once here, not per message. */
+export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
+  const { config, logger } = deps;
+  const base: Omit<IngestMessageDeps, 'shouldYield'> = {
+    source: new S3Source(deps.s3),
+    sink: new S3LakeSink(deps.s3, { bucket: config.lakeBucket }),
+    options: config.options,
+    createdBy: LOGLAKE_USER_AGENT,
+    ...(config.rules !== null ? { rule: ruleRouter(config.rules) } : {}),
+    ...(deps.requeue !== null ? { requeue: deps.requeue } : {}),
+    ...(config.archiveRaw ? { archive: new RawArchiver(deps.s3, config.lakeBucket) } : {}),
+    configItem: deps.configItem ?? processConfigChange,
+  };
+  const limit = limiter(config.maxConcurrentMessages);
+
+  return async (event, context) => {
+    logger.addContext(context);
+    const telemetry = new InvocationTelemetry(deps.metrics);
+    const messageDeps: IngestMessageDeps = { ...base, shouldYield: () => context.getRemainingTimeInMillis() < config.deadlineMarginMs };
+
+    const handleRecord = async (record: SQSRecord): Promise<void> => {
+      const log = logger.createChild({ persistentKeys: { messageId: record.messageId, receiveCount: record.attributes?.ApproximateReceiveCount } });
+      try {
+        const outcome = await limit(() => ingestMessage(record.body, record.messageId, messageDeps));
+        telemetry.message(outcome);
+        logOutcome(log, outcome);
+        const failed = failedObjects(outcome);
+        if (failed.length > 0) {
+          const first = failed[0]?.report.manifest;
+          throw new ObjectsFailed(`${failed.length} object(s) failed permanently, first ${first?.object}: [${first?.reason}] ${first?.error}`);
+        }
+      } catch (e) {
+        if (!(e instanceof ObjectsFailed)) {
+          telemetry.failure(e);
+          const { metric, code } = errorClass(e);
+          log.error('message failed', { class: metric, code, error: (e as Error).message, ...(metric === INGEST_METRICS.internalErrors ? { stack: (e as Error).stack } : {}) });
+        }
+        throw e;
+      }
+    };
+
+    try {
+      return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    } finally {
+      telemetry.publish();
+    }
+  };
+}

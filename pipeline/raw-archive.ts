@@ -1,0 +1,67 @@
+/**
+ * The optional raw archive (DESIGN: central bucket, `raw/…`): a server-side `CopyObject` of each
+ * source object the worker normalized, so the original bytes are kept under the lake's own
+ * retention without passing through the Lambda.
+ */
+import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { toPipelineError } from './aws-errors.js';
+import { accountRegionFromKey, dayFromKey, keySegment } from './identity.js';
+import type { Manifest } from './manifest.js';
+import { objectUri, type ObjectRef } from './storage.js';
+
+/** CopyObject copies at most 5 GiB; larger objects would need a multipart copy. */
+export const MAX_COPY_BYTES = 5 * 1024 ** 3;
+
+/** Account and region from an output name `<account>_<region>_<id>_<part>.parquet`. */
+function fromOutputs(m: Manifest): { account: string | null; region: string | null } {
+  const first = m.outputs[0];
+  if (first === undefined) return { account: null, region: null };
+  const name = first.key.slice(first.key.lastIndexOf('/') + 1);
+  const [account, region] = name.split('_');
+  return { account: account ?? null, region: region ?? null };
+}
+
+/**
+ * `raw/<source>/<account>/<region>/<YYYY>/<MM>/<DD>/<original file name>`. Account and region
+ * come from the key (AWSLogs layout) or the outputs; the day from the key, else the first
+ * output partition, else the day the run started.
+ */
+export function rawArchiveKey(ref: ObjectRef, m: Manifest): string {
+  const fromKey = accountRegionFromKey(ref.key);
+  const outputs = fromOutputs(m);
+  const account = keySegment(fromKey.account ?? outputs.account, 'unknown');
+  const region = keySegment(fromKey.region ?? outputs.region, 'unknown');
+  const day = dayFromKey(ref.key) ?? m.outputs[0]?.dt ?? m.started_at.slice(0, 10);
+  const [yyyy, mm, dd] = day.split('-');
+  const name = ref.key.slice(ref.key.lastIndexOf('/') + 1) || 'object';
+  return `raw/${keySegment(m.source, 'unknown')}/${account}/${region}/${yyyy}/${mm}/${dd}/${name}`;
+}
+
+/** `x-amz-copy-source`: bucket and key URL-encoded segment by segment, version appended. */
+function copySource(ref: ObjectRef): string {
+  const path = `${ref.bucket}/${ref.key}`.split('/').map(encodeURIComponent).join('/');
+  return ref.versionId ? `${path}?versionId=${encodeURIComponent(ref.versionId)}` : path;
+}
+
+/** Copies source objects into the central bucket's `raw/` prefix. */
+export class RawArchiver {
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  /**
+   * Archives the object a complete manifest describes; returns the archive key, or null when the
+   * object is too large for a single copy (recorded by the caller, never silently dropped).
+   */
+  async archive(ref: ObjectRef, m: Manifest, sizeBytes?: number): Promise<string | null> {
+    if (sizeBytes !== undefined && sizeBytes > MAX_COPY_BYTES) return null;
+    const key = rawArchiveKey(ref, m);
+    try {
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(ref) }));
+    } catch (e) {
+      throw toPipelineError(e, `${objectUri(ref)} → s3://${this.bucket}/${key}`);
+    }
+    return key;
+  }
+}
