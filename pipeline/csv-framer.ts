@@ -56,6 +56,11 @@ function reasonOf(err: Error): RejectReason {
   return (err as { code?: unknown }).code === 'CSV_QUOTE_NOT_CLOSED' ? 'unterminated_quote' : 'malformed_quote';
 }
 
+/** csv-parse's message without its line number, which counts lines of the one row it was given. */
+function describe(err: Error): string {
+  return preview(err.message.replace(/ at line \d+/g, ''), 160);
+}
+
 const noop = (): void => undefined;
 
 /** CSV rows out of decompressed bytes, each row one sink call (frame or reject). */
@@ -82,7 +87,6 @@ export class CsvFramer implements Framer {
   constructor(
     private readonly sink: FrameSink,
     private readonly opts: FramerOptions,
-    private readonly where: string,
   ) {}
 
   push(data: Buffer): void {
@@ -224,7 +228,7 @@ export class CsvFramer implements Framer {
     this.discarded = 0;
     this.prefix = Buffer.alloc(0);
     const text = decodeVisible(bytes, 0, bytes.byteLength).text;
-    this.sink.reject('line_too_long', text, `${this.where}: ${total} bytes, limit ${this.opts.maxLineBytes} (raw keeps the first ${bytes.byteLength})`);
+    this.sink.reject('line_too_long', text, `${total} bytes, limit ${this.opts.maxLineBytes} (raw keeps the first ${bytes.byteLength})`);
   }
 
   /**
@@ -242,8 +246,8 @@ export class CsvFramer implements Framer {
     const err = this.core.parse(line, true, noop, noop);
     this.core = newCore();
     const reason = err === undefined ? 'unterminated_quote' : reasonOf(err);
-    const what = err === undefined ? 'a quote opened on this line never closes' : preview(err.message, 120);
-    this.sink.reject(reason, decodeVisible(line, 0, line.byteLength).text, `${this.where}: ${why}; ${what}: the lines after this one are read again`);
+    const what = err === undefined ? 'a quote opened on this line never closes' : describe(err);
+    this.sink.reject(reason, decodeVisible(line, 0, line.byteLength).text, `${why}; ${what}: the lines after this one are read again`);
     if (rest !== null && rest.byteLength > 0) this.queue.unshift(row.subarray(firstNl + 1), rest);
     else this.queue.unshift(row.subarray(firstNl + 1));
   }
@@ -269,7 +273,7 @@ export class CsvFramer implements Framer {
         return true;
       }
       const text = decodeVisible(bytes, start, end).text;
-      this.sink.reject(reasonOf(err), text, `${this.where}: ${preview(err.message, 160)}`);
+      this.sink.reject(reasonOf(err), text, describe(err));
       return false;
     }
     this.firstNl = -1;

@@ -273,7 +273,7 @@ function makeFramer(parser: Parser, sink: FrameSink, options: PipelineOptions, w
     case 'lines':
       return new LineFramer(sink, options);
     case 'csv':
-      return new CsvFramer(sink, options, where);
+      return new CsvFramer(sink, options);
   }
 }
 

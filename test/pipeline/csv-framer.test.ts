@@ -14,7 +14,7 @@ function feed(input: Buffer | string, size: number, opts = OPTS): Event[] {
     frame: (text, invalid, fields) => events.push(invalid ? { frame: text, fields, invalid: true } : { frame: text, fields }),
     reject: (reason, raw) => events.push({ reject: reason, raw }),
   };
-  const framer = new CsvFramer(sink, opts, 'test.csv');
+  const framer = new CsvFramer(sink, opts);
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input);
   for (let i = 0; i < buf.byteLength; i += size) framer.push(buf.subarray(i, i + size));
   framer.end();
