@@ -1,0 +1,76 @@
+/**
+ * The deployed artifact, not the TypeScript sources: the handler is bundled with esbuild exactly
+ * as for Lambda (minified ES module, SDK included) and that bundle processes real messages
+ * against a local S3 server, so a bundling mistake fails here rather than in Lambda.
+ */
+import { pathToFileURL } from 'node:url';
+import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectId } from '../../../pipeline/identity.js';
+import { bundleWorker, type WorkerBundle } from '../../../scripts/bundle-worker.js';
+import { lambdaContext, s3Event, sqsEvent, sqsRecord } from '../../helpers/notifications.js';
+import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';
+import { queryLake, readManifest, scratchDir, trailFile, trailKey } from '../../helpers/worker.js';
+
+type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+let s3: LocalS3;
+let bundle: WorkerBundle;
+let dir: ReturnType<typeof scratchDir>;
+let imports = 0;
+const savedEnv = { ...process.env };
+
+/** Imports a fresh copy of the bundle with `env` as the function's environment (config loads at import). */
+async function coldStart(env: Record<string, string>): Promise<{ handler: Handler }> {
+  for (const k of Object.keys(process.env)) if (k.startsWith('LOGLAKE_')) delete process.env[k];
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...env,
+  });
+  return (await import(`${pathToFileURL(bundle.path).href}?cold=${++imports}`)) as { handler: Handler };
+}
+
+beforeAll(async () => {
+  dir = scratchDir();
+  [s3, bundle] = await Promise.all([startLocalS3(), bundleWorker(dir.path)]);
+  await s3.createBucket('bundle-source');
+  await s3.createBucket('bundle-lake');
+});
+afterAll(async () => {
+  process.env = savedEnv;
+  await s3.stop();
+  dir.remove();
+});
+
+describe('esbuild bundle of functions/ingest/handler.ts', () => {
+  it('is a single minified module well under 3 MB without DuckDB or the CDK', () => {
+    expect(bundle.bytes).toBeGreaterThan(100_000);
+    expect(bundle.bytes).toBeLessThan(3 * 1024 * 1024);
+    const paths = bundle.largestInputs.map((i) => i.path).join('\n');
+    expect(paths).not.toMatch(/duckdb|aws-cdk-lib/);
+  });
+
+  it('processes a batch against an S3-compatible endpoint and reports the poison message only', async () => {
+    const { handler } = await coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_S3_ENDPOINT: s3.endpoint, LOGLAKE_ARCHIVE_RAW: 'true' });
+    const key = trailKey('bundled');
+    await s3.put('bundle-source', key, trailFile(5));
+    const response = await handler({ Records: [sqsRecord(s3Event('bundle-source', [key])), sqsRecord('{"not":"a notification"}', 'poison')] }, lambdaContext());
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
+    expect(await queryLake(s3, 'bundle-lake', 'SELECT count(*) AS n, min(parser_version) AS v FROM events')).toEqual([{ n: '5', v: 'cloudtrail@1' }]);
+    expect(await readManifest(s3, 'bundle-lake', 'cloudtrail', objectId({ bucket: 'bundle-source', key }))).toMatchObject({ status: 'ok', records: 5 });
+    expect((await s3.list('bundle-lake', 'raw/')).length).toBe(1);
+  });
+
+  it('refuses to cold-start with an invalid variable, naming it', async () => {
+    await expect(coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_ARCHIVE_RAW: 'yes' })).rejects.toThrow('LOGLAKE_ARCHIVE_RAW must be true or false, got "yes"');
+    await expect(coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_ROUTING_RULES: '{"rules":[{"prefix":"x/","format":"nope"}]}' })).rejects.toThrow(
+      'LOGLAKE_ROUTING_RULES: rules[0].format: unknown format "nope"',
+    );
+    const { handler } = await coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_S3_ENDPOINT: s3.endpoint });
+    expect((await handler(sqsEvent('{}'), lambdaContext())).batchItemFailures).toHaveLength(1);
+  });
+});
