@@ -1,68 +1,57 @@
 /**
  * Writes `events` rows to one Parquet file, a row group at a time, streaming each finished row
- * group to an `OutputFile`. Rows are accumulated as column arrays (what hyparquet-writer encodes
- * from), so memory is bounded by `rowGroupRows`, not by the object size.
+ * group to an `OutputFile`. Rows are buffered as column arrays; a row group closes at
+ * `rowGroupRows` rows or about `ROW_GROUP_BYTES` of text, so memory is bounded by the row group,
+ * not by the object. Pages are compressed on libuv's thread pool while the caller parses the next
+ * rows, which puts the second core to work.
  */
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
-import type { Writer } from 'hyparquet-writer';
+import { ByteWriter } from 'hyparquet-writer';
+import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import type { ColumnChunk, RowGroup } from 'hyparquet';
 import { COLUMNS, parquetSchema, type ColumnName, type EventRow } from '../schema/index.js';
 import type { ParquetCodec } from './options.js';
+import { encodeChunk, LEAVES, type EncodedChunk, type RawPage } from './parquet-encoding.js';
 import type { OutputFile } from './storage.js';
 
-type Compressor = (input: Uint8Array) => Uint8Array;
+/** A row group closes once its buffered text reaches about this many characters. */
+export const ROW_GROUP_BYTES = 24 * 1024 * 1024;
 
-/** Codecs backed by node:zlib: native speed, no JavaScript compressor on the hot path. */
-function compressorsFor(codec: ParquetCodec): Record<string, Compressor> {
-  if (codec === 'GZIP') return { GZIP: (input) => gzipSync(input, { level: 6 }) };
-  if (codec === 'ZSTD') {
-    const zstd = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
-    if (!zstd) throw new Error('zstd is not available in this Node.js build');
-    return { ZSTD: (input) => zstd(input) };
-  }
-  return {};
-}
+type Compress = (input: Uint8Array) => Promise<Uint8Array>;
 
-/** A ByteWriter whose flush hands each finished row group to the output and reuses the buffer. */
-class StreamingByteWriter extends ByteWriter {
-  written = 0;
-  constructor(private readonly out: OutputFile) {
-    super(1 << 20);
-  }
+const gzip = promisify(zlib.gzip);
+type ZstdAsync = (b: Uint8Array, cb: (e: Error | null, r: Buffer) => void) => void;
+const zstdCompress = (zlib as unknown as { zstdCompress?: ZstdAsync }).zstdCompress;
 
-  flush(): Promise<void> {
-    const bytes = Buffer.from(new Uint8Array(this.buffer, 0, this.index));
-    this.index = 0;
-    this.written += bytes.byteLength;
-    return this.out.write(bytes);
-  }
-
-  override finish(): Promise<void> {
-    return this.flush();
+/** Async codecs run on the thread pool; snappy has no native binding here and runs inline. */
+function compressorFor(codec: ParquetCodec): Compress {
+  switch (codec) {
+    case 'GZIP':
+      return (input) => gzip(input, { level: 6 });
+    case 'ZSTD': {
+      if (!zstdCompress) throw new Error('zstd is not available in this Node.js build');
+      const zstd = promisify(zstdCompress);
+      return (input) => zstd(input);
+    }
+    case 'SNAPPY':
+      return (input) => Promise.resolve(snappyCompress(input));
+    case 'UNCOMPRESSED':
+      return (input) => Promise.resolve(input);
   }
 }
 
 const SCHEMA = parquetSchema();
 const NAMES: readonly ColumnName[] = COLUMNS.map((c) => c.name);
-/** INT64 columns without a timestamp annotation: hyparquet-writer wants BigInt values there. */
-const INT64_NAMES = new Set<ColumnName>(COLUMNS.filter((c) => c.type === 'bigint').map((c) => c.name));
 
-function toInt64(values: unknown[]): Array<bigint | null> {
-  const out = new Array<bigint | null>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = typeof v === 'number' ? BigInt(Math.trunc(v)) : null;
-  }
-  return out;
-}
-
-type Columns = { [K in ColumnName]: Array<EventRow[K] | null> };
+type Columns = Record<ColumnName, unknown[]>;
 
 function emptyColumns(): Columns {
-  const cols = {} as Record<ColumnName, unknown[]>;
+  const cols = {} as Columns;
   for (const name of NAMES) cols[name] = [];
-  return cols as Columns;
+  return cols;
 }
 
 export interface ParquetFileOptions {
@@ -71,64 +60,173 @@ export interface ParquetFileOptions {
   readonly createdBy: string;
 }
 
-/** One Parquet output file; `add` rows, `flushIfFull` between chunks, then `close` or `abort`. */
+interface CompressedPage {
+  readonly raw: RawPage;
+  readonly bytes: Uint8Array;
+}
+
+const MAGIC = Buffer.from('PAR1');
+
+/** One Parquet output file; `add` rows, `flush` when `full`, then `close` or `abort`. */
 export class ParquetFileWriter {
   private columns: Columns = emptyColumns();
   private pending = 0;
+  private pendingChars = 0;
   rows = 0;
-  private readonly writer: StreamingByteWriter;
-  private readonly parquet: ParquetWriter;
+  private offset = 0;
+  private readonly rowGroups: RowGroup[] = [];
+  private readonly compress: Compress;
+  /** The previous row group, compressing and then writing; at most one is in flight. */
+  private inflight: Promise<void> = Promise.resolve();
+  private started = false;
 
   constructor(
     private readonly out: OutputFile,
     private readonly opts: ParquetFileOptions,
   ) {
-    this.writer = new StreamingByteWriter(out);
-    this.parquet = new ParquetWriter({
-      writer: this.writer as unknown as Writer,
-      schema: SCHEMA as never,
-      codec: opts.codec,
-      compressors: compressorsFor(opts.codec),
-      createdBy: opts.createdBy,
-    });
+    this.compress = compressorFor(opts.codec);
   }
 
   /** Appends one row; values are read by column name, missing ones are null. */
   add(row: Partial<EventRow>): void {
-    const cols = this.columns as Record<ColumnName, unknown[]>;
+    const cols = this.columns;
     for (let i = 0; i < NAMES.length; i++) {
       const name = NAMES[i] as ColumnName;
-      const v = row[name];
-      cols[name].push(v === undefined ? null : v);
+      cols[name].push(row[name] ?? null);
     }
     this.pending++;
     this.rows++;
+    // raw dominates the text of a row and `fields` mostly repeats it: twice raw is the estimate.
+    const raw = row.raw;
+    this.pendingChars += raw ? raw.length * 2 + 256 : 1024;
   }
 
   get full(): boolean {
-    return this.pending >= this.opts.rowGroupRows;
+    return this.pending >= this.opts.rowGroupRows || this.pendingChars >= ROW_GROUP_BYTES;
   }
 
-  /** Encodes the buffered rows as one row group and streams it out. */
+  /**
+   * Encodes the buffered rows as one row group and starts compressing it; resolves once the
+   * previous row group has been written, so at most two row groups are in memory.
+   */
   async flush(): Promise<void> {
     if (this.pending === 0) return;
     const columns = this.columns;
     const rows = this.pending;
     this.columns = emptyColumns();
     this.pending = 0;
-    const columnData = NAMES.map((name) => ({ name, data: INT64_NAMES.has(name) ? toInt64(columns[name]) : (columns[name] as unknown[]) }));
-    await this.parquet.write({ columnData: columnData as never, rowGroupSize: rows });
+    this.pendingChars = 0;
+    const chunks = LEAVES.map((leaf) => encodeChunk(leaf, columns[leaf.column as ColumnName]));
+    const compressed = Promise.all(chunks.map((c) => Promise.all(c.pages.map(async (raw) => ({ raw, bytes: await this.compress(raw.bytes) })))));
+    const previous = this.inflight;
+    this.inflight = (async () => {
+      const pages = await compressed;
+      await previous;
+      await this.writeRowGroup(chunks, pages, rows);
+    })();
+    // keep a failure from becoming an unhandled rejection; it surfaces on the next await
+    this.inflight.catch(() => undefined);
+    await previous;
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      await this.out.write(MAGIC);
+      this.offset = MAGIC.byteLength;
+    }
+    await this.out.write(bytes);
+    this.offset += bytes.byteLength;
+  }
+
+  private async writeRowGroup(chunks: readonly EncodedChunk[], pages: readonly CompressedPage[][], rows: number): Promise<void> {
+    const columns: ColumnChunk[] = [];
+    const groupStart = this.offset === 0 ? MAGIC.byteLength : this.offset;
+    let totalUncompressed = 0;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c] as EncodedChunk;
+      const header = new ByteWriter();
+      const parts: Uint8Array[] = [];
+      const chunkStart = this.offset === 0 ? MAGIC.byteLength : this.offset;
+      let dictionaryOffset: number | undefined;
+      let dataOffset: number | undefined;
+      let position = chunkStart;
+      let uncompressed = 0;
+      for (const page of pages[c] as CompressedPage[]) {
+        header.index = 0;
+        header.offset = 0;
+        writePageHeader(header as never, {
+          type: page.raw.kind,
+          uncompressed_page_size: page.raw.bytes.byteLength,
+          compressed_page_size: page.bytes.byteLength,
+          ...(page.raw.kind === 'DICTIONARY_PAGE'
+            ? { dictionary_page_header: { num_values: page.raw.numValues, encoding: 'PLAIN' } }
+            : { data_page_header: { num_values: page.raw.numValues, encoding: page.raw.encoding, definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' } }),
+        } as never);
+        const head = Buffer.from(header.getBytes());
+        if (page.raw.kind === 'DICTIONARY_PAGE') dictionaryOffset = position;
+        else dataOffset ??= position;
+        parts.push(head, page.bytes);
+        position += head.byteLength + page.bytes.byteLength;
+        uncompressed += head.byteLength + page.raw.bytes.byteLength;
+      }
+      const body = Buffer.concat(parts);
+      await this.write(body);
+      totalUncompressed += uncompressed;
+      const encodings = chunk.dictionary ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'];
+      columns.push({
+        file_offset: BigInt(chunkStart),
+        meta_data: {
+          type: chunk.leaf.type,
+          encodings,
+          path_in_schema: [...chunk.leaf.path],
+          codec: this.opts.codec,
+          num_values: BigInt(chunk.numValues),
+          total_uncompressed_size: BigInt(uncompressed),
+          total_compressed_size: BigInt(body.byteLength),
+          data_page_offset: BigInt(dataOffset ?? chunkStart),
+          ...(dictionaryOffset !== undefined ? { dictionary_page_offset: BigInt(dictionaryOffset) } : {}),
+          statistics: {
+            null_count: BigInt(chunk.nullCount),
+            ...(chunk.min !== undefined ? { min_value: chunk.min, max_value: chunk.max } : {}),
+          },
+        },
+      } as never);
+    }
+    this.rowGroups.push({
+      columns,
+      total_byte_size: BigInt(totalUncompressed),
+      num_rows: BigInt(rows),
+      file_offset: BigInt(groupStart),
+      total_compressed_size: BigInt(this.offset - groupStart),
+    } as never);
   }
 
   /** Writes the last row group and the footer, then publishes the file. Returns its size. */
   async close(): Promise<number> {
     await this.flush();
-    await this.parquet.finish();
+    await this.inflight;
+    const footer = new ByteWriter();
+    const metadata = {
+      version: 1,
+      schema: SCHEMA,
+      num_rows: BigInt(this.rows),
+      row_groups: this.rowGroups,
+      created_by: this.opts.createdBy,
+    };
+    // hyparquet-writer bundles its own hyparquet types; the shapes are the same.
+    writeMetadata(footer as never, metadata as never);
+    const meta = footer.getBytes();
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(meta.byteLength, 0);
+    MAGIC.copy(tail, 4);
+    await this.write(Buffer.concat([meta, tail]));
     await this.out.close();
-    return this.writer.written;
+    return this.offset;
   }
 
   async abort(): Promise<void> {
+    await this.inflight.catch(() => undefined);
     await this.out.abort();
   }
 }

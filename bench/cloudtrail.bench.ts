@@ -1,0 +1,130 @@
+/**
+ * CloudTrail: decompression alone (node:zlib vs zlib-sync), decompression + JSON.parse alone,
+ * and the whole path to Parquet on 200 MiB and 1 GiB of generated events, each in its own
+ * process so peak RSS is its own. `npm run bench -- cloudtrail`.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { JsonRecordFramer } from '../pipeline/framing.js';
+import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
+import { resolveOptions } from '../pipeline/options.js';
+import { processObject } from '../pipeline/process-object.js';
+import { cloudTrailFile } from './gen-cloudtrail.js';
+import { main, MiB, scenario } from './lib.js';
+
+const READ = { highWaterMark: MiB };
+
+async function gunzipStream(path: string, onChunk: (b: Buffer) => void): Promise<void> {
+  for await (const chunk of createReadStream(path, READ).pipe(createGunzip({ chunkSize: 256 * 1024 }))) onChunk(chunk as Buffer);
+}
+
+interface ZlibSyncInflate {
+  push(data: Buffer, flush?: number): void;
+  readonly result: Buffer | undefined;
+  readonly err: number;
+  readonly msg: string;
+}
+
+function zlibSync(): { Inflate: new (opts: { chunkSize: number; windowBits: number }) => ZlibSyncInflate; Z_SYNC_FLUSH: number } | null {
+  try {
+    return createRequire(import.meta.url)('zlib-sync') as never;
+  } catch {
+    return null;
+  }
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+scenario('gunzip node:zlib (256 KiB chunks), 200 MiB', async () => {
+  const f = await cloudTrailFile(200);
+  let bytes = 0;
+  const { seconds } = await timed(() => gunzipStream(f.path, (b) => (bytes += b.byteLength)));
+  if (bytes !== f.bytes) throw new Error(`decompressed ${bytes} bytes, expected ${f.bytes}`);
+  return { inputMiB: f.bytes / MiB, seconds };
+});
+
+scenario('gunzip zlib-sync (1 MiB pushes), 200 MiB', async () => {
+  const f = await cloudTrailFile(200);
+  const z = zlibSync();
+  if (!z) return { inputMiB: 0, seconds: 1, note: 'zlib-sync not installed (optional native addon)' };
+  let bytes = 0;
+  const { seconds } = await timed(async () => {
+    const inflate = new z.Inflate({ chunkSize: 256 * 1024, windowBits: 31 });
+    for await (const chunk of createReadStream(f.path, READ)) {
+      inflate.push(chunk as Buffer, z.Z_SYNC_FLUSH);
+      if (inflate.err < 0) throw new Error(`zlib-sync: ${inflate.msg}`);
+      bytes += inflate.result?.byteLength ?? 0;
+    }
+  });
+  if (bytes !== f.bytes) throw new Error(`decompressed ${bytes} bytes, expected ${f.bytes}`);
+  return { inputMiB: f.bytes / MiB, seconds };
+});
+
+scenario('gunzipSync + JSON.parse of the whole document, 200 MiB', async () => {
+  const f = await cloudTrailFile(200);
+  const { seconds, value } = await timed(async () => (JSON.parse(gunzipSync(readFileSync(f.path)).toString('utf8')) as { Records: unknown[] }).Records.length);
+  if (value !== f.events) throw new Error(`parsed ${value} events, expected ${f.events}`);
+  return { inputMiB: f.bytes / MiB, seconds, records: value };
+});
+
+scenario('gunzip + record framing + JSON.parse (streaming), 200 MiB', async () => {
+  const f = await cloudTrailFile(200);
+  let records = 0;
+  const { seconds } = await timed(async () => {
+    const framer = new JsonRecordFramer(
+      {
+        frame: (t) => {
+          JSON.parse(t);
+          records++;
+        },
+        reject: () => {
+          throw new Error('unexpected rejection');
+        },
+      },
+      { maxLineBytes: 4 * MiB, maxRejectRawBytes: 64 * 1024 },
+      ['Records'],
+      f.path,
+    );
+    await gunzipStream(f.path, (b) => framer.push(b));
+    framer.end();
+  });
+  if (records !== f.events) throw new Error(`framed ${records} records, expected ${f.events}`);
+  return { inputMiB: f.bytes / MiB, seconds, records };
+});
+
+for (const mib of [200, 1024]) {
+  scenario(`whole path to Parquet (${resolveOptions().codec}), ${mib} MiB`, async () => {
+    const f = await cloudTrailFile(mib);
+    const lake = mkdtempSync(join(tmpdir(), 'loglake-bench-'));
+    try {
+      const { seconds, value } = await timed(() =>
+        processObject({ bucket: '', key: f.path }, { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions() }),
+      );
+      const m = value.manifest;
+      if (m.records !== f.events) throw new Error(`wrote ${m.records} records, expected ${f.events}`);
+      const out = m.outputs.reduce((a, o) => a + o.bytes, 0);
+      return { inputMiB: f.bytes / MiB, seconds, records: m.records, outputMiB: out / MiB };
+    } finally {
+      rmSync(lake, { recursive: true, force: true });
+    }
+  });
+}
+
+const results = await main(import.meta.url, 'CloudTrail');
+if (results.length > 0) {
+  const rate = (name: string): number | undefined => {
+    const r = results.find((x) => x.name.startsWith(name));
+    return r && r.inputMiB > 0 ? r.inputMiB / r.seconds : undefined;
+  };
+  const bare = rate('gunzip + record framing');
+  const whole = rate('whole path to Parquet');
+  if (bare && whole) process.stdout.write(`\nwhole path / (gunzip + JSON.parse): ${((whole / bare) * 100).toFixed(0)} % (target >= 30 %)\n`);
+}
