@@ -9,7 +9,6 @@
  */
 import { Annotations, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
@@ -38,6 +37,38 @@ export const FORMAT_SUFFIXES: Readonly<Record<SourceFormat, string | null>> = {
   redshift: '.gz',
   rds: null,
 };
+
+/**
+ * An EventBridge target that lets exactly its rule send to the queue and the dead-letter queue.
+ *
+ * `aws-events-targets.SqsQueue` conditions the queue policy on the source account under the
+ * recommended feature flags, which would admit any rule of the account.
+ */
+function queueTarget(queue: sqs.IQueue, dlq: sqs.IQueue): events.IRuleTarget {
+  return {
+    bind(rule: events.IRule): events.RuleTargetConfig {
+      const events = new iam.ServicePrincipal('events.amazonaws.com');
+      for (const q of [queue, dlq]) {
+        q.addToResourcePolicy(
+          new iam.PolicyStatement({
+            principals: [events],
+            actions: ['sqs:SendMessage'],
+            resources: [q.queueArn],
+            conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+          }),
+        );
+        // Conditioned on the account, not the rule: a key policy naming the rule would make
+        // key, queue and rule depend on each other.
+        q.encryptionMasterKey?.grant(
+          events.withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(rule).account } }),
+          'kms:Decrypt',
+          'kms:GenerateDataKey',
+        );
+      }
+      return { arn: queue.queueArn, deadLetterConfig: { arn: dlq.queueArn }, targetResource: queue };
+    },
+  };
+}
 
 /** Properties of {@link SourceNotifications}. */
 export interface SourceNotificationsProps {
@@ -133,7 +164,7 @@ export class SourceNotifications extends Construct {
           detailType: ['Object Created'],
           detail: { bucket: { name: [bucketName] }, ...(key ? { object: { key } } : {}) },
         },
-        targets: [new targets.SqsQueue(queue, { deadLetterQueue: props.ingestDlq })],
+        targets: [queueTarget(queue, props.ingestDlq)],
       });
     }
 
