@@ -34,6 +34,7 @@ const IGNORED = new Set([
   'ConfigurationSnapshotDeliveryStarted',
   'ConfigurationSnapshotDeliveryFailed',
   'ConfigurationHistoryDeliveryFailed',
+  'OversizedConfigurationItemChangeDeliveryFailed',
   'ComplianceChangeNotification',
   'ConfigRulesEvaluationStarted',
   'ScheduledNotification',
