@@ -71,6 +71,7 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     options: resolveOptions({
       keepRaw: flag(env, INGEST_ENV.keepRaw, true),
       keepSelfTraffic: flag(env, INGEST_ENV.keepSelfTraffic, false),
+      rowGroupRows: optional(env, INGEST_ENV.rowGroupRows) === null ? undefined : positiveInt(env, INGEST_ENV.rowGroupRows, 1),
     }),
     deadlineMarginMs: positiveInt(env, INGEST_ENV.deadlineMarginMs, 30_000),
     maxConcurrentMessages: positiveInt(env, INGEST_ENV.maxConcurrentMessages, 4),

@@ -19,6 +19,8 @@ export const INGEST_ENV = {
   deadlineMarginMs: 'LOGLAKE_DEADLINE_MARGIN_MS',
   /** Messages of one batch processed at the same time; bounds memory with large objects. @default 4 */
   maxConcurrentMessages: 'LOGLAKE_MAX_CONCURRENT_MESSAGES',
+  /** Rows per Parquet row group: memory per open partition is about this times the row size. @default 20000 */
+  rowGroupRows: 'LOGLAKE_ROW_GROUP_ROWS',
   /** An S3-compatible endpoint (path-style), for the local runner and tests. @default AWS */
   s3Endpoint: 'LOGLAKE_S3_ENDPOINT',
 } as const;
