@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { prng } from './gen-cloudtrail.js';
 
+/** The access-log formats the generator writes, by `source` name. */
 export type AccessFormat = 'alb' | 'elb' | 'nlb' | 's3access' | 'cloudfront';
 
 const AGENTS = [

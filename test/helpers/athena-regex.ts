@@ -16,6 +16,7 @@ export interface AthenaTable {
 
 /** The formats compared, and the FORMATS.md section holding each one's statement. */
 export const ATHENA_SECTIONS = { alb: '12.1', elb: '12.2', nlb: '12.9', s3access: '12.4' } as const;
+/** A format that has an Athena RegexSerDe statement to compare with. */
 export type AthenaFormat = keyof typeof ATHENA_SECTIONS;
 
 /** Undoes Hive string-literal escaping (`\\` → `\`, `\"` → `"`), leaving regex escapes alone. */
