@@ -18,7 +18,6 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Source } from '../schema/index.js';
 import type { AlarmsConfig } from './config.js';
-import { acknowledge } from './nag.js';
 import { QUEUE_RETENTION } from './queues.js';
 import { WORKER_METRICS } from './worker.js';
 
@@ -27,7 +26,7 @@ export interface PipelineMonitoringProps {
   /** Deployment name: alarm name prefix and the `service` metric dimension. */
   readonly name: string;
   readonly alarms: AlarmsConfig;
-  /** Customer key for the topic; unencrypted-at-rest topic when absent (see the acknowledgement). */
+  /** Customer key for the topic; without one the topic is not encrypted at rest (see the constructor). */
   readonly encryptionKey?: kms.IKey;
   readonly ingestQueue: sqs.IQueue;
   readonly ingestDlq: sqs.IQueue;
@@ -55,15 +54,11 @@ export class PipelineMonitoring extends Construct {
       enforceSSL: true,
       masterKey: props.encryptionKey,
     });
+    // Without a customer key the topic stays unencrypted at rest: CloudWatch alarms cannot publish
+    // to a topic under the AWS-managed SNS key, and alarm messages carry no log data.
     if (props.encryptionKey) {
       // CloudWatch must be able to encrypt what it publishes to the topic.
       props.encryptionKey.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    } else {
-      acknowledge(
-        topic,
-        'AwsSolutions-SNS2',
-        'CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and alarm messages carry no log data; set lake.kms for a customer key',
-      );
     }
     if (props.alarms.email) topic.addSubscription(new subs.EmailSubscription(props.alarms.email));
     this.topic = topic;

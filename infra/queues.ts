@@ -10,7 +10,6 @@ import { Duration } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.js';
 
 /** Properties of {@link IngestQueues}. */
 export interface IngestQueuesProps {
@@ -53,7 +52,6 @@ export class IngestQueues extends Construct {
 
     const pair = (name: string): { queue: sqs.Queue; dlq: sqs.Queue } => {
       const dlq = new sqs.Queue(this, `${name}Dlq`, { ...encryption, enforceSSL: true, retentionPeriod: QUEUE_RETENTION });
-      acknowledge(dlq, 'AwsSolutions-SQS3', 'this is a dead-letter queue; its depth is alarmed on instead of redriven further');
       const queue = new sqs.Queue(this, name, {
         ...encryption,
         enforceSSL: true,

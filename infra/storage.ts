@@ -10,7 +10,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { LakeConfig } from './config.js';
-import { acknowledge } from './nag.js';
 
 /**
  * Key prefixes of the central bucket, as the worker writes them (DESIGN.md "The central bucket").
@@ -79,7 +78,6 @@ export class LakeStorage extends Construct {
         },
       ],
     });
-    acknowledge(accessLogs, 'AwsSolutions-S1', 'this is the access-log bucket itself; logging it into itself would loop');
     this.accessLogs = accessLogs;
 
     const bucket = new s3.Bucket(this, 'Bucket', {
