@@ -229,7 +229,7 @@ class Decoder {
   }
 
   own(body: Json): Notification {
-    if (body.v !== 1) return this.fail('invalid_message', `loglake message version ${preview(JSON.stringify(body.v))} is not supported (expected 1)`);
+    if (body.v !== 1) return this.fail('invalid_message', `loglake message version ${String(JSON.stringify(body.v)).slice(0, 40)} is not supported (expected 1)`);
     if (body.loglake === REPLAY) {
       const list = body.objects;
       if (!Array.isArray(list) || list.length === 0) return this.fail('invalid_message', 'replay message needs a non-empty objects array');

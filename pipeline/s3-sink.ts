@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { awsErrorCode, awsHttpStatus, toPipelineError } from './aws-errors.js';
+import { awsErrorCode, awsHttpStatus, classifyAwsError } from './aws-errors.js';
 import { ObjectError, TransientError } from './errors.js';
 import type { LakeSink, OutputFile } from './storage.js';
 
@@ -25,6 +25,17 @@ export interface S3LakeSinkOptions {
 
 /** DeleteObjects takes at most this many keys per request. */
 const DELETE_BATCH = 1000;
+
+/**
+ * An error writing to the lake: transient ones stay transient (the message is retried); anything
+ * else is `output_failed`, since "object not found" or "access denied" would misname the problem.
+ */
+function sinkError(e: unknown, where: string): Error {
+  const classified = classifyAwsError(e, where);
+  if (classified instanceof TransientError) return classified;
+  const message = e instanceof Error ? e.message : String(e);
+  return new ObjectError('output_failed', `${where}: writing to the lake failed (${awsErrorCode(e) ?? 'error'}): ${message}`, { cause: e });
+}
 
 function contentType(key: string): string {
   if (key.endsWith('.parquet')) return 'application/vnd.apache.parquet';
@@ -62,9 +73,8 @@ class S3OutputFile implements OutputFile {
     });
   }
 
-  private error(): unknown {
-    const err = toPipelineError(this.failure, this.where);
-    return err instanceof Error && err !== this.failure ? err : new ObjectError('output_failed', `${this.where}: upload failed: ${String((this.failure as Error)?.message ?? this.failure)}`, { cause: this.failure });
+  private error(): Error {
+    return sinkError(this.failure, this.where);
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -116,7 +126,7 @@ export class S3LakeSink implements LakeSink {
     try {
       await this.client.send(new PutObjectCommand({ Bucket: this.opts.bucket, Key: this.prefix + key, Body: bytes, ContentType: contentType(key) }));
     } catch (e) {
-      throw toPipelineError(e, this.describe(key));
+      throw sinkError(e, this.describe(key));
     }
   }
 
@@ -126,7 +136,7 @@ export class S3LakeSink implements LakeSink {
       return out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
     } catch (e) {
       if (awsHttpStatus(e) === 404 || awsErrorCode(e) === 'NoSuchKey') return null;
-      throw toPipelineError(e, this.describe(key));
+      throw sinkError(e, this.describe(key));
     }
   }
 
@@ -139,7 +149,7 @@ export class S3LakeSink implements LakeSink {
           new DeleteObjectsCommand({ Bucket: this.opts.bucket, Delete: { Objects: batch.map((k) => ({ Key: this.prefix + k })), Quiet: true } }),
         );
       } catch (e) {
-        throw toPipelineError(e, this.describe(batch[0] as string));
+        throw sinkError(e, this.describe(batch[0] as string));
       }
       const failed = out.Errors ?? [];
       if (failed.length > 0) {
