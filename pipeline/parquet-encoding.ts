@@ -119,6 +119,21 @@ class PageBuffer {
     this.off += 8;
   }
 
+  byte(v: number): void {
+    this.ensure(1);
+    this.buf[this.off++] = v;
+  }
+
+  /** ULEB128, as RLE run headers are written. */
+  varint(v: number): void {
+    this.ensure(5);
+    while (v > 0x7f) {
+      this.buf[this.off++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[this.off++] = v;
+  }
+
   bytes(b: Uint8Array): void {
     this.ensure(b.byteLength);
     this.buf.set(b, this.off);
@@ -305,8 +320,23 @@ function entrySize(type: PhysicalType, v: unknown): number {
   return type === 'BYTE_ARRAY' ? 4 + (v as string).length : type === 'INT32' ? 4 : 8;
 }
 
-function levelBytes(levels: ArrayLike<number>, start: number, end: number, maxLevel: number): Uint8Array {
-  return rle(Array.prototype.slice.call(levels, start, end) as number[], bitWidthOf(maxLevel));
+/**
+ * Levels as pure RLE runs (valid RLE/bit-packed hybrid): levels come in long runs (a column
+ * without nulls is one run; a map row is `0` then `1`s), so runs beat bit-packing here and need
+ * no copy of the level array. Levels are at most 3, so a run value is one byte.
+ */
+function levelBytes(levels: ArrayLike<number>, start: number, end: number): Uint8Array {
+  const out = new PageBuffer(64);
+  let i = start;
+  while (i < end) {
+    const v = levels[i] as number;
+    let j = i + 1;
+    while (j < end && levels[j] === v) j++;
+    out.varint((j - i) * 2);
+    out.byte(v);
+    i = j;
+  }
+  return out.take();
 }
 
 /**
@@ -345,12 +375,12 @@ export function encodeChunk(leaf: Leaf, column: readonly unknown[]): EncodedChun
     }
     const page = new PageBuffer(64 + (dictionary ? (end - start) >> 1 : bytes + (bytes >> 3)));
     if (rep !== null) {
-      const b = levelBytes(rep, start, end, leaf.maxRep);
+      const b = levelBytes(rep, start, end);
       page.int32(b.byteLength);
       page.bytes(b);
     }
     if (def !== null) {
-      const b = levelBytes(def, start, end, maxDef);
+      const b = levelBytes(def, start, end);
       page.int32(b.byteLength);
       page.bytes(b);
     }

@@ -12,7 +12,7 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { ColumnChunk, RowGroup } from 'hyparquet';
-import { COLUMNS, parquetSchema, type ColumnName, type EventRow } from '../schema/index.js';
+import { COLUMNS, parquetSchema, type ColumnName, type EventFields, type EventRow } from '../schema/index.js';
 import type { ParquetCodec } from './options.js';
 import { encodeChunk, LEAVES, type EncodedChunk, type RawPage } from './parquet-encoding.js';
 import type { OutputFile } from './storage.js';
@@ -44,20 +44,31 @@ function compressorFor(codec: ParquetCodec): Compress {
 }
 
 const SCHEMA = parquetSchema();
-const NAMES: readonly ColumnName[] = COLUMNS.map((c) => c.name);
+/** Columns a parser fills; the stamped ones are the same for every row of a file, or derived. */
+const PARSED: readonly ColumnName[] = COLUMNS.filter((c) => !('stamped' in c && c.stamped)).map((c) => c.name);
 
 type Columns = Record<ColumnName, unknown[]>;
 
 function emptyColumns(): Columns {
   const cols = {} as Columns;
-  for (const name of NAMES) cols[name] = [];
+  for (const c of COLUMNS) cols[c.name] = [];
   return cols;
+}
+
+/** Identity columns every row of one output file shares, filled in at row-group time. */
+export interface RowStamp {
+  readonly object: string;
+  /** Prefix of `record_id` (the object id); the ordinal completes it. */
+  readonly objectId: string;
+  readonly ingestedAt: number;
+  readonly parserVersion: string;
 }
 
 export interface ParquetFileOptions {
   readonly codec: ParquetCodec;
   readonly rowGroupRows: number;
   readonly createdBy: string;
+  readonly stamp: RowStamp;
 }
 
 interface CompressedPage {
@@ -87,18 +98,30 @@ export class ParquetFileWriter {
     this.compress = compressorFor(opts.codec);
   }
 
-  /** Appends one row; values are read by column name, missing ones are null. */
-  add(row: Partial<EventRow>): void {
+  /** Appends one parsed record with its raw text and position; missing columns are null. */
+  add(record: EventFields, raw: string | null, ordinal: number): void {
     const cols = this.columns;
-    for (let i = 0; i < NAMES.length; i++) {
-      const name = NAMES[i] as ColumnName;
+    const row = record as Partial<EventRow>;
+    for (let i = 0; i < PARSED.length; i++) {
+      const name = PARSED[i] as ColumnName;
       cols[name].push(row[name] ?? null);
     }
+    cols.raw.push(raw);
+    cols.ordinal.push(ordinal);
     this.pending++;
     this.rows++;
     // raw dominates the text of a row and `fields` mostly repeats it: twice raw is the estimate.
-    const raw = row.raw;
     this.pendingChars += raw ? raw.length * 2 + 256 : 1024;
+  }
+
+  /** Fills the stamped columns of a row group: constants, and record ids from ordinals. */
+  private stampColumns(columns: Columns, rows: number): void {
+    const { object, objectId, ingestedAt, parserVersion } = this.opts.stamp;
+    columns.object = new Array<string>(rows).fill(object);
+    columns.ingested_at = new Array<number>(rows).fill(ingestedAt);
+    columns.parser_version = new Array<string>(rows).fill(parserVersion);
+    const ordinals = columns.ordinal as number[];
+    columns.record_id = ordinals.map((o) => `${objectId}-${o}`);
   }
 
   get full(): boolean {
@@ -116,6 +139,7 @@ export class ParquetFileWriter {
     this.columns = emptyColumns();
     this.pending = 0;
     this.pendingChars = 0;
+    this.stampColumns(columns, rows);
     const chunks = LEAVES.map((leaf) => encodeChunk(leaf, columns[leaf.column as ColumnName]));
     const compressed = Promise.all(chunks.map((c) => Promise.all(c.pages.map(async (raw) => ({ raw, bytes: await this.compress(raw.bytes) })))));
     const previous = this.inflight;

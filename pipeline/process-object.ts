@@ -69,7 +69,18 @@ interface Partition {
   readonly dt: string;
   readonly key: string;
   readonly writer: ParquetFileWriter;
+  /** Rows and estimated text (chars) added since its last flush; see `ObjectRun.spill`. */
+  pendingRows: number;
+  pendingChars: number;
 }
+
+/**
+ * Rows and text buffered across ALL open partitions of one object, flushed largest first once
+ * exceeded. Per-file row-group limits alone let memory grow with the number of days an object
+ * spans (a CUR keeps 31 days open, a Config snapshot hundreds): this keeps it at about one row
+ * group's worth whatever that number.
+ */
+const SPILL_CHARS = 24 * 1024 * 1024;
 
 /** Holds the state of one run over one object; `FrameSink` is the hot path. */
 class ObjectRun implements FrameSink {
@@ -82,6 +93,8 @@ class ObjectRun implements FrameSink {
   readonly skippedBy: Partial<Record<SkipReason, number>> = {};
   readonly partitions = new Map<string, Partition>();
   readonly full: Partition[] = [];
+  private bufferedRows = 0;
+  private bufferedChars = 0;
   errors: ErrorsWriter | null = null;
   errorsKey: string | null = null;
   private errorsOpening: Promise<void> | null = null;
@@ -174,16 +187,28 @@ class ObjectRun implements FrameSink {
     this.firstDt ??= dt;
     let partition = this.partitions.get(dt);
     if (partition === undefined) partition = this.openPartition(dt, record);
-    const row = record as Partial<EventRow> & EventFields;
-    (row as { raw: string | null }).raw = this.deps.options.keepRaw ? raw : null;
-    (row as { object: string }).object = this.uri;
-    (row as { ordinal: number }).ordinal = ordinal;
-    (row as { record_id: string }).record_id = recordId(this.id, ordinal);
-    (row as { ingested_at: number }).ingested_at = this.ingestedAt;
-    (row as { parser_version: string }).parser_version = this.parserVersion;
-    partition.writer.add(row);
+    partition.writer.add(record, this.deps.options.keepRaw ? raw : null, ordinal);
     this.records++;
+    // The writer's own estimate of a row: its raw text about twice (raw, then fields), plus overhead.
+    const chars = raw.length * 2 + 256;
+    partition.pendingRows++;
+    partition.pendingChars += chars;
+    this.bufferedRows++;
+    this.bufferedChars += chars;
     if (partition.writer.full) this.full.push(partition);
+  }
+
+  /** Queues the partitions holding the most rows for a flush until the buffers are half empty. */
+  private spill(): void {
+    const open = [...this.partitions.values()].filter((p) => p.pendingRows > 0).sort((a, b) => b.pendingChars - a.pendingChars);
+    let rows = this.bufferedRows;
+    let chars = this.bufferedChars;
+    for (const p of open) {
+      if (rows <= this.deps.options.rowGroupRows / 2 && chars <= SPILL_CHARS / 2) break;
+      this.full.push(p);
+      rows -= p.pendingRows;
+      chars -= p.pendingChars;
+    }
   }
 
   private openPartition(dt: string, first: EventFields): Partition {
@@ -194,17 +219,24 @@ class ObjectRun implements FrameSink {
       codec: this.deps.options.codec,
       rowGroupRows: this.deps.options.rowGroupRows,
       createdBy: this.deps.createdBy ?? 'loglake',
+      stamp: { object: this.uri, objectId: this.id, ingestedAt: this.ingestedAt, parserVersion: this.parserVersion },
     });
-    const partition = { dt, key, writer };
+    const partition = { dt, key, writer, pendingRows: 0, pendingChars: 0 };
     this.partitions.set(dt, partition);
     return partition;
   }
 
   /** Writes out full row groups and queued rejections; called between chunks, never per line. */
   async drain(now: number): Promise<void> {
+    if (this.bufferedRows >= this.deps.options.rowGroupRows || this.bufferedChars >= SPILL_CHARS) this.spill();
     while (this.full.length > 0) {
       const p = this.full.pop() as Partition;
-      if (p.writer.full) await p.writer.flush();
+      if (p.pendingRows === 0) continue;
+      await p.writer.flush();
+      this.bufferedRows -= p.pendingRows;
+      this.bufferedChars -= p.pendingChars;
+      p.pendingRows = 0;
+      p.pendingChars = 0;
     }
     if (this.pendingRejects.length > 0) {
       if (this.errors === null) {

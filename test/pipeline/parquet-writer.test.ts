@@ -11,10 +11,11 @@ import { LakeQuery } from '../../pipeline/lake-query.js';
 import { LocalLakeSink } from '../../pipeline/local-storage.js';
 import type { ParquetCodec } from '../../pipeline/options.js';
 import { ParquetFileWriter } from '../../pipeline/parquet-writer.js';
-import type { EventRow } from '../../schema/index.js';
+import type { EventFields, EventRow } from '../../schema/index.js';
 import { tempDir } from '../helpers/lake.js';
 
 const BASE = Date.UTC(2024, 4, 1);
+const STAMP = { object: 's3://bucket/key', objectId: 'abc', ingestedAt: BASE + 99, parserVersion: 'test@1' };
 
 function row(i: number): Partial<EventRow> {
   return {
@@ -66,7 +67,10 @@ function expected(r: Partial<EventRow>): Record<string, unknown> {
     tags: r.tags && Object.keys(r.tags).length > 0 ? r.tags : null,
     fields,
     raw: r.raw,
+    object: r.object,
     ordinal: r.ordinal,
+    record_id: r.record_id,
+    parser_version: r.parser_version,
   };
 }
 
@@ -79,9 +83,9 @@ afterEach(() => dir.cleanup());
 async function write(rows: Array<Partial<EventRow>>, codec: ParquetCodec, rowGroupRows: number): Promise<string> {
   const sink = new LocalLakeSink(dir.path);
   const key = 'lake/source=cloudtrail/dt=2024-05-01/test.parquet';
-  const w = new ParquetFileWriter(await sink.create(key), { codec, rowGroupRows, createdBy: 'loglake test' });
+  const w = new ParquetFileWriter(await sink.create(key), { codec, rowGroupRows, createdBy: 'loglake test', stamp: STAMP });
   for (const r of rows) {
-    w.add(r);
+    w.add(r as EventFields, r.raw ?? null, r.ordinal as number);
     if (w.full) await w.flush();
   }
   const size = await w.close();
@@ -125,7 +129,7 @@ describe('ParquetFileWriter', () => {
       try {
         const viaDuck = (
           await q.rows(
-            'SELECT epoch_ms(time) AS time, category, account_id, region, actor, action, src_ip, src_port, dst_port, status, outcome, bytes_in, bytes_out, duration_ms, amount, tags, fields, raw, ordinal FROM events ORDER BY ordinal',
+            'SELECT epoch_ms(time) AS time, category, account_id, region, actor, action, src_ip, src_port, dst_port, status, outcome, bytes_in, bytes_out, duration_ms, amount, tags, fields, raw, object, ordinal, record_id, parser_version FROM events ORDER BY ordinal',
           )
         ).rows.map((r) => ({
           ...r,
@@ -174,8 +178,8 @@ describe('ParquetFileWriter', () => {
 
   it('refuses a null in a required column instead of writing a corrupt file', async () => {
     const sink = new LocalLakeSink(dir.path);
-    const w = new ParquetFileWriter(await sink.create('x.parquet'), { codec: 'GZIP', rowGroupRows: 10, createdBy: 't' });
-    w.add({ ...row(1), time: null as unknown as number });
+    const w = new ParquetFileWriter(await sink.create('x.parquet'), { codec: 'GZIP', rowGroupRows: 10, createdBy: 't', stamp: STAMP });
+    w.add({ ...row(1), time: null as unknown as number } as EventFields, 'raw', 1);
     await expect(w.close()).rejects.toThrow('required column time has a null value');
     await w.abort();
   });
