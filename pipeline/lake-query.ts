@@ -3,7 +3,7 @@
  * `lake/`, partitioned by `source` and `dt`) and `errors` (gzipped JSON lines under `errors/`).
  * DuckDB runs in-process, so a local lake needs no server and no AWS account.
  */
-import { existsSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { COLUMNS, ERROR_COLUMNS } from '../schema/index.js';
@@ -12,8 +12,17 @@ export type QueryRow = Record<string, unknown>;
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
-function hasFiles(root: string, sub: string): boolean {
-  return existsSync(join(root, sub));
+/**
+ * True when a file ending in `suffix` exists anywhere under `root/sub`. A folder alone is not
+ * enough: a re-run that replaced the only errors file leaves its empty folders behind, and
+ * DuckDB refuses a view over a glob that matches nothing.
+ */
+function hasFiles(root: string, sub: string, suffix: string): boolean {
+  try {
+    return readdirSync(join(root, sub), { recursive: true, encoding: 'utf8' }).some((name) => name.endsWith(suffix));
+  } catch {
+    return false;
+  }
 }
 
 /** Empty relations with the right columns, so queries work on a lake with no data yet. */
@@ -45,11 +54,11 @@ export class LakeQuery {
     const columns = COLUMNS.map((c) => c.name).join(', ');
     // hive_types keeps dt a string, as in the Glue table; union_by_name tolerates files written
     // before a column was added.
-    const events = hasFiles(root, 'lake')
+    const events = hasFiles(root, 'lake', '.parquet')
       ? `SELECT ${columns}, source, dt FROM read_parquet(${quote(lake)}, hive_partitioning = true, union_by_name = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR})`
       : emptyEvents();
     const errorCols = ERROR_COLUMNS.map((c) => `${c.name}: '${c.type === 'bigint' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
-    const errorsView = hasFiles(root, 'errors')
+    const errorsView = hasFiles(root, 'errors', '.jsonl.gz')
       ? `SELECT source, dt, ${ERROR_COLUMNS.map((c) => c.name).join(', ')} FROM read_json(${quote(errors)}, format = 'newline_delimited', columns = {${errorCols}}, hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR})`
       : emptyErrors();
     await connection.run(`CREATE VIEW events AS ${events}`);
