@@ -16,10 +16,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INGEST_METRICS } from '../functions/ingest/env-names.js';
 import type { Source } from '../schema/index.js';
 import type { AlarmsConfig } from './config.js';
 import { QUEUE_RETENTION } from './queues.js';
-import { WORKER_METRICS } from './worker.js';
 
 /** Properties of {@link PipelineMonitoring}. */
 export interface PipelineMonitoringProps {
@@ -38,6 +38,9 @@ export interface PipelineMonitoringProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** Worker error metrics that carry a `code` dimension, one per error class. */
+const ERROR_CLASSES = [INGEST_METRICS.objectErrors, INGEST_METRICS.transientErrors, INGEST_METRICS.messageErrors, INGEST_METRICS.internalErrors];
 
 /** Ops topic, alarms and dashboard. */
 export class PipelineMonitoring extends Construct {
@@ -127,8 +130,8 @@ export class PipelineMonitoring extends Construct {
         metric: new cloudwatch.MathExpression({
           expression: 'IF(lines > 0, 100 * rejected / lines, 0)',
           usingMetrics: {
-            rejected: this.workerMetric(name, WORKER_METRICS.rejected, source),
-            lines: this.workerMetric(name, WORKER_METRICS.linesIn, source),
+            rejected: this.workerMetric(name, INGEST_METRICS.rejected, source),
+            lines: this.workerMetric(name, INGEST_METRICS.linesIn, source),
           },
           period: Duration.minutes(15),
           label: `rejected % ${source}`,
@@ -145,7 +148,7 @@ export class PipelineMonitoring extends Construct {
 
   private workerMetric(service: string, metricName: string, source: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: WORKER_METRICS.namespace,
+      namespace: INGEST_METRICS.namespace,
       metricName,
       dimensionsMap: { service, source },
       statistic: 'Sum',
@@ -155,7 +158,7 @@ export class PipelineMonitoring extends Construct {
 
   /** One graph per question; per-source lines come from SEARCH so new sources appear by themselves. */
   private buildDashboard(props: PipelineMonitoringProps, alarms: readonly cloudwatch.Alarm[]): cloudwatch.Dashboard {
-    const ns = WORKER_METRICS.namespace;
+    const ns = INGEST_METRICS.namespace;
     // `${PROP('Dim.x')}` labels each line found by SEARCH with its own dimension value.
     const perSource = (metricName: string, statistic: string, prefix = ''): cloudwatch.IMetric =>
       new cloudwatch.MathExpression({
@@ -180,21 +183,28 @@ export class PipelineMonitoring extends Construct {
     );
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 24, height: 3 }));
     dashboard.addWidgets(
-      graph('Objects processed per source', [perSource(WORKER_METRICS.objects, 'Sum')], true),
-      graph('Records written per source', [perSource(WORKER_METRICS.records, 'Sum')], true),
-      graph('Rejected lines per source', [perSource(WORKER_METRICS.rejected, 'Sum')], true),
+      graph('Objects processed per source', [perSource(INGEST_METRICS.objects, 'Sum')], true),
+      graph('Records written per source', [perSource(INGEST_METRICS.records, 'Sum')], true),
+      graph('Rejected lines per source', [perSource(INGEST_METRICS.rejected, 'Sum')], true),
     );
     dashboard.addWidgets(
       graph('Bytes read (compressed) and written per source', [
-        perSource(WORKER_METRICS.bytesIn, 'Sum', 'in '),
-        perSource(WORKER_METRICS.bytesOut, 'Sum', 'out '),
+        perSource(INGEST_METRICS.bytesIn, 'Sum', 'in '),
+        perSource(INGEST_METRICS.bytesOut, 'Sum', 'out '),
       ]),
-      graph('Lag from object time to lake, max (s)', [perSource(WORKER_METRICS.lag, 'Maximum')]),
-      graph('Object errors by class', [
+      graph('Lag from object time to lake, max (s)', [perSource(INGEST_METRICS.lag, 'Maximum')]),
+      graph('Errors by class and code', [
         new cloudwatch.MathExpression({
-          expression: `SEARCH('{${ns},service,code} service="${props.name}" MetricName="${WORKER_METRICS.objectErrors}"', 'Sum', 300)`,
+          expression: `SEARCH('{${ns},service,code} service="${props.name}" (${ERROR_CLASSES.map((m) => `MetricName="${m}"`).join(' OR ')})', 'Sum', 300)`,
           usingMetrics: {},
-          label: "${PROP('Dim.code')}",
+          label: "${PROP('MetricName')} ${PROP('Dim.code')}",
+          period: FIVE_MINUTES,
+        }),
+        // Failures that fit no class carry no code: they are bugs.
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${ns},service} service="${props.name}" MetricName="${INGEST_METRICS.internalErrors}"', 'Sum', 300)`,
+          usingMetrics: {},
+          label: INGEST_METRICS.internalErrors,
           period: FIVE_MINUTES,
         }),
       ]),

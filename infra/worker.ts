@@ -17,7 +17,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { INGEST_ENV } from '../functions/ingest/env-names.js';
+import { INGEST_ENV, INGEST_METRICS } from '../functions/ingest/env-names.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
 import { LAKE_PREFIXES } from './storage.js';
@@ -33,23 +33,6 @@ export const WORKER_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.t
  * zstd in `node:zlib`, which the Parquet writer prefers.
  */
 export const WORKER_RUNTIME = lambda.Runtime.NODEJS_24_X;
-
-/** The worker's metrics as Powertools emits them; the dashboard and alarms read these. */
-export const WORKER_METRICS = {
-  /** `POWERTOOLS_METRICS_NAMESPACE`. */
-  namespace: 'Loglake',
-  /** Per object, dimensions `service` and `source`. */
-  objects: 'ObjectsProcessed',
-  linesIn: 'LinesIn',
-  records: 'RecordsWritten',
-  rejected: 'LinesRejected',
-  bytesIn: 'BytesIn',
-  bytesOut: 'BytesOut',
-  /** Seconds from the source object's last-modified time to its lake output, per source. */
-  lag: 'IngestLagSeconds',
-  /** Failed objects, dimensions `service` and `code` (an `ObjectError` code). */
-  objectErrors: 'ObjectErrors',
-} as const;
 
 /** Properties of {@link IngestWorker}. */
 export interface IngestWorkerProps {
@@ -116,7 +99,7 @@ export class IngestWorker extends Construct {
       [INGEST_ENV.keepRaw]: String(props.keepRaw),
       [INGEST_ENV.keepSelfTraffic]: String(props.keepSelfTraffic),
       POWERTOOLS_SERVICE_NAME: props.name,
-      POWERTOOLS_METRICS_NAMESPACE: WORKER_METRICS.namespace,
+      POWERTOOLS_METRICS_NAMESPACE: INGEST_METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: worker.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
     };

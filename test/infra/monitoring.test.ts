@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_METRICS } from '../../infra/worker.js';
+import { INGEST_METRICS } from '../../functions/ingest/env-names.js';
 import { SOURCES } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth } from './synth.js';
 
@@ -75,8 +75,8 @@ describe('PipelineMonitoring with the defaults', () => {
     const metrics = a?.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] } } }>;
     expect(metrics.find((m) => m.Expression)?.Expression).toBe('IF(lines > 0, 100 * rejected / lines, 0)');
     const dims = [{ Name: 'service', Value: 'loglake' }, { Name: 'source', Value: 'cloudtrail' }];
-    expect(metrics.find((m) => m.Id === 'rejected')?.MetricStat?.Metric).toEqual({ Namespace: 'Loglake', MetricName: WORKER_METRICS.rejected, Dimensions: dims });
-    expect(metrics.find((m) => m.Id === 'lines')?.MetricStat?.Metric).toEqual({ Namespace: 'Loglake', MetricName: WORKER_METRICS.linesIn, Dimensions: dims });
+    expect(metrics.find((m) => m.Id === 'rejected')?.MetricStat?.Metric).toEqual({ Namespace: 'Loglake', MetricName: INGEST_METRICS.rejected, Dimensions: dims });
+    expect(metrics.find((m) => m.Id === 'lines')?.MetricStat?.Metric).toEqual({ Namespace: 'Loglake', MetricName: INGEST_METRICS.linesIn, Dimensions: dims });
   });
 
   it('has no e-mail subscription unless an address is configured', () => {
@@ -97,13 +97,17 @@ describe('PipelineMonitoring with the defaults', () => {
     const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : flat(p))).join('')) as { widgets: Array<{ type: string; properties: { title?: string; metrics?: unknown[] } }> };
     const graphs = new Map(body.widgets.filter((w) => w.type === 'metric').map((w) => [w.properties.title, JSON.stringify(w.properties.metrics)]));
     const search = (metric: string, dims = 'service,source'): string => `SEARCH('{Loglake,${dims}} service=\\"loglake\\" MetricName=\\"${metric}\\"`;
-    expect(graphs.get('Objects processed per source')).toContain(search(WORKER_METRICS.objects));
-    expect(graphs.get('Records written per source')).toContain(search(WORKER_METRICS.records));
-    expect(graphs.get('Rejected lines per source')).toContain(search(WORKER_METRICS.rejected));
-    expect(graphs.get('Bytes read (compressed) and written per source')).toContain(search(WORKER_METRICS.bytesIn));
-    expect(graphs.get('Bytes read (compressed) and written per source')).toContain(search(WORKER_METRICS.bytesOut));
-    expect(graphs.get('Lag from object time to lake, max (s)')).toContain(search(WORKER_METRICS.lag));
-    expect(graphs.get('Object errors by class')).toContain(search(WORKER_METRICS.objectErrors, 'service,code'));
+    expect(graphs.get('Objects processed per source')).toContain(search(INGEST_METRICS.objects));
+    expect(graphs.get('Records written per source')).toContain(search(INGEST_METRICS.records));
+    expect(graphs.get('Rejected lines per source')).toContain(search(INGEST_METRICS.rejected));
+    expect(graphs.get('Bytes read (compressed) and written per source')).toContain(search(INGEST_METRICS.bytesIn));
+    expect(graphs.get('Bytes read (compressed) and written per source')).toContain(search(INGEST_METRICS.bytesOut));
+    expect(graphs.get('Lag from object time to lake, max (s)')).toContain(search(INGEST_METRICS.lag));
+    const errors = graphs.get('Errors by class and code') ?? '';
+    expect(errors).toContain("SEARCH('{Loglake,service,code} service=\\\"loglake\\\"");
+    for (const m of [INGEST_METRICS.objectErrors, INGEST_METRICS.transientErrors, INGEST_METRICS.messageErrors, INGEST_METRICS.internalErrors]) {
+      expect(errors).toContain(`MetricName=\\\"${m}\\\"`);
+    }
     const dlq = graphs.get('Dead-letter queue depth') ?? '';
     for (const q of [s.stack.queues.ingestDlq, s.stack.queues.replayDlq]) expect(dlq).toContain(`<${idOf(s, q)}.QueueName>`);
     expect(body.widgets.some((w) => w.type === 'alarm')).toBe(true);
