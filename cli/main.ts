@@ -7,13 +7,14 @@ import * as demo from './commands/demo.js';
 import * as formats from './commands/formats.js';
 import * as ingest from './commands/ingest.js';
 import * as query from './commands/query.js';
+import * as worker from './commands/worker.js';
 
 interface Verb {
   readonly help: string;
   run(argv: readonly string[]): Promise<number>;
 }
 
-const VERBS: Record<string, Verb> = { ingest, query, formats, demo };
+const VERBS: Record<string, Verb> = { ingest, query, formats, demo, worker };
 
 const HELP = `usage: loglake <command> [options]
 
@@ -22,6 +23,7 @@ commands:
   query --lake <dir> "<SQL>"          query a lake with DuckDB (views: events, errors)
   formats                             list supported formats and their key patterns
   demo                                ingest the bundled samples into ./lake and query them (npm start)
+  worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3
 
 Run "loglake <command> --help" for the options of a command.
 `;

@@ -460,7 +460,8 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
       base.decompressed += chunk.data.byteLength;
       (framer as Framer).push(chunk.data);
       if (run !== null) await run.drain(base.started);
-      if (run !== null && run.linesIn > (deps.resume?.ordinal ?? 0) && deps.shouldYield?.() === true) {
+      const unread = base.opened.size === undefined || base.counter.bytes < base.opened.size;
+      if (run !== null && unread && run.linesIn > (deps.resume?.ordinal ?? 0) && deps.shouldYield?.() === true) {
         // Frames up to linesIn are complete; a partial last line is re-read by the continuation.
         resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1 };
         break;

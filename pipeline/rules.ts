@@ -12,6 +12,7 @@
  * ] }
  * ```
  */
+import { readFile } from 'node:fs/promises';
 import { ConfigError, preview } from './errors.js';
 import { DEFAULT_REGISTRY, type Registry, type Route } from './route.js';
 import type { ObjectRef } from './storage.js';
@@ -124,6 +125,17 @@ export function parseRules(text: string, where: string, registry: Registry = DEF
     throw new ConfigError('invalid_rules', `${where}: not valid JSON: ${(e as Error).message}`);
   }
   return validateRules(value, where, registry);
+}
+
+/** Reads and validates a rules file (the CLI's `--rules`); errors name the file. */
+export async function readRulesFile(path: string, registry: Registry = DEFAULT_REGISTRY): Promise<RoutingRules> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('invalid_rules', `${path}: cannot read the rules file: ${(e as Error).message}`);
+  }
+  return parseRules(text, path, registry);
 }
 
 /** The first rule that matches an object, or null. */

@@ -2,6 +2,7 @@
 import { ConfigError } from '../../pipeline/errors.js';
 import { ingestLocalFiles, listLocalFiles, type IngestSummary } from '../../pipeline/ingest-files.js';
 import { resolveOptions, type ParquetCodec } from '../../pipeline/options.js';
+import { readRulesFile, ruleRouter } from '../../pipeline/rules.js';
 import { intFlag, isTty, parse, UsageError } from '../args.js';
 import { count, mb, textTable } from '../format.js';
 
@@ -15,6 +16,7 @@ file replaces its previous output; nothing is duplicated.
 options:
   --out <dir>              lake folder to write (required)
   --exclude <glob>         leave out files whose name matches (repeatable), e.g. --exclude '*.md'
+  --rules <file>           routing rules JSON: path globs pin a format or ignore files (docs/worker.md)
   --max-line-bytes <n>     longest line or JSON record kept (default 4194304)
   --row-group-rows <n>     rows per Parquet row group (default 20000)
   --codec <c>              GZIP | ZSTD | SNAPPY | UNCOMPRESSED (default ZSTD where Node has it, else GZIP)
@@ -59,6 +61,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     out: { type: 'string', short: 'o' },
     exclude: { type: 'string', multiple: true },
+    rules: { type: 'string' },
     'max-line-bytes': { type: 'string' },
     'row-group-rows': { type: 'string' },
     codec: { type: 'string' },
@@ -86,6 +89,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   }
+  const rules =
+    typeof values.rules === 'string'
+      ? await readRulesFile(values.rules).catch((e: unknown) => {
+          throw e instanceof ConfigError ? new UsageError(e.message) : e;
+        })
+      : null;
   const exclude = Array.isArray(values.exclude) ? values.exclude : [];
   const files = await listLocalFiles(positionals, { skipDir: out, exclude }).catch((e: unknown) => {
     throw e instanceof ConfigError ? new UsageError(e.message) : e;
@@ -97,6 +106,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const summary = await ingestLocalFiles(files, {
     lakeDir: out,
     options,
+    ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
     onProgress: tty
       ? (p) => {
           const now = Date.now();
