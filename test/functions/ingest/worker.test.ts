@@ -201,6 +201,37 @@ describe('ingest handler: failures', () => {
   });
 });
 
+describe('ingest handler: telemetry', () => {
+  it('logs one line per object correlated by message id, and publishes one metric set per source per invocation', async () => {
+    const lake = await newLake();
+    const keys = [trailKey('metrics-1'), trailKey('metrics-2')];
+    for (const k of keys) await s3.put(SOURCE, k, trailFile(3));
+    await s3.put(SOURCE, 'lb/app.log.gz', readFileSync(ALB_SAMPLE));
+    const telemetry = capturedTelemetry();
+    try {
+      const handler = localHandler(s3, { lake, logger: telemetry.logger, metrics: telemetry.metrics, env: { LOGLAKE_ROUTING_RULES: '{"rules":[{"prefix":"lb/","format":"alb"}]}' } });
+      const records = [sqsRecord(s3Event(SOURCE, [keys[0] as string]), 'm-1'), sqsRecord(s3Event(SOURCE, [keys[1] as string]), 'm-2'), sqsRecord(s3Event(SOURCE, ['lb/app.log.gz']), 'm-3')];
+      await handler({ Records: records }, ctx);
+    } finally {
+      telemetry.restore();
+    }
+    const logs = telemetry.documents.filter((d) => d.message === 'object processed');
+    expect(logs.map((l) => [l.messageId, l.object, l.status, l.records]).sort()).toEqual([
+      ['m-1', `s3://${SOURCE}/${keys[0]}`, 'ok', 3],
+      ['m-2', `s3://${SOURCE}/${keys[1]}`, 'ok', 3],
+      ['m-3', `s3://${SOURCE}/lb/app.log.gz`, 'ok', 11],
+    ]);
+    const emf = telemetry.documents.filter((d) => d._aws !== undefined);
+    const trail = emf.filter((d) => d.source === 'cloudtrail');
+    expect(trail).toHaveLength(1);
+    expect(trail[0]).toMatchObject({ service: 'loglake-test', ObjectsProcessed: 2, LinesIn: 6, RecordsWritten: 6 });
+    expect(trail[0]?.IngestLagSeconds).toHaveLength(2);
+    expect(emf.find((d) => d.source === 'alb')).toMatchObject({ ObjectsProcessed: 1, RecordsWritten: 11 });
+    expect(Number(trail[0]?.BytesIn)).toBeGreaterThan(0);
+    expect(Number(trail[0]?.BytesOut)).toBeGreaterThan(0);
+  });
+});
+
 describe('ingest handler: idempotency', () => {
   it('leaves exactly one copy of each row when a message is delivered twice', async () => {
     const lake = await newLake();
