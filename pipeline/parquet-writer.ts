@@ -14,13 +14,38 @@ import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { ColumnChunk, RowGroup } from 'hyparquet';
 import { COLUMNS, parquetSchema, type ColumnName, type EventFields, type EventRow } from '../schema/index.js';
 import type { ParquetCodec } from './options.js';
-import { encodeChunk, LEAVES, type EncodedChunk, type RawPage } from './parquet-encoding.js';
+import { encodeRowGroup, type EncodedChunk, type RawPage } from './parquet-encoding.js';
 import type { OutputFile } from './storage.js';
 
 /** A row group closes once its buffered text reaches about this many characters. */
 export const ROW_GROUP_BYTES = 24 * 1024 * 1024;
 
 type Compress = (input: Uint8Array) => Promise<Uint8Array>;
+
+/**
+ * Pages compressing at once, across all writers of the process. Each in-flight async gzip holds
+ * its own native zlib state (~256 KiB), and an object that keeps hundreds of day partitions open
+ * (a Config snapshot, a CUR) flushes hundreds of row groups together: unbounded, that is GiBs
+ * of native memory outside the V8 heap. Four times the default thread pool keeps it busy.
+ */
+const MAX_COMPRESSING = 16;
+let compressing = 0;
+const waiting: Array<() => void> = [];
+
+/** `compress` behind the process-wide limit; a finished page hands its slot to the next waiting one. */
+function limited(compress: Compress): Compress {
+  return async (input) => {
+    if (compressing < MAX_COMPRESSING) compressing++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await compress(input);
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else compressing--;
+    }
+  };
+}
 
 const gzip = promisify(zlib.gzip);
 type ZstdAsync = (b: Uint8Array, cb: (e: Error | null, r: Buffer) => void) => void;
@@ -95,7 +120,7 @@ export class ParquetFileWriter {
     private readonly out: OutputFile,
     private readonly opts: ParquetFileOptions,
   ) {
-    this.compress = compressorFor(opts.codec);
+    this.compress = limited(compressorFor(opts.codec));
   }
 
   /** Appends one parsed record with its raw text and position; missing columns are null. */
@@ -140,7 +165,7 @@ export class ParquetFileWriter {
     this.pending = 0;
     this.pendingChars = 0;
     this.stampColumns(columns, rows);
-    const chunks = LEAVES.map((leaf) => encodeChunk(leaf, columns[leaf.column as ColumnName]));
+    const chunks = encodeRowGroup(columns);
     const compressed = Promise.all(chunks.map((c) => Promise.all(c.pages.map(async (raw) => ({ raw, bytes: await this.compress(raw.bytes) })))));
     const previous = this.inflight;
     this.inflight = (async () => {
