@@ -72,7 +72,7 @@ export interface LakeConfig {
   readonly rawRetentionDays: number | null;
   /** Days a replaced or deleted object version is kept. @default 30 */
   readonly noncurrentVersionRetentionDays: number;
-  /** Object Lock default retention; only takes effect on a new bucket. @default null (no Object Lock) */
+  /** Object Lock default retention; once deployed, Object Lock can never be switched off again. @default null (no Object Lock) */
   readonly objectLock: ObjectLockConfig | null;
   /** Days the server access logs of the central bucket are kept. @default 365 */
   readonly accessLogRetentionDays: number;

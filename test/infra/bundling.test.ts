@@ -12,7 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/stack.js';
 import { WORKER_ENTRY } from '../../infra/worker.js';
-import { CDK_CONTEXT, MINIMAL } from './synth.js';
+import { CDK_CONTEXT, MINIMAL, SYNTH_TIMEOUT_MS } from './synth.js';
 
 const missing = !existsSync(WORKER_ENTRY);
 // Without CI the handler may simply not be written yet; in CI its absence is a failure.
@@ -42,6 +42,6 @@ describe('default worker code', () => {
       expect(existsSync(join(asset, 'index.mjs.map'))).toBe(true);
       expect(statSync(bundle).size).toBeLessThan(10 * 1024 * 1024);
     },
-    180_000,
+    2 * SYNTH_TIMEOUT_MS,
   );
 });

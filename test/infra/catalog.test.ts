@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_QUERIES } from '../../infra/queries.js';
 import { SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, type GlueColumn } from '../../schema/index.js';
-import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth } from './synth.js';
+import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface TableInput {
   Name: string;
@@ -26,7 +26,7 @@ describe('LakeCatalog', () => {
   beforeAll(() => {
     s = synth(MINIMAL);
     bucket = idOf(s, s.stack.storage.bucket);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('creates the Glue database named after the deployment', () => {
     s.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'loglake' } });
@@ -135,7 +135,7 @@ describe('LakeCatalog with a customer key and tuned limits', () => {
   let s: Synth;
   beforeAll(() => {
     s = synth(FULL);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('encrypts results with the customer key and applies the configured scan limit', () => {
     const [, wg] = s.resources('AWS::Athena::WorkGroup')[0] as [string, CfnResource];

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_METRICS } from '../../functions/ingest/env-names.js';
 import { SOURCES } from '../../schema/index.js';
-import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth } from './synth.js';
+import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 const alarms = (s: Synth): Map<string, Record<string, unknown>> =>
   new Map(s.resources('AWS::CloudWatch::Alarm').map(([, r]) => [r.Properties.AlarmName as string, r.Properties]));
@@ -20,7 +20,7 @@ describe('PipelineMonitoring with the defaults', () => {
     s = synth(MINIMAL);
     topic = idOf(s, s.stack.monitoring.topic);
     byName = alarms(s);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('creates the documented alarms, with one rejected-line alarm per pinned format', () => {
     expect([...byName.keys()].sort()).toEqual(
@@ -120,7 +120,7 @@ describe('PipelineMonitoring with an e-mail, a customer key and auto sources', (
   beforeAll(() => {
     s = synth(FULL);
     byName = alarms(s);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('subscribes the configured address to the ops topic', () => {
     s.template.hasResourceProperties('AWS::SNS::Subscription', {

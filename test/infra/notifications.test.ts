@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Statement, type Synth } from './synth.js';
+import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface QueueConfiguration {
   Events: string[];
@@ -47,7 +47,7 @@ describe('SourceNotifications for one same-account bucket', () => {
   let s: Synth;
   beforeAll(() => {
     s = synth(MINIMAL);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('sends object-created events under the prefix with the format suffix to the ingest queue', () => {
     const n = bucketNotifications(s).get('acme-cloudtrail');
@@ -72,7 +72,7 @@ describe('SourceNotifications for every notification path', () => {
   beforeAll(() => {
     s = synth(FULL);
     ingestArn = `<${idOf(s, s.stack.queues.ingest)}.Arn>`;
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('configures S3 notifications only on same-account buckets, one filter per prefix', () => {
     const n = bucketNotifications(s);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Statement, type Synth } from './synth.js';
+import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 const queuePolicy = (s: Synth, queueId: string): Statement[] =>
   s
@@ -25,7 +25,7 @@ for (const [label, config, receives, window] of [
         replayDlq: idOf(s, q.replayDlq),
         fn: idOf(s, s.stack.worker.function),
       };
-    });
+    }, SYNTH_TIMEOUT_MS);
 
     it('creates the ingest and replay queues, each redriving to its own dead-letter queue', () => {
       expect(s.resources('AWS::SQS::Queue')).toHaveLength(4);

@@ -7,7 +7,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NagRuleCompliance, type IApplyRule } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../infra/stack.js';
-import { CDK_CONTEXT, FULL, INLINE_CODE, MINIMAL, REPO, synth, type Synth } from './synth.js';
+import { CDK_CONTEXT, FULL, INLINE_CODE, MINIMAL, REPO, synth, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 /** AwsSolutions checks that also record every finding, acknowledged or not. */
 class RecordingChecks extends AwsSolutionsChecks {
@@ -59,7 +59,7 @@ describe('cdk-nag AwsSolutions', () => {
         app = appFor(config());
         checks = new RecordingChecks();
         report = checks.validateScope(app);
-      });
+      }, SYNTH_TIMEOUT_MS);
 
       it('leaves no finding unacknowledged', () => {
         expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
@@ -86,7 +86,7 @@ describe('LoglakeStack', () => {
   let s: Synth;
   beforeAll(() => {
     s = synth(MINIMAL);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('is environment-agnostic unless the configuration names an account and region', () => {
     expect(Token.isUnresolved(s.stack.account)).toBe(true);
@@ -102,7 +102,7 @@ describe('LoglakeStack', () => {
     expect(s.stack.node.root.node.tryGetContext('loglake')).toEqual(MINIMAL);
     const assembly = (s.stack.node.root as App).synth();
     expect(assembly.manifest.missing ?? []).toEqual([]);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('outputs what a user needs next: bucket, queue for foreign buckets, worker role, workgroup, dashboard', () => {
     const outputs = Object.keys(s.template.toJSON().Outputs as Record<string, unknown>).sort();
@@ -123,7 +123,7 @@ describe('LoglakeStack', () => {
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('no loglake.config.json found: synthesized .* with placeholder buckets'));
     const { stack: own } = createApp({ context: { ...CDK_CONTEXT, loglake: MINIMAL }, dir, workerCode: INLINE_CODE });
     Annotations.fromStack(own).hasNoWarning('*', Match.stringLikeRegexp('no loglake.config.json found'));
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('stops before synthesis with every configuration problem listed', () => {
     expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: { sources: [{ bucket: 'x' }], worker: { batchSize: 11 } } } })).toThrow(

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FULL, MINIMAL, flat, logicalId, synth, type Statement, type Synth } from './synth.js';
+import { FULL, MINIMAL, flat, logicalId, synth, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface Rule {
   Id: string;
@@ -36,7 +36,7 @@ describe('LakeStorage with the defaults', () => {
     central = logicalId(s, 'AWS::S3::Bucket', 'StorageBucket');
     logs = logicalId(s, 'AWS::S3::Bucket', 'StorageAccessLogs');
     results = logicalId(s, 'AWS::S3::Bucket', 'StorageQueryResults');
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('creates exactly the central, access-log and query-results buckets, and no key', () => {
     expect(s.resources('AWS::S3::Bucket')).toHaveLength(3);
@@ -139,7 +139,7 @@ describe('LakeStorage with KMS, Object Lock, retention and the raw archive', () 
     s = synth(FULL);
     central = logicalId(s, 'AWS::S3::Bucket', 'StorageBucket');
     key = logicalId(s, 'AWS::KMS::Key', 'StorageKey');
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('encrypts the central and results buckets with the rotating customer key and bucket keys', () => {
     const kms = {

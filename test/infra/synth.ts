@@ -21,6 +21,12 @@ export const CDK_CONTEXT: Record<string, unknown> = (
   JSON.parse(readFileSync(new URL('cdk.json', REPO), 'utf8')) as { context: Record<string, unknown> }
 ).context;
 
+/**
+ * Time a synthesis may take: the CloudFormation validation of the first one in a process is
+ * slow, and the machine is shared.
+ */
+export const SYNTH_TIMEOUT_MS = 240_000;
+
 /** Stand-in worker code: the tests look at wiring, not at the handler. */
 export const INLINE_CODE = lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });');
 

@@ -4,7 +4,7 @@ import { INGEST_ENV } from '../../functions/ingest/env-names.js';
 import { routingRulesFor } from '../../infra/worker.js';
 import { parseConfig } from '../../infra/config.js';
 import { parseRules } from '../../pipeline/rules.js';
-import { FULL, MINIMAL, actionsOf, flat, idOf, resourcesOf, roleStatements, synth, type CfnResource, type Statement, type Synth } from './synth.js';
+import { FULL, MINIMAL, actionsOf, flat, idOf, resourcesOf, roleStatements, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface Ids {
   fn: string;
@@ -55,7 +55,7 @@ describe('IngestWorker with the defaults', () => {
     ids = idsOf(s);
     fn = s.template.toJSON().Resources[ids.fn] as CfnResource;
     statements = roleStatements(s, ids.role);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('runs on arm64 with the newest Node.js runtime the installed aws-cdk-lib offers', () => {
     expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -161,7 +161,7 @@ describe('IngestWorker with the raw archive, source keys and concurrency limits'
     ids = idsOf(s);
     fn = s.template.toJSON().Resources[ids.fn] as CfnResource;
     statements = roleStatements(s, ids.role);
-  });
+  }, SYNTH_TIMEOUT_MS);
 
   it('reserves the configured concurrency and caps both consumers', () => {
     expect(fn.Properties).toMatchObject({ ReservedConcurrentExecutions: 50, Timeout: 600 });
