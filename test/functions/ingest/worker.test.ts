@@ -298,6 +298,29 @@ describe('ingest handler: deadline', () => {
   const sqs = mockClient(SQSClient);
   afterEach(() => sqs.reset());
 
+  it('hands the objects of a message it has not started over to the queue once the deadline is near', async () => {
+    const lake = await newLake();
+    const keys = ['handover-1', 'handover-2', 'handover-3'].map(trailKey);
+    for (const k of keys) await s3.put(SOURCE, k, trailFile(2));
+    const sent: string[] = [];
+    sqs.on(SendMessageCommand).callsFake((input: { MessageBody: string }) => {
+      sent.push(input.MessageBody);
+      return { MessageId: `m-${sent.length}` };
+    });
+    const queue = 'https://sqs.us-east-1.amazonaws.com/111122223333/loglake-replay';
+    const requeue = sqsRequeue(new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }), queue);
+    const handler = localHandler(s3, { lake, requeue, env: { LOGLAKE_CONTINUATION_QUEUE_URL: queue, LOGLAKE_DEADLINE_MARGIN_MS: '60000' } });
+    const late = lambdaContext(() => 10_000);
+    expect((await handler(sqsEvent(cloudTrailNotification(SOURCE, keys)), late)).batchItemFailures).toEqual([]);
+    // Each invocation finishes the object it started (small objects are read whole) and hands the rest on.
+    expect(JSON.parse(sent[0] as string)).toEqual({ loglake: 'replay', v: 1, objects: keys.slice(1).map((key) => ({ bucket: SOURCE, key })) });
+    await handler(sqsEvent(sent[0] as string), late);
+    expect(JSON.parse(sent[1] as string)).toEqual({ loglake: 'replay', v: 1, objects: [{ bucket: SOURCE, key: keys[2] }] });
+    await handler(sqsEvent(sent[1] as string), late);
+    expect(sent).toHaveLength(2);
+    expect(await queryLake(s3, lake, 'SELECT count(*) AS n, count(DISTINCT object) AS objects FROM events')).toEqual([{ n: '6', objects: '3' }]);
+  });
+
   it('hands over at the deadline with continuations whose parts union to one uninterrupted run', async () => {
     const key = trailKey('deadline');
     // Plain JSON so every 1 MiB read is a chunk boundary where the worker may stop: several runs.
