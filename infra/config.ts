@@ -18,6 +18,7 @@ export const NOTIFICATION_TYPES = {
   'config-sns': "AWS Config's delivery SNS topic (snapshots, history files, configuration item changes)",
   eventbridge: 'EventBridge "Object Created" events of the bucket',
 } as const;
+/** One of the notification paths in {@link NOTIFICATION_TYPES}. */
 export type NotificationType = keyof typeof NOTIFICATION_TYPES;
 
 /** `auto` lets the worker route by key pattern and content; a source name pins the format. */
@@ -427,6 +428,13 @@ function readWorker(value: unknown, issues: string[]): WorkerConfig {
   if (worker.reservedConcurrency !== null && worker.reservedConcurrency <= worker.replayMaxConcurrency) {
     issues.push(
       `worker.reservedConcurrency: must exceed replayMaxConcurrency (${worker.replayMaxConcurrency}) so live ingestion always has capacity, got ${worker.reservedConcurrency}`,
+    );
+  }
+  // Above that, the two consumers would poll more than the function may run and be throttled.
+  const consumers = worker.ingestMaxConcurrency === null ? null : worker.ingestMaxConcurrency + worker.replayMaxConcurrency;
+  if (worker.reservedConcurrency !== null && consumers !== null && consumers > worker.reservedConcurrency) {
+    issues.push(
+      `worker.reservedConcurrency: must be at least ingestMaxConcurrency + replayMaxConcurrency (${consumers}), got ${worker.reservedConcurrency}`,
     );
   }
   return worker;

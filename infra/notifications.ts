@@ -47,11 +47,11 @@ export const FORMAT_SUFFIXES: Readonly<Record<SourceFormat, string | null>> = {
 function queueTarget(queue: sqs.IQueue, dlq: sqs.IQueue): events.IRuleTarget {
   return {
     bind(rule: events.IRule): events.RuleTargetConfig {
-      const events = new iam.ServicePrincipal('events.amazonaws.com');
+      const service = new iam.ServicePrincipal('events.amazonaws.com');
       for (const q of [queue, dlq]) {
         q.addToResourcePolicy(
           new iam.PolicyStatement({
-            principals: [events],
+            principals: [service],
             actions: ['sqs:SendMessage'],
             resources: [q.queueArn],
             conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
@@ -60,7 +60,7 @@ function queueTarget(queue: sqs.IQueue, dlq: sqs.IQueue): events.IRuleTarget {
         // Conditioned on the account, not the rule: a key policy naming the rule would make
         // key, queue and rule depend on each other.
         q.encryptionMasterKey?.grant(
-          events.withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(rule).account } }),
+          service.withConditions({ StringEquals: { 'aws:SourceAccount': Stack.of(rule).account } }),
           'kms:Decrypt',
           'kms:GenerateDataKey',
         );

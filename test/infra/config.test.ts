@@ -176,6 +176,13 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('keeps reserved concurrency at least as large as what both consumers may use', () => {
+    expect(issuesOf({ sources: [source], worker: { reservedConcurrency: 20, ingestMaxConcurrency: 19, replayMaxConcurrency: 2 } })).toEqual([
+      'worker.reservedConcurrency: must be at least ingestMaxConcurrency + replayMaxConcurrency (21), got 20',
+    ]);
+    expect(issuesOf({ sources: [source], worker: { reservedConcurrency: 21, ingestMaxConcurrency: 19, replayMaxConcurrency: 2 } })).toEqual([]);
+  });
+
   it('accepts only the log retention periods CloudWatch Logs offers', () => {
     expect(issuesOf({ sources: [source], worker: { logRetentionDays: 45 } })[0]).toMatch(/^worker\.logRetentionDays: must be one of 1, 3, 5, 7, 14, 30, 60/);
   });

@@ -87,10 +87,12 @@ export interface Statement {
   readonly Condition?: Record<string, Record<string, unknown>>;
 }
 
-/** Actions and resources of a statement as flat string lists. */
+/** Actions of a statement as a list. */
 export function actionsOf(s: Statement): string[] {
   return Array.isArray(s.Action) ? s.Action : [s.Action];
 }
+
+/** Resources of a statement as flat strings. */
 export function resourcesOf(s: Statement): string[] {
   const r = s.Resource;
   return (Array.isArray(r) ? r : [r]).map(flat);
