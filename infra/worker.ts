@@ -34,6 +34,9 @@ export const WORKER_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.t
  */
 export const WORKER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** Room for `LOGLAKE_ROUTING_RULES` within Lambda's 4 KB of environment variables. */
+export const MAX_RULES_BYTES = 3072;
+
 /** Properties of {@link IngestWorker}. */
 export interface IngestWorkerProps {
   /** Deployment name, the Powertools service name (the `service` metric dimension). */
@@ -104,7 +107,15 @@ export class IngestWorker extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const rules = routingRulesFor(props.sources);
-    if (rules !== undefined) environment[INGEST_ENV.routingRules] = rules;
+    if (rules !== undefined) {
+      // Lambda allows 4 KB of environment in all; the other variables need about 1 KB.
+      if (rules.length > MAX_RULES_BYTES) {
+        throw new Error(
+          `routing rules for the pinned-format sources take ${rules.length} bytes, more than the ${MAX_RULES_BYTES} the Lambda environment leaves them; use fewer or shorter prefixes, or format "auto"`,
+        );
+      }
+      environment[INGEST_ENV.routingRules] = rules;
+    }
 
     const fn = new NodejsFunction(this, 'Function', {
       description: 'loglake ingest worker: SQS notifications to Parquet in the central bucket',

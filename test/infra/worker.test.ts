@@ -1,10 +1,11 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_ENV } from '../../functions/ingest/env-names.js';
-import { routingRulesFor } from '../../infra/worker.js';
+import { MAX_RULES_BYTES, routingRulesFor } from '../../infra/worker.js';
+import { createApp } from '../../infra/stack.js';
 import { parseConfig } from '../../infra/config.js';
 import { parseRules } from '../../pipeline/rules.js';
-import { FULL, MINIMAL, actionsOf, flat, idOf, resourcesOf, roleStatements, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
+import { CDK_CONTEXT, FULL, INLINE_CODE, MINIMAL, actionsOf, flat, idOf, resourcesOf, roleStatements, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface Ids {
   fn: string;
@@ -221,5 +222,14 @@ describe('IngestWorker with the raw archive, source keys and concurrency limits'
 describe('routingRulesFor', () => {
   it('leaves the variable out when every source is auto', () => {
     expect(routingRulesFor(parseConfig({ sources: [{ bucket: 'acme-logs' }] }).sources)).toBeUndefined();
+  });
+
+  it('refuses rules that would not fit in the Lambda environment, before synthesis', () => {
+    const prefixes = Array.from({ length: 60 }, (_, i) => `AWSLogs/${String(i).padStart(12, '0')}/elasticloadbalancing/`);
+    const config = { sources: [{ bucket: 'acme-alb-logs', prefixes, format: 'alb' }] };
+    expect((routingRulesFor(parseConfig(config).sources) ?? '').length).toBeGreaterThan(MAX_RULES_BYTES);
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE })).toThrow(
+      /^routing rules for the pinned-format sources take \d+ bytes, more than the 3072 the Lambda environment leaves them/,
+    );
   });
 });
