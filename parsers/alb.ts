@@ -223,7 +223,10 @@ export const parser: Parser = {
     if (head.startsWith(`${ELB_CONTROL_PREFIX}app/`)) return true;
     return /^(https?|h2|grpcs|wss?) \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z app\/\S+ \S+ \S+ -?[\d.]+ -?[\d.]+ -?[\d.]+ /.test(head);
   },
-  parse(frame: string, _ctx: ParseContext): ParseResult {
-    return parseAlbLine(frame);
+  parse(frame: string, ctx: ParseContext): ParseResult {
+    const result = parseAlbLine(frame);
+    // Fields past the newest documented layout: AWS appended something; count it as drift.
+    if (result.ok === true && tokens.count > ALB_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
   },
 };

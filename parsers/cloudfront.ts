@@ -97,7 +97,13 @@ export interface CloudFrontState {
   detailedType: number;
   /** Fewer columns than this is a truncated line: the 2015 layout ends at `time-taken` (19). */
   min: number;
+  /** The `#Fields` line names a field this parser version does not know (schema drift). */
+  unknownNames: boolean;
 }
+
+/** The field list of retired RTMP (streaming) distributions. */
+const RTMP_FIELDS = ['date', 'time', 'x-edge-location', 'c-ip', 'x-event', 'sc-bytes', 'x-cf-status', 'x-cf-client-id', 'cs-uri-stem', 'cs-uri-query', 'c-referrer', 'x-page-url', 'c-user-agent', 'x-sname', 'x-sname-query', 'x-file-ext', 'x-sid'];
+const KNOWN_NAMES: ReadonlySet<string> = new Set<string>([...CLOUDFRONT_FIELDS, ...RTMP_FIELDS]);
 
 /** State for a field list. */
 export function stateFor(names: readonly string[]): CloudFrontState {
@@ -112,6 +118,7 @@ export function stateFor(names: readonly string[]): CloudFrontState {
     }
   }
   return {
+    unknownNames: names.some((n) => !KNOWN_NAMES.has(n)),
     names,
     roles,
     at,
@@ -135,13 +142,7 @@ export function readHeader(frame: string, state: CloudFrontState): boolean {
       .split(/[ \t]+/)
       .map((n) => n.replace(/[\u200b\u200c\u200d\ufeff]/g, ''))
       .filter((n) => n !== '');
-    const fresh = stateFor(names);
-    state.names = fresh.names;
-    state.roles = fresh.roles;
-    state.at = fresh.at;
-    state.resultType = fresh.resultType;
-    state.detailedType = fresh.detailedType;
-    state.min = fresh.min;
+    Object.assign(state, stateFor(names));
   }
   return true;
 }
@@ -289,6 +290,8 @@ export const parser: Parser<CloudFrontState> = {
     return readHeader(frame, state);
   },
   parse(frame: string, ctx: ParseContext<CloudFrontState>): ParseResult {
-    return parseCloudFrontLine(frame, ctx.state);
+    const result = parseCloudFrontLine(frame, ctx.state);
+    if (result.ok === true && ctx.state.unknownNames) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
   },
 };

@@ -30,6 +30,18 @@ const MAPPED = new Set([
 ]);
 
 /**
+ * Every top-level key CloudTrail documents (record contents, event version 1.11, plus Insights
+ * and enriched events); any other key is schema drift, counted per object.
+ */
+const KNOWN = new Set([
+  'eventTime', 'eventVersion', 'userIdentity', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent',
+  'errorCode', 'errorMessage', 'requestParameters', 'responseElements', 'additionalEventData', 'requestID', 'eventID',
+  'eventType', 'apiVersion', 'managementEvent', 'readOnly', 'resources', 'recipientAccountId', 'serviceEventDetails',
+  'sharedEventID', 'vpcEndpointId', 'vpcEndpointAccountId', 'eventCategory', 'addendum', 'sessionCredentialFromConsole',
+  'edgeDeviceDetails', 'tlsDetails', 'insightDetails', 'eventContext',
+]);
+
+/**
  * Request parameters that name the resource an API call acts on, in order of preference,
  * used when the event has no `resources[]`.
  */
@@ -127,6 +139,12 @@ function toFieldText(v: Json): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+/** True when the event carries a top-level key CloudTrail does not document (yet). */
+export function hasUnknownKeys(event: JsonObject): boolean {
+  for (const key in event) if (!KNOWN.has(key)) return true;
+  return false;
+}
+
 /** Maps one parsed CloudTrail event object to the common schema. */
 export function normalizeCloudTrailEvent(event: JsonObject): ParseResult {
   const eventTime = str(event.eventTime);
@@ -195,7 +213,7 @@ export const parser: Parser = {
     // A CloudWatch Logs export carries the event JSON-escaped inside `message`.
     return (head.includes('"eventVersion"') || head.includes('\\"eventVersion\\"')) && /eventTime|eventSource/.test(head);
   },
-  parse(frame: string, _ctx: ParseContext): ParseResult {
+  parse(frame: string, ctx: ParseContext): ParseResult {
     let value: unknown;
     try {
       value = JSON.parse(frame);
@@ -205,7 +223,9 @@ export const parser: Parser = {
     if (!isObject(value)) return { ok: false, reason: 'not_an_object', detail: `expected a CloudTrail event object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
     const event = unwrap(value);
     if (typeof event === 'string') return { ok: false, reason: 'invalid_json', detail: event };
-    return normalizeCloudTrailEvent(event);
+    const result = normalizeCloudTrailEvent(event);
+    if (result.ok === true && hasUnknownKeys(event)) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
   },
 };
 

@@ -152,7 +152,10 @@ export const parser: Parser = {
     if (head.startsWith(ELB_CONTROL_PREFIX)) return /^Enable AccessLog for ELB: [A-Za-z0-9-]+ /.test(head);
     return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z [A-Za-z0-9-]+ [0-9A-Fa-f.:[\]]+:\d+ (-|[0-9A-Fa-f.:[\]]+:\d+) -?[\d.]+ -?[\d.]+ -?[\d.]+ /.test(head);
   },
-  parse(frame: string, _ctx: ParseContext): ParseResult {
-    return parseElbLine(frame);
+  parse(frame: string, ctx: ParseContext): ParseResult {
+    const result = parseElbLine(frame);
+    // Fields past the newest documented layout: AWS appended something; count it as drift.
+    if (result.ok === true && tokens.count > ELB_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
   },
 };

@@ -164,7 +164,10 @@ export const parser: Parser = {
     if (head.startsWith(`${ELB_CONTROL_PREFIX}net/`)) return true;
     return /^tls \d+\.\d+ \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z? net\/\S+ \S+ \S+:\d+ \S+:\d+ /.test(head);
   },
-  parse(frame: string, _ctx: ParseContext): ParseResult {
-    return parseNlbLine(frame);
+  parse(frame: string, ctx: ParseContext): ParseResult {
+    const result = parseNlbLine(frame);
+    // Fields past the newest documented layout: AWS appended something; count it as drift.
+    if (result.ok === true && tokens.count > NLB_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
   },
 };

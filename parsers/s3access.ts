@@ -206,7 +206,10 @@ export const parser: Parser = {
   sniff(head: string): boolean {
     return /^(-|[0-9a-f]{64}) \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] \S+ \S+ \S+ [A-Z0-9_.]+ /.test(head);
   },
-  parse(frame: string, _ctx: ParseContext): ParseResult {
-    return parseS3AccessLine(frame);
+  parse(frame: string, ctx: ParseContext): ParseResult {
+    const result = parseS3AccessLine(frame);
+    // Fields past the newest documented layout: AWS appended something; count it as drift.
+    if (result.ok === true && tokens.count > S3_ACCESS_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
   },
 };

@@ -176,3 +176,14 @@ describe('cloudtrail routing', () => {
     expect(parser.sniff('{"awsAccountId":"1","digestStartTime":"a","digestEndTime":"b"')).toBe(false);
   });
 });
+
+describe('cloudtrail schema drift', () => {
+  it('counts an event with an undocumented top-level key as drift, once per event', () => {
+    const c: ParseContext = { object: 'test', ordinal: 1, state: undefined, fields: [], drift: 0 };
+    expect(parser.parse(JSON.stringify(base), c)).toMatchObject({ ok: true });
+    expect(c.drift).toBe(0);
+    const r = parser.parse(JSON.stringify({ ...base, brandNewField: { a: 1 }, anotherNew: 'x' }), c);
+    expect(r).toMatchObject({ ok: true, record: { fields: { brandNewField: '{"a":1}', anotherNew: 'x' } } });
+    expect(c.drift).toBe(1);
+  });
+});
