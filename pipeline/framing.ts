@@ -366,7 +366,7 @@ export class JsonRecordFramer implements Framer {
       const text = decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text;
       this.captureDepth = -1;
       this.capturePrimitive = false;
-      this.sink.reject('truncated_record', text, `${this.where}: the object ends inside a record after ${total} bytes`);
+      this.sink.reject('truncated_record', text, `the object ends inside a record after ${total} bytes`);
     }
   }
 }
