@@ -115,6 +115,7 @@ const CONFIG_TYPES = new Set([
   'ConfigurationSnapshotDeliveryStarted',
   'ConfigurationSnapshotDeliveryFailed',
   'ConfigurationHistoryDeliveryFailed',
+  'OversizedConfigurationItemChangeDeliveryFailed',
   'ComplianceChangeNotification',
   'ConfigRulesEvaluationStarted',
   'ScheduledNotification',
