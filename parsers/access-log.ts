@@ -5,6 +5,7 @@
  * same rules the same way.
  */
 import type { Outcome } from '../schema/index.js';
+import type { ParseResult } from './types.js';
 
 /** AWS's "not applicable / not available" placeholder. */
 export const DASH = '-';
@@ -129,3 +130,8 @@ export function arnAccountRegion(arn: string): { account: string | null; region:
 
 /** The text of the control object ELB writes when access logging is enabled (not an event). */
 export const ELB_CONTROL_PREFIX = 'Enable AccessLog for ELB: ';
+
+/** The rejection of a numeric field that is not a number, naming the field and what came. */
+export function badNumber(name: string, value: string): ParseResult {
+  return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
+}

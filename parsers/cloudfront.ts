@@ -11,7 +11,7 @@
  * docs/formats/cloudfront.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, unsigned } from './access-log.js';
+import { DASH, badNumber, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseDateTimeUtc } from './time.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
@@ -151,10 +151,6 @@ const cols: string[] = [];
 
 function col(i: number, count: number): string {
   return i >= 0 && i < count ? (cols[i] as string) : DASH;
-}
-
-function badNumber(name: string, value: string): ParseResult {
-  return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
 }
 
 /** Parses one CloudFront data line with the object's current field list. */

@@ -30,7 +30,7 @@ export type ConfigNotificationWork =
   | { readonly kind: 'unknown'; readonly reason: string };
 
 /** Config message types that carry neither items nor objects: known, acknowledged, dropped. */
-const IGNORED = new Set([
+export const IGNORED_CONFIG_MESSAGE_TYPES: ReadonlySet<string> = new Set([
   'ConfigurationSnapshotDeliveryStarted',
   'ConfigurationSnapshotDeliveryFailed',
   'ConfigurationHistoryDeliveryFailed',
@@ -97,6 +97,6 @@ export function configNotificationWork(message: unknown): ConfigNotificationWork
     case 'ConfigurationHistoryDeliveryCompleted':
       return deliveryRef(inner, type);
     default:
-      return IGNORED.has(type) ? { kind: 'ignore', reason: type } : { kind: 'unknown', reason: `unknown Config messageType ${JSON.stringify(type.slice(0, 80))}` };
+      return IGNORED_CONFIG_MESSAGE_TYPES.has(type) ? { kind: 'ignore', reason: type } : { kind: 'unknown', reason: `unknown Config messageType ${JSON.stringify(type.slice(0, 80))}` };
   }
 }

@@ -8,7 +8,7 @@
  * request `"- - - "`. Mapping to the common schema: docs/formats/elb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, httpOutcome, positionalName, present, splitRequest, unsigned } from './access-log.js';
+import { DASH, badNumber, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, httpOutcome, positionalName, present, splitRequest, unsigned } from './access-log.js';
 import { processingMs } from './alb.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
@@ -45,10 +45,6 @@ const I_REQUEST = 11;
 const I_USER_AGENT = 12;
 
 const tokens = new Tokens();
-
-function badNumber(name: string, value: string): ParseResult {
-  return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
-}
 
 /** Parses one Classic Load Balancer access-log line. */
 export function parseElbLine(line: string): ParseResult {

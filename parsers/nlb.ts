@@ -7,7 +7,7 @@
  * fields AWS appends later are kept under positional names. Mapping: docs/formats/nlb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, positionalName, present, unsigned } from './access-log.js';
+import { DASH, badNumber, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, positionalName, present, unsigned } from './access-log.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import { Tokens, tokenize } from './tokenizer.js';
@@ -52,10 +52,6 @@ const I_SENT = 10;
 const I_ALERT = 11;
 
 const tokens = new Tokens();
-
-function badNumber(name: string, value: string): ParseResult {
-  return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
-}
 
 /** Reads an optional unsigned count: null for `-`, NaN when not a number. */
 function count(text: string): number | null {

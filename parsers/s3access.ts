@@ -11,7 +11,7 @@
  * date-partitioned `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
+import { DASH, badNumber, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseClfTime } from './time.js';
 import { Tokens, tokenize } from './tokenizer.js';
@@ -68,10 +68,6 @@ const tokens = new Tokens();
 /** Field `i` of the current line, `-` past its end. */
 function at(i: number): string {
   return i < tokens.count ? (tokens.values[i] as string) : DASH;
-}
-
-function badNumber(name: string, value: string): ParseResult {
-  return { ok: false, reason: 'bad_number', detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
 }
 
 /** True for a canonical user ID: 64 lowercase hex characters. */

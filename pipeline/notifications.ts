@@ -14,7 +14,7 @@
  * 5. EventBridge `Object Created` events (`detail.bucket.name`, `detail.object.key`, not encoded).
  * 6. The project's own replay and continuation messages (`{"loglake": "replay" | "continuation"}`).
  */
-import { configNotificationWork } from '../parsers/config-notification.js';
+import { configNotificationWork, IGNORED_CONFIG_MESSAGE_TYPES } from '../parsers/config-notification.js';
 import { MessageError, preview } from './errors.js';
 import type { ResumePoint } from './manifest.js';
 import type { ObjectRef } from './storage.js';
@@ -112,13 +112,7 @@ const CONFIG_TYPES = new Set([
   'OversizedConfigurationItemChangeNotification',
   'ConfigurationSnapshotDeliveryCompleted',
   'ConfigurationHistoryDeliveryCompleted',
-  'ConfigurationSnapshotDeliveryStarted',
-  'ConfigurationSnapshotDeliveryFailed',
-  'ConfigurationHistoryDeliveryFailed',
-  'OversizedConfigurationItemChangeDeliveryFailed',
-  'ComplianceChangeNotification',
-  'ConfigRulesEvaluationStarted',
-  'ScheduledNotification',
+  ...IGNORED_CONFIG_MESSAGE_TYPES,
 ]);
 
 class Decoder {
