@@ -5,6 +5,9 @@
  * not by the object. Pages are compressed on libuv's thread pool while the caller parses the next
  * rows, which puts the second core to work.
  */
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { ByteWriter } from 'hyparquet-writer';
@@ -103,7 +106,22 @@ interface CompressedPage {
 
 const MAGIC = Buffer.from('PAR1');
 
-/** One Parquet output file; `add` rows, `flush` when `full`, then `close` or `abort`. */
+let parkCounter = 0;
+
+/**
+ * Rows parked on local disk (JSON lines of column values) when memory is needed back before they
+ * make a row group worth writing: an object spread over hundreds of days (a Config snapshot)
+ * would otherwise write row groups of a dozen rows, each holding footer metadata until close.
+ */
+interface Park {
+  readonly path: string;
+  readonly handle: FileHandle;
+  rows: number;
+  /** Bytes written; writes and reads use explicit positions, so truncation needs no seek. */
+  bytes: number;
+}
+
+/** One Parquet output file; `add` rows, `flush` when `full`, `release` under memory pressure, then `close` or `abort`. */
 export class ParquetFileWriter {
   private columns: Columns = emptyColumns();
   private pending = 0;
@@ -115,6 +133,7 @@ export class ParquetFileWriter {
   /** The previous row group, compressing and then writing; at most one is in flight. */
   private inflight: Promise<void> = Promise.resolve();
   private started = false;
+  private park: Park | null = null;
 
   constructor(
     private readonly out: OutputFile,
@@ -147,6 +166,70 @@ export class ParquetFileWriter {
     columns.parser_version = new Array<string>(rows).fill(parserVersion);
     const ordinals = columns.ordinal as number[];
     columns.record_id = ordinals.map((o) => `${objectId}-${o}`);
+  }
+
+  /** Rows this file holds that are not written yet: in memory and parked on disk. */
+  get unwritten(): number {
+    return this.pending + (this.park?.rows ?? 0);
+  }
+
+  /**
+   * Gives the buffered rows' memory back: writes them as a row group when, with the rows parked
+   * earlier, they make at least half a row group; parks them on local disk otherwise.
+   */
+  async release(): Promise<void> {
+    if (this.pending === 0) return;
+    if (this.unwritten >= this.opts.rowGroupRows / 2) {
+      await this.unpark();
+      await this.flush();
+      return;
+    }
+    const cols = this.columns;
+    const lines: string[] = [];
+    for (let i = 0; i < this.pending; i++) {
+      const values: unknown[] = [];
+      for (const name of PARSED) values.push(cols[name][i]);
+      values.push(cols.raw[i], cols.ordinal[i]);
+      lines.push(JSON.stringify(values));
+    }
+    if (this.park === null) {
+      const path = join(tmpdir(), `loglake-park-${process.pid}-${parkCounter++}.jsonl`);
+      this.park = { path, handle: await open(path, 'w+'), rows: 0, bytes: 0 };
+    }
+    const chunk = Buffer.from(`${lines.join('\n')}\n`);
+    await this.park.handle.write(chunk, 0, chunk.byteLength, this.park.bytes);
+    this.park.bytes += chunk.byteLength;
+    this.park.rows += this.pending;
+    this.columns = emptyColumns();
+    this.pending = 0;
+    this.pendingChars = 0;
+  }
+
+  /** Brings parked rows back into the buffer (at most half a row group of them) and empties the park. */
+  private async unpark(): Promise<void> {
+    const park = this.park;
+    if (park === null || park.rows === 0) return;
+    const { buffer } = await park.handle.read({ buffer: Buffer.alloc(park.bytes), position: 0 });
+    const cols = this.columns;
+    for (const line of buffer.toString('utf8').split('\n')) {
+      if (line === '') continue;
+      const values = JSON.parse(line) as unknown[];
+      for (let j = 0; j < PARSED.length; j++) cols[PARSED[j] as ColumnName].push(values[j] ?? null);
+      cols.raw.push(values[PARSED.length] ?? null);
+      cols.ordinal.push(values[PARSED.length + 1]);
+      this.pending++;
+    }
+    await park.handle.truncate(0);
+    park.rows = 0;
+    park.bytes = 0;
+  }
+
+  private async dropPark(): Promise<void> {
+    const park = this.park;
+    if (park === null) return;
+    this.park = null;
+    await park.handle.close().catch(() => undefined);
+    await rm(park.path, { force: true });
   }
 
   get full(): boolean {
@@ -253,6 +336,8 @@ export class ParquetFileWriter {
 
   /** Writes the last row group and the footer, then publishes the file. Returns its size. */
   async close(): Promise<number> {
+    await this.unpark();
+    await this.dropPark();
     await this.flush();
     await this.inflight;
     const footer = new ByteWriter();
@@ -275,6 +360,7 @@ export class ParquetFileWriter {
   }
 
   async abort(): Promise<void> {
+    await this.dropPark();
     await this.inflight.catch(() => undefined);
     await this.out.abort();
   }

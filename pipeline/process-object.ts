@@ -232,7 +232,9 @@ class ObjectRun implements FrameSink {
     while (this.full.length > 0) {
       const p = this.full.pop() as Partition;
       if (p.pendingRows === 0) continue;
-      await p.writer.flush();
+      // A full file writes its row group; a day spilled for memory parks small remainders on disk.
+      if (p.writer.full) await p.writer.flush();
+      else await p.writer.release();
       this.bufferedRows -= p.pendingRows;
       this.bufferedChars -= p.pendingChars;
       p.pendingRows = 0;

@@ -2,7 +2,8 @@
  * The Parquet writer checked by two independent readers — hyparquet (JavaScript) and DuckDB
  * (C++) — over every column type, nulls, maps, several row groups and multi-page chunks.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
@@ -182,5 +183,55 @@ describe('ParquetFileWriter', () => {
     w.add({ ...row(1), time: null as unknown as number } as EventFields, 'raw', 1);
     await expect(w.close()).rejects.toThrow('required column time has a null value');
     await w.abort();
+  });
+
+  it('parks small remainders on disk under memory pressure and writes them as one row group at close', async () => {
+    const parks = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`loglake-park-${process.pid}-`));
+    const before = parks().length;
+    const sink = new LocalLakeSink(dir.path);
+    const key = 'lake/source=cloudtrail/dt=2024-05-01/parked.parquet';
+    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 100, createdBy: 't', stamp: STAMP });
+    const rows = Array.from({ length: 45 }, (_, i) => row(i));
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as Partial<EventRow>;
+      w.add(r as EventFields, r.raw ?? null, r.ordinal as number);
+      if (i % 4 === 3) await w.release();
+    }
+    expect(parks().length).toBe(before + 1);
+    expect(w.unwritten).toBe(45);
+    await w.close();
+    expect(parks().length).toBe(before);
+    const path = join(dir.path, key);
+    const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([45]);
+    const back = (await readHyparquet(path)).map(normalizeHyparquet).sort((a, b) => (a.ordinal as number) - (b.ordinal as number));
+    expect(back).toEqual(rows.map(expected));
+  });
+
+  it('writes a row group instead of parking once parked and buffered rows make half a group', async () => {
+    const sink = new LocalLakeSink(dir.path);
+    const key = 'lake/source=cloudtrail/dt=2024-05-01/half.parquet';
+    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 20, createdBy: 't', stamp: STAMP });
+    for (let i = 0; i < 24; i++) {
+      const r = row(i);
+      w.add(r as EventFields, r.raw ?? null, r.ordinal as number);
+      if (i % 4 === 3) await w.release();
+    }
+    await w.close();
+    const meta = parquetMetadata(readFileSync(join(dir.path, key)).buffer as ArrayBuffer);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([12, 12]);
+  });
+
+  it('removes its parked rows when aborted', async () => {
+    const parks = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`loglake-park-${process.pid}-`));
+    const before = parks().length;
+    const sink = new LocalLakeSink(dir.path);
+    const w = new ParquetFileWriter(await sink.create('aborted.parquet'), { codec: 'GZIP', rowGroupRows: 100, createdBy: 't', stamp: STAMP });
+    const r = row(1);
+    w.add(r as EventFields, r.raw ?? null, 1);
+    await w.release();
+    expect(parks().length).toBe(before + 1);
+    await w.abort();
+    expect(parks().length).toBe(before);
   });
 });

@@ -3,6 +3,8 @@
  * partition open until its end; what it buffers must stay bounded by one row group's worth
  * across all of them, not per day.
  */
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +51,40 @@ describe('partition buffering across days', () => {
         expect(groups.length).toBeGreaterThan(days);
         expect(groups.reduce((a, g) => a + Number(g.n), 0)).toBe(200);
         for (const g of groups) expect(Number(g.n)).toBeLessThanOrEqual(10);
+      } finally {
+        c.closeSync();
+        db.closeSync();
+      }
+    } finally {
+      lake.cleanup();
+    }
+  });
+
+  it('parks small day remainders on disk instead of writing tiny row groups, and cleans up', async () => {
+    const parks = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`loglake-park-${process.pid}-`));
+    const before = parks().length;
+    const days = 28;
+    const rows = Array.from({ length: days * 12 }, (_, i) => `r${i},2024-02-${String((i % days) + 1).padStart(2, '0')}T00:00:00Z,0.5`);
+    const text = `identity/LineItemId,lineItem/UsageStartDate,lineItem/UnblendedCost\n${rows.join('\n')}\n`;
+    const lake = tempDir('loglake-park-');
+    try {
+      const { manifest } = await processObject(
+        { bucket: '', key: 'spread.csv' },
+        { source: lineSource(text), sink: new LocalLakeSink(lake.path), options: resolveOptions({ rowGroupRows: 10 }) },
+      );
+      expect(manifest).toMatchObject({ status: 'ok', records: days * 12 });
+      expect(parks().length).toBe(before);
+      const db = await DuckDBInstance.create(':memory:');
+      const c = await db.connect();
+      try {
+        const groups = (
+          await c.runAndReadAll(
+            `SELECT file_name, row_group_id, max(row_group_num_rows) AS n, max(row_group_id) OVER (PARTITION BY file_name) AS last FROM parquet_metadata('${join(lake.path, 'lake', '**', '*.parquet')}') GROUP BY file_name, row_group_id`,
+          )
+        ).getRowObjectsJson() as Array<{ n: number | string; row_group_id: number | string; last: number | string }>;
+        expect(groups.reduce((a, g) => a + Number(g.n), 0)).toBe(days * 12);
+        // Every row group but the last of its file holds at least half of rowGroupRows.
+        for (const g of groups) if (Number(g.row_group_id) !== Number(g.last)) expect(Number(g.n)).toBeGreaterThanOrEqual(5);
       } finally {
         c.closeSync();
         db.closeSync();
