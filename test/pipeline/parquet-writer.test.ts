@@ -190,7 +190,7 @@ describe('ParquetFileWriter', () => {
     const before = parks().length;
     const sink = new LocalLakeSink(dir.path);
     const key = 'lake/source=cloudtrail/dt=2024-05-01/parked.parquet';
-    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 100, createdBy: 't', stamp: STAMP });
+    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 1000, createdBy: 't', stamp: STAMP });
     const rows = Array.from({ length: 45 }, (_, i) => row(i));
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as Partial<EventRow>;
@@ -211,22 +211,36 @@ describe('ParquetFileWriter', () => {
   it('writes a row group instead of parking once parked and buffered rows make half a group', async () => {
     const sink = new LocalLakeSink(dir.path);
     const key = 'lake/source=cloudtrail/dt=2024-05-01/half.parquet';
-    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 20, createdBy: 't', stamp: STAMP });
-    for (let i = 0; i < 24; i++) {
+    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 320, createdBy: 't', stamp: STAMP });
+    for (let i = 0; i < 400; i++) {
       const r = row(i);
       w.add(r as EventFields, r.raw ?? null, r.ordinal as number);
       if (i % 4 === 3) await w.release();
     }
     await w.close();
     const meta = parquetMetadata(readFileSync(join(dir.path, key)).buffer as ArrayBuffer);
-    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([12, 12]);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([160, 160, 80]);
+  });
+
+  it('writes rather than parks rows that are not a tiny row group', async () => {
+    const sink = new LocalLakeSink(dir.path);
+    const key = 'lake/source=cloudtrail/dt=2024-05-01/modest.parquet';
+    const w = new ParquetFileWriter(await sink.create(key), { codec: 'GZIP', rowGroupRows: 640, createdBy: 't', stamp: STAMP });
+    for (let i = 0; i < 30; i++) {
+      const r = row(i);
+      w.add(r as EventFields, r.raw ?? null, r.ordinal as number);
+      if (i % 15 === 14) await w.release();
+    }
+    await w.close();
+    const meta = parquetMetadata(readFileSync(join(dir.path, key)).buffer as ArrayBuffer);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual([15, 15]);
   });
 
   it('removes its parked rows when aborted', async () => {
     const parks = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith(`loglake-park-${process.pid}-`));
     const before = parks().length;
     const sink = new LocalLakeSink(dir.path);
-    const w = new ParquetFileWriter(await sink.create('aborted.parquet'), { codec: 'GZIP', rowGroupRows: 100, createdBy: 't', stamp: STAMP });
+    const w = new ParquetFileWriter(await sink.create('aborted.parquet'), { codec: 'GZIP', rowGroupRows: 1000, createdBy: 't', stamp: STAMP });
     const r = row(1);
     w.add(r as EventFields, r.raw ?? null, 1);
     await w.release();
