@@ -87,6 +87,11 @@ export interface WorkerConfig {
   readonly memoryMiB: number;
   /** Function timeout; queue visibility timeouts are derived from it. @default 300 */
   readonly timeoutSeconds: number;
+  /**
+   * `/tmp` size. The writer parks rows of objects spread over hundreds of days (Config snapshots)
+   * there until they make a row group. @default 2048
+   */
+  readonly ephemeralStorageMiB: number;
   /** Messages per invocation from the ingest queue. @default 10 */
   readonly batchSize: number;
   /** How long the ingest consumer waits to fill a batch. @default 5 */
@@ -400,6 +405,7 @@ function readWorker(value: unknown, issues: string[]): WorkerConfig {
   const s = new Section(value, 'worker', issues, [
     'memoryMiB',
     'timeoutSeconds',
+    'ephemeralStorageMiB',
     'batchSize',
     'batchWindowSeconds',
     'replayMaxConcurrency',
@@ -413,6 +419,7 @@ function readWorker(value: unknown, issues: string[]): WorkerConfig {
     memoryMiB: s.int('memoryMiB', 1024, 256, 10_240),
     // The worker hands over to a continuation 30 s before its deadline, so it needs more than that.
     timeoutSeconds: s.int('timeoutSeconds', 300, 60, 900),
+    ephemeralStorageMiB: s.int('ephemeralStorageMiB', 2048, 512, 10_240),
     batchSize: s.int('batchSize', 10, 1, 10),
     batchWindowSeconds: s.int('batchWindowSeconds', 5, 0, 300),
     replayMaxConcurrency: s.int('replayMaxConcurrency', 2, 2, 1000),

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -123,6 +123,7 @@ export class IngestWorker extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: worker.memoryMiB,
       timeout: Duration.seconds(worker.timeoutSeconds),
+      ephemeralStorageSize: Size.mebibytes(worker.ephemeralStorageMiB),
       reservedConcurrentExecutions: worker.reservedConcurrency ?? undefined,
       role,
       logGroup,

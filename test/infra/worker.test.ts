@@ -64,7 +64,7 @@ describe('IngestWorker with the defaults', () => {
   });
 
   it('uses the documented memory and timeout, with no reserved concurrency', () => {
-    expect(fn.Properties).toMatchObject({ MemorySize: 1024, Timeout: 300 });
+    expect(fn.Properties).toMatchObject({ MemorySize: 1024, Timeout: 300, EphemeralStorage: { Size: 2048 } });
     expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
