@@ -183,6 +183,10 @@ class ObjectRun implements FrameSink {
     if (!this.deps.options.keepSelfTraffic && record.user_agent != null && record.user_agent.includes(SELF_USER_AGENT_MARK)) {
       return this.skip('self_traffic');
     }
+    // A line that does not say its account or region (load balancer logs) takes them from the
+    // AWSLogs/<account>/<service>/<region>/ key it was delivered under.
+    if (record.account_id == null && this.keyAccount !== null) record.account_id = this.keyAccount;
+    if (record.region == null && this.keyRegion !== null) record.region = this.keyRegion;
     const dt = this.days.format(record.time);
     this.firstDt ??= dt;
     let partition = this.partitions.get(dt);

@@ -195,4 +195,17 @@ describe('processObject', () => {
     expect((await q.rows('SELECT action FROM events')).rows).toEqual([{ action: 'Get\\xC0\\xAF' }]);
     q.close();
   });
+
+  it('fills account and region a record lacks from its AWSLogs key, never overriding the record', async () => {
+    const bare = { eventVersion: '1.0', eventTime: '2024-05-01T00:00:00Z', eventName: 'Bare' };
+    const own = { ...bare, eventName: 'Own', recipientAccountId: '444455556666', awsRegion: 'ap-south-1' };
+    const path = writeInput(dir.path, 'AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/t.json', trail([bare, own]));
+    await runLocal(path, lake);
+    const q = await LakeQuery.open(lake);
+    expect((await q.rows('SELECT action, account_id, region FROM events ORDER BY ordinal')).rows).toEqual([
+      { action: 'Bare', account_id: '111122223333', region: 'eu-west-1' },
+      { action: 'Own', account_id: '444455556666', region: 'ap-south-1' },
+    ]);
+    q.close();
+  });
 });
