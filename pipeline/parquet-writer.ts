@@ -267,10 +267,10 @@ export class ParquetFileWriter {
   }
 
   /**
-   * Encodes the buffered rows as one row group and starts compressing it, then returns so the
-   * caller parses on while the thread pool compresses (measured ~10 % faster than waiting for
-   * the previous group). Row groups are written in order; memory waiting to be written is
-   * bounded process-wide by `MAX_INFLIGHT_BYTES`.
+   * Encodes the buffered rows as one row group and starts compressing it; resolves once the
+   * previous row group of this file has been written, so the caller parses the next rows while
+   * the thread pool compresses this one. Not waiting at all measured ~10 % faster on CloudTrail
+   * but let a 300 MB object in a 128 MiB heap grow RSS past its bound: memory first.
    */
   async flush(): Promise<void> {
     if (this.pending === 0) return;
@@ -297,6 +297,7 @@ export class ParquetFileWriter {
     })();
     // keep a failure from becoming an unhandled rejection; it surfaces on the next await
     this.inflight.catch(() => undefined);
+    await previous;
   }
 
   private async write(bytes: Uint8Array): Promise<void> {
