@@ -6,11 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LakeQuery } from '../../pipeline/lake-query.js';
+import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../pipeline/manifest.js';
-import { CORPUS, corpusMissingReason, corpusPresent, requireCorpusInCi } from '../helpers/corpus.js';
-import { runLocal, tempDir } from '../helpers/lake.js';
+import { CORPUS, corpusMissingReason, corpusPresent, ingestCorpusFiles, requireCorpusInCi } from '../helpers/corpus.js';
 
 type Json = Record<string, unknown>;
 
@@ -39,18 +37,8 @@ const hasUsableTime = (e: Json): boolean => typeof e.eventTime === 'string' && /
 describe.skipIf(!corpusPresent)(`CloudTrail conformance corpus${corpusPresent ? '' : ` (skipped: ${corpusMissingReason})`}`, () => {
   const dir = join(CORPUS, 'cloudtrail');
   const files = corpusPresent ? readdirSync(dir).sort() : [];
-  const tmp = tempDir('loglake-conformance-');
-  const manifests = new Map<string, Manifest>();
-  let q: LakeQuery;
-
-  beforeAll(async () => {
-    for (const f of files) manifests.set(f, (await runLocal(join(dir, f), tmp.path)).manifest);
-    q = await LakeQuery.open(tmp.path);
-  });
-  afterAll(() => {
-    q?.close();
-    tmp.cleanup();
-  });
+  const lake = ingestCorpusFiles(dir, files, 'loglake-conformance-');
+  const manifests = lake.manifests;
 
   it('covers the whole folder', () => {
     expect(files.length).toBeGreaterThan(20);
@@ -79,7 +67,7 @@ describe.skipIf(!corpusPresent)(`CloudTrail conformance corpus${corpusPresent ? 
       if (m.rejected > 0) expect(Object.keys(m.rejected_by_reason)).toEqual(['bad_timestamp']);
 
       const rows = (
-        await q.rows(
+        await lake.query().rows(
           `SELECT ordinal, epoch_ms(time) AS t, action, region, request_id, account_id, outcome FROM events WHERE object = '${join(dir, f).replaceAll("'", "''")}' ORDER BY ordinal`,
         )
       ).rows;

@@ -7,12 +7,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configNotificationWork } from '../../parsers/config-notification.js';
 import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
 import type { Manifest } from '../../pipeline/manifest.js';
-import { CORPUS, corpusMissingReason, corpusPresent, requireCorpusInCi } from '../helpers/corpus.js';
-import { runLocal, tempDir } from '../helpers/lake.js';
+import { CORPUS, corpusMissingReason, corpusPresent, ingestCorpusFiles, requireCorpusInCi } from '../helpers/corpus.js';
 
 type Json = Record<string, unknown>;
 const skipped = corpusPresent ? '' : ` (skipped: ${corpusMissingReason})`;
@@ -43,18 +42,8 @@ describe.skipIf(!corpusPresent)(`AWS Config conformance corpus${skipped}`, () =>
         ...readdirSync(join(dir, 'rdk-example_ci')).map((f) => join('rdk-example_ci', f)),
       ].sort()
     : [];
-  const tmp = tempDir('loglake-conformance-config-');
-  const manifests = new Map<string, Manifest>();
-  let q: LakeQuery;
-
-  beforeAll(async () => {
-    for (const f of files) manifests.set(f, (await runLocal(join(dir, f), tmp.path)).manifest);
-    q = await LakeQuery.open(tmp.path);
-  });
-  afterAll(() => {
-    q?.close();
-    tmp.cleanup();
-  });
+  const lake = ingestCorpusFiles(dir, files, 'loglake-conformance-config-');
+  const manifests = lake.manifests;
 
   it('covers the snapshot, the history file and every example item', () => {
     expect(files.filter((f) => f.startsWith('rdk-example_ci/'))).toHaveLength(80);
@@ -78,7 +67,7 @@ describe.skipIf(!corpusPresent)(`AWS Config conformance corpus${skipped}`, () =>
       const usable = items.filter((ci) => typeof ci.configurationItemCaptureTime === 'string' && ISO.test(ci.configurationItemCaptureTime));
       expect(m).toMatchObject({ records: usable.length, rejected: items.length - usable.length });
       if (m.rejected > 0) expect(Object.keys(m.rejected_by_reason)).toEqual(['bad_timestamp']);
-      const rows = await rowsOf(q, join(dir, f), 'epoch_ms(time) AS t, resource, resource_type, account_id, region, status, tags');
+      const rows = await rowsOf(lake.query(), join(dir, f), 'epoch_ms(time) AS t, resource, resource_type, account_id, region, status, tags');
       rows.forEach((row, i) => {
         const ci = usable[i] as Json;
         const capture = ci.configurationItemCaptureTime as string;
@@ -125,18 +114,8 @@ describe.skipIf(!corpusPresent)(`AWS Config conformance corpus${skipped}`, () =>
 describe.skipIf(!corpusPresent)(`Cost and Usage Report conformance corpus${skipped}`, () => {
   const dir = join(CORPUS, 'billing-cur');
   const files = corpusPresent ? readdirSync(dir).sort() : [];
-  const tmp = tempDir('loglake-conformance-cur-');
-  const manifests = new Map<string, Manifest>();
-  let q: LakeQuery;
-
-  beforeAll(async () => {
-    for (const f of files) manifests.set(f, (await runLocal(join(dir, f), tmp.path)).manifest);
-    q = await LakeQuery.open(tmp.path);
-  });
-  afterAll(() => {
-    q?.close();
-    tmp.cleanup();
-  });
+  const lake = ingestCorpusFiles(dir, files, 'loglake-conformance-cur-');
+  const manifests = lake.manifests;
 
   /** The rows of a corpus CSV as csv-parse's whole-file reader sees them. */
   const reference = (f: string): Json[] => parseCsv(readFileSync(join(dir, f.replace(/\.gz$/, ''))), { columns: true, relax_column_count: true, bom: true }) as Json[];
@@ -151,7 +130,7 @@ describe.skipIf(!corpusPresent)(`Cost and Usage Report conformance corpus${skipp
       const m = manifests.get(f) as Manifest;
       const ref = reference(f);
       expect(m).toMatchObject({ status: 'ok', records: ref.length, rejected: 0, skipped: 1, lines_in: ref.length + 1 });
-      const rows = await rowsOf(q, join(dir, f), 'epoch_ms(time) AS t, amount, quantity, currency, account_id, request_id, resource, resource_type, tags, fields');
+      const rows = await rowsOf(lake.query(), join(dir, f), 'epoch_ms(time) AS t, amount, quantity, currency, account_id, request_id, resource, resource_type, tags, fields');
       rows.forEach((row, i) => {
         const r = ref[i] as Json;
         const start = col(r, 'lineItem/UsageStartDate', 'line_item_usage_start_date').replace(' ', 'T');
@@ -171,13 +150,13 @@ describe.skipIf(!corpusPresent)(`Cost and Usage Report conformance corpus${skipp
   }
 
   it('koku_2022-07-01-alt-columns.csv: the Athena-style tag column becomes aws:created_by; quoted commas stay in their cell', async () => {
-    const rows = await rowsOf(q, join(dir, 'koku_2022-07-01-alt-columns.csv'), 'tags, fields');
+    const rows = await rowsOf(lake.query(), join(dir, 'koku_2022-07-01-alt-columns.csv'), 'tags, fields');
     expect(rows[0]?.tags).toEqual([{ key: 'aws:created_by', value: 'IAMUser:fake:and' }]);
     expect((rows[0]?.fields as Array<{ key: string; value: string }>).find((e) => e.key === 'line_item_legal_entity')?.value).toBe('Red Hat, Inc.');
   });
 
   it('koku_2023-06-01.csv: noTags/* columns are ordinary fields, not tags; the currency is NOK', async () => {
-    const rows = await rowsOf(q, join(dir, 'koku_2023-06-01.csv'), 'tags, currency, fields');
+    const rows = await rowsOf(lake.query(), join(dir, 'koku_2023-06-01.csv'), 'tags, currency, fields');
     for (const row of rows) {
       expect(row.tags ?? []).toEqual([]);
       expect(row.currency).toBe('NOK');
@@ -196,7 +175,7 @@ describe.skipIf(!corpusPresent)(`Cost and Usage Report conformance corpus${skipp
   }
 
   it('koku_test_cur.csv: CRLF rows keep no carriage return in their raw text', async () => {
-    const raws = (await q.rows(`SELECT raw FROM errors WHERE object = ${sql(join(dir, 'koku_test_cur.csv'))}`)).rows;
+    const raws = (await lake.query().rows(`SELECT raw FROM errors WHERE object = ${sql(join(dir, 'koku_test_cur.csv'))}`)).rows;
     expect(raws).toHaveLength(19);
     for (const r of raws) expect(r.raw as string).not.toMatch(/\r/);
   });
