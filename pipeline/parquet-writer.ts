@@ -168,8 +168,11 @@ export class ParquetFileWriter {
     this.compress = limited(compressorFor(opts.codec));
   }
 
-  /** Appends one parsed record with its raw text and position; missing columns are null. */
-  add(record: EventFields, raw: string | null, ordinal: number): void {
+  /**
+   * Appends one parsed record with its raw text and position; missing columns are null.
+   * Returns the row's estimated size in characters, the unit of `bufferedChars`.
+   */
+  add(record: EventFields, raw: string | null, ordinal: number): number {
     const cols = this.columns;
     const row = record as Partial<EventRow>;
     for (let i = 0; i < PARSED.length; i++) {
@@ -181,7 +184,19 @@ export class ParquetFileWriter {
     this.pending++;
     this.rows++;
     // raw dominates the text of a row and `fields` mostly repeats it: twice raw is the estimate.
-    this.pendingChars += raw ? raw.length * 2 + 256 : 1024;
+    const chars = raw ? raw.length * 2 + 256 : 1024;
+    this.pendingChars += chars;
+    return chars;
+  }
+
+  /** Rows held in memory, not yet encoded or parked. */
+  get bufferedRows(): number {
+    return this.pending;
+  }
+
+  /** Estimated characters of the rows held in memory. */
+  get bufferedChars(): number {
+    return this.pendingChars;
   }
 
   /** Fills the stamped columns of a row group: constants, and record ids from ordinals. */

@@ -69,9 +69,6 @@ interface Partition {
   readonly dt: string;
   readonly key: string;
   readonly writer: ParquetFileWriter;
-  /** Rows and estimated text (chars) added since its last flush; see `ObjectRun.spill`. */
-  pendingRows: number;
-  pendingChars: number;
 }
 
 /**
@@ -191,27 +188,22 @@ class ObjectRun implements FrameSink {
     this.firstDt ??= dt;
     let partition = this.partitions.get(dt);
     if (partition === undefined) partition = this.openPartition(dt, record);
-    partition.writer.add(record, this.deps.options.keepRaw ? raw : null, ordinal);
-    this.records++;
-    // The writer's own estimate of a row: its raw text about twice (raw, then fields), plus overhead.
-    const chars = raw.length * 2 + 256;
-    partition.pendingRows++;
-    partition.pendingChars += chars;
+    this.bufferedChars += partition.writer.add(record, this.deps.options.keepRaw ? raw : null, ordinal);
     this.bufferedRows++;
-    this.bufferedChars += chars;
+    this.records++;
     if (partition.writer.full) this.full.push(partition);
   }
 
   /** Queues the partitions holding the most rows for a flush until the buffers are half empty. */
   private spill(): void {
-    const open = [...this.partitions.values()].filter((p) => p.pendingRows > 0).sort((a, b) => b.pendingChars - a.pendingChars);
+    const open = [...this.partitions.values()].filter((p) => p.writer.bufferedRows > 0).sort((a, b) => b.writer.bufferedChars - a.writer.bufferedChars);
     let rows = this.bufferedRows;
     let chars = this.bufferedChars;
     for (const p of open) {
       if (rows <= this.deps.options.rowGroupRows / 2 && chars <= SPILL_CHARS / 2) break;
       this.full.push(p);
-      rows -= p.pendingRows;
-      chars -= p.pendingChars;
+      rows -= p.writer.bufferedRows;
+      chars -= p.writer.bufferedChars;
     }
   }
 
@@ -225,7 +217,7 @@ class ObjectRun implements FrameSink {
       createdBy: this.deps.createdBy ?? 'loglake',
       stamp: { object: this.uri, objectId: this.id, ingestedAt: this.ingestedAt, parserVersion: this.parserVersion },
     });
-    const partition = { dt, key, writer, pendingRows: 0, pendingChars: 0 };
+    const partition = { dt, key, writer };
     this.partitions.set(dt, partition);
     return partition;
   }
@@ -235,14 +227,14 @@ class ObjectRun implements FrameSink {
     if (this.bufferedRows >= this.deps.options.rowGroupRows || this.bufferedChars >= SPILL_CHARS) this.spill();
     while (this.full.length > 0) {
       const p = this.full.pop() as Partition;
-      if (p.pendingRows === 0) continue;
+      const rows = p.writer.bufferedRows;
+      const chars = p.writer.bufferedChars;
+      if (rows === 0) continue;
       // A full file writes its row group; a day spilled for memory parks small remainders on disk.
       if (p.writer.full) await p.writer.flush();
       else await p.writer.release();
-      this.bufferedRows -= p.pendingRows;
-      this.bufferedChars -= p.pendingChars;
-      p.pendingRows = 0;
-      p.pendingChars = 0;
+      this.bufferedRows -= rows;
+      this.bufferedChars -= chars;
     }
     if (this.pendingRejects.length > 0) {
       if (this.errors === null) {
