@@ -139,14 +139,11 @@ function toFieldText(v: Json): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/** True when the event carries a top-level key CloudTrail does not document (yet). */
-export function hasUnknownKeys(event: JsonObject): boolean {
-  for (const key in event) if (!KNOWN.has(key)) return true;
-  return false;
-}
-
-/** Maps one parsed CloudTrail event object to the common schema. */
-export function normalizeCloudTrailEvent(event: JsonObject): ParseResult {
+/**
+ * Maps one parsed CloudTrail event object to the common schema. With `ctx`, an event carrying a
+ * top-level key CloudTrail does not document (yet) counts once as schema drift.
+ */
+export function normalizeCloudTrailEvent(event: JsonObject, ctx?: ParseContext): ParseResult {
   const eventTime = str(event.eventTime);
   if (eventTime === null) return { ok: false, reason: 'bad_timestamp', detail: 'eventTime is missing' };
   const time = parseIsoUtc(eventTime);
@@ -167,7 +164,9 @@ export function normalizeCloudTrailEvent(event: JsonObject): ParseResult {
   else if (errorCode !== null || consoleLogin === 'Failure') outcome = 'failure';
 
   const fields: Record<string, string> = {};
+  let unknownKey = false;
   for (const key in event) {
+    if (!KNOWN.has(key)) unknownKey = true;
     const v = event[key];
     if (v === undefined || v === null || MAPPED.has(key)) continue;
     if (key === 'sourceIPAddress' && srcIsIp) continue;
@@ -195,6 +194,7 @@ export function normalizeCloudTrailEvent(event: JsonObject): ParseResult {
     request_id: str(event.eventID),
     fields,
   };
+  if (unknownKey && ctx) ctx.drift = (ctx.drift ?? 0) + 1;
   return { ok: true, record };
 }
 
@@ -223,9 +223,7 @@ export const parser: Parser = {
     if (!isObject(value)) return { ok: false, reason: 'not_an_object', detail: `expected a CloudTrail event object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
     const event = unwrap(value);
     if (typeof event === 'string') return { ok: false, reason: 'invalid_json', detail: event };
-    const result = normalizeCloudTrailEvent(event);
-    if (result.ok === true && hasUnknownKeys(event)) ctx.drift = (ctx.drift ?? 0) + 1;
-    return result;
+    return normalizeCloudTrailEvent(event, ctx);
   },
 };
 
