@@ -428,7 +428,7 @@ function encodeChunk(leaf: Leaf, levels: Levels): EncodedChunk {
     pages.push({ kind: 'DATA_PAGE', bytes: page.take(), numValues: end - start, encoding: dictionary ? 'RLE_DICTIONARY' : 'PLAIN' });
     start = end;
   }
-  return { leaf, pages, numValues: leaf.maxDef === 0 ? entries : entries, nullCount: entries - levels.nonNull, min, max, dictionary: dictionary !== null };
+  return { leaf, pages, numValues: entries, nullCount: entries - levels.nonNull, min, max, dictionary: dictionary !== null };
 }
 
 /** Encodes every leaf of a row group from its column arrays (keyed by column name). */

@@ -17,6 +17,7 @@ import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { ColumnChunk, RowGroup } from 'hyparquet';
 import { COLUMNS, parquetSchema, type ColumnName, type EventFields, type EventRow } from '../schema/index.js';
 import type { ParquetCodec } from './options.js';
+import { recordId } from './identity.js';
 import { encodeRowGroup, type EncodedChunk, type RawPage } from './parquet-encoding.js';
 import type { OutputFile } from './storage.js';
 
@@ -206,7 +207,7 @@ export class ParquetFileWriter {
     columns.ingested_at = new Array<number>(rows).fill(ingestedAt);
     columns.parser_version = new Array<string>(rows).fill(parserVersion);
     const ordinals = columns.ordinal as number[];
-    columns.record_id = ordinals.map((o) => `${objectId}-${o}`);
+    columns.record_id = ordinals.map((o) => recordId(objectId, o));
   }
 
   /** Rows this file holds that are not written yet: in memory and parked on disk. */

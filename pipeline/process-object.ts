@@ -21,7 +21,6 @@ import {
   lakeKey,
   manifestKey,
   objectId,
-  recordId,
 } from './identity.js';
 import { parseManifest, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
 import type { PipelineOptions } from './options.js';
