@@ -1,12 +1,17 @@
 /**
- * Encodes the column chunks of one row group of an `events` file into uncompressed Parquet
+ * Encodes the column chunks of the row groups of an `events` file into uncompressed Parquet
  * pages (DATA_PAGE v1, PLAIN or RLE_DICTIONARY values, RLE levels).
  *
  * Why not hyparquet-writer's `ParquetWriter`: it is general (any schema, nested values through a
  * recursive Dremel walk, a TextEncoder allocation per string) and measured at ~9k rows/s on our
  * CloudTrail rows, 3x short of the budget (bench/README.md). This module knows our one schema —
- * flat columns plus two string maps — and writes strings straight into page buffers. File
+ * flat columns plus two string maps — and writes strings straight into byte buffers. File
  * structure (page headers, footer thrift, RLE/bit-packing) still comes from hyparquet-writer.
+ *
+ * Rows are encoded as they come, a small batch at a time (`RowGroupEncoder.append`), not held as
+ * JavaScript values until the row group closes: a row group of records kept alive for seconds
+ * is promoted to the old generation and marked again and again, which measured 15–20 % of the
+ * whole CloudTrail path in garbage collection. Encoded bytes live outside the V8 heap.
  */
 import { ByteWriter } from 'hyparquet-writer';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
@@ -14,7 +19,7 @@ import { COLUMNS, type ColumnType } from '../schema/index.js';
 
 /** Target uncompressed size of a data page: large enough to compress well, small enough for readers. */
 export const PAGE_BYTES = 1024 * 1024;
-/** Dictionaries larger than this are abandoned for PLAIN encoding. */
+/** A dictionary that grows past this many entries is abandoned for PLAIN encoding. */
 const MAX_DICTIONARY_ENTRIES = 32_768;
 /** A column whose first values are this distinct is not worth a dictionary (raw lines, ids). */
 const SAMPLE = 64;
@@ -79,15 +84,17 @@ export interface EncodedChunk {
   readonly dictionary: boolean;
 }
 
-/** A growable byte buffer for page bodies, writing strings without intermediate allocations. */
-class PageBuffer {
+const TWO_32 = 4294967296;
+
+/** A growable byte buffer outside the V8 heap, writing strings without intermediate allocations. */
+class ByteBuffer {
   buf: Buffer;
   off = 0;
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
   }
 
-  private ensure(n: number): void {
+  ensure(n: number): void {
     if (this.off + n <= this.buf.byteLength) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.off + n));
     this.buf.copy(next, 0, 0, this.off);
@@ -100,8 +107,7 @@ class PageBuffer {
    */
   string(s: string): void {
     const len = s.length;
-    // Reserve the UTF-8 worst case only when it might not fit, so pages sized by character
-    // count do not regrow (and copy) for their last string.
+    // Reserve the UTF-8 worst case only when it might not fit.
     if (this.off + 4 + len * 3 > this.buf.byteLength) this.ensure(4 + Buffer.byteLength(s));
     const buf = this.buf;
     const start = this.off + 4;
@@ -130,9 +136,12 @@ class PageBuffer {
     this.off += 4;
   }
 
+  /** Two's-complement little-endian int64 from a safe integer, without a BigInt per value. */
   int64(v: number): void {
     this.ensure(8);
-    this.buf.writeBigInt64LE(BigInt(v), this.off);
+    const hi = Math.floor(v / TWO_32);
+    this.buf.writeUInt32LE(v - hi * TWO_32, this.off);
+    this.buf.writeInt32LE(hi, this.off + 4);
     this.off += 8;
   }
 
@@ -168,7 +177,25 @@ class PageBuffer {
   }
 }
 
-/** RLE/bit-packed hybrid of levels or dictionary indexes, via hyparquet-writer's encoder. */
+/** Levels or dictionary indexes of one chunk: a growable typed array. */
+class IntList {
+  a: Int32Array;
+  n = 0;
+  constructor(size: number) {
+    this.a = new Int32Array(size);
+  }
+
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const grown = new Int32Array(this.a.length * 2);
+      grown.set(this.a);
+      this.a = grown;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+/** RLE/bit-packed hybrid of dictionary indexes, via hyparquet-writer's encoder. */
 function rle(values: readonly number[], bitWidth: number): Uint8Array {
   const w = new ByteWriter();
   writeRleBitPackedHybrid(w as never, values as number[], bitWidth);
@@ -180,183 +207,12 @@ function bitWidthOf(max: number): number {
 }
 
 /**
- * One column of a row group as level entries: `vals[e]` is the value of entry `e` (null where
- * undefined), `def`/`rep` its levels. Flat columns have one entry per row and no rep levels; a
- * map column has one entry per key (at least one per row) and is flattened once for both leaves.
- */
-interface Levels {
-  readonly entries: number;
-  readonly rep: ArrayLike<number> | null;
-  readonly def: ArrayLike<number> | null;
-  readonly vals: ArrayLike<unknown>;
-  readonly nonNull: number;
-}
-
-function flatLevels(leaf: Leaf, column: readonly unknown[]): Levels {
-  const n = column.length;
-  if (leaf.maxDef === 0) {
-    for (let i = 0; i < n; i++) {
-      if (column[i] === null || column[i] === undefined) throw new Error(`parquet: required column ${leaf.column} has a null value`);
-    }
-    return { entries: n, rep: null, def: null, vals: column, nonNull: n };
-  }
-  const def = new Uint8Array(n);
-  let nonNull = 0;
-  for (let i = 0; i < n; i++) {
-    const v = column[i];
-    if (v !== null && v !== undefined) {
-      def[i] = 1;
-      nonNull++;
-    }
-  }
-  return { entries: n, rep: null, def, vals: column, nonNull };
-}
-
-interface FlatMap {
-  readonly rep: number[];
-  readonly keyDef: number[];
-  readonly valueDef: number[];
-  readonly keys: Array<string | null>;
-  readonly values: Array<string | null>;
-  readonly keyCount: number;
-  readonly valueCount: number;
-}
-
-/** Flattens a map column once; its key and value leaves are encoded from the same arrays. */
-function flattenMap(column: readonly unknown[]): FlatMap {
-  const rep: number[] = [];
-  const keyDef: number[] = [];
-  const valueDef: number[] = [];
-  const keys: Array<string | null> = [];
-  const values: Array<string | null> = [];
-  let keyCount = 0;
-  let valueCount = 0;
-  for (let r = 0; r < column.length; r++) {
-    const m = column[r] as Record<string, string | null | undefined> | null | undefined;
-    let first = true;
-    if (m !== null && m !== undefined) {
-      for (const k in m) {
-        const v = m[k];
-        rep.push(first ? 0 : 1);
-        first = false;
-        keyDef.push(2);
-        keys.push(k);
-        keyCount++;
-        if (v === null || v === undefined) {
-          valueDef.push(2);
-          values.push(null);
-        } else {
-          valueDef.push(3);
-          values.push(v);
-          valueCount++;
-        }
-      }
-    }
-    if (first) {
-      // a null or empty map: one placeholder entry, defined up to nothing
-      rep.push(0);
-      keyDef.push(0);
-      valueDef.push(0);
-      keys.push(null);
-      values.push(null);
-    }
-  }
-  return { rep, keyDef, valueDef, keys, values, keyCount, valueCount };
-}
-
-function mapLevels(leaf: Leaf, m: FlatMap): Levels {
-  return leaf.mapPart === 'key'
-    ? { entries: m.rep.length, rep: m.rep, def: m.keyDef, vals: m.keys, nonNull: m.keyCount }
-    : { entries: m.rep.length, rep: m.rep, def: m.valueDef, vals: m.values, nonNull: m.valueCount };
-}
-
-function writeValue(page: PageBuffer, type: PhysicalType, v: unknown): void {
-  switch (type) {
-    case 'BYTE_ARRAY':
-      page.string(v as string);
-      break;
-    case 'INT32':
-      page.int32(v as number);
-      break;
-    case 'INT64':
-      page.int64(v as number);
-      break;
-    case 'DOUBLE':
-      page.double(v as number);
-      break;
-  }
-}
-
-/**
- * Builds a dictionary over the defined entries of a string column, or returns null when the
- * column is too distinct for one to pay (decided on a sample first, so unique columns cost little).
- */
-function dictionaryOf(levels: Levels, maxDef: number): { dict: string[]; indexes: Int32Array } | null {
-  const { vals, def, rep, entries } = levels;
-  const sample = new Set<unknown>();
-  for (let e = 0; e < entries && sample.size <= SAMPLE_DISTINCT_LIMIT && e < SAMPLE * 4; e++) {
-    if (def === null || def[e] === maxDef) sample.add(vals[e]);
-    if (sample.size >= SAMPLE) break;
-  }
-  if (sample.size > SAMPLE_DISTINCT_LIMIT) return null;
-  const map = new Map<string, number>();
-  const dict: string[] = [];
-  const indexes = new Int32Array(levels.nonNull);
-  const limit = Math.min(MAX_DICTIONARY_ENTRIES, (levels.nonNull >> 1) + 16);
-  // Map keys repeat in the same order row after row: remembering the key seen at each position
-  // of the previous row skips most hash lookups.
-  const lastAt: string[] = [];
-  const lastIdx: number[] = [];
-  let pos = 0;
-  let j = 0;
-  for (let e = 0; e < entries; e++) {
-    if (rep !== null) pos = rep[e] === 0 ? 0 : pos + 1;
-    if (def !== null && def[e] !== maxDef) continue;
-    const v = vals[e] as string;
-    if (rep !== null && lastAt[pos] === v) {
-      indexes[j++] = lastIdx[pos] as number;
-      continue;
-    }
-    let idx = map.get(v);
-    if (rep !== null) {
-      lastAt[pos] = v;
-      lastIdx[pos] = idx ?? dict.length;
-    }
-    if (idx === undefined) {
-      idx = dict.length;
-      if (idx >= limit) return null;
-      map.set(v, idx);
-      dict.push(v);
-    }
-    indexes[j++] = idx;
-  }
-  return { dict, indexes };
-}
-
-function minMaxOf(values: ArrayLike<unknown>, def: ArrayLike<number> | null, maxDef: number): { min: unknown; max: unknown } {
-  let min: unknown = undefined;
-  let max: unknown = undefined;
-  for (let i = 0; i < values.length; i++) {
-    if (def !== null && def[i] !== maxDef) continue;
-    const v = values[i] as number;
-    if (min === undefined || v < (min as number)) min = v;
-    if (max === undefined || v > (max as number)) max = v;
-  }
-  return { min, max };
-}
-
-/** Approximate encoded size of one entry, used only to decide where pages end. */
-function entrySize(type: PhysicalType, v: unknown): number {
-  return type === 'BYTE_ARRAY' ? 4 + (v as string).length : type === 'INT32' ? 4 : 8;
-}
-
-/**
  * Levels as pure RLE runs (valid RLE/bit-packed hybrid): levels come in long runs (a column
  * without nulls is one run; a map row is `0` then `1`s), so runs beat bit-packing here and need
  * no copy of the level array. Levels are at most 3, so a run value is one byte.
  */
 function levelBytes(levels: ArrayLike<number>, start: number, end: number): Uint8Array {
-  const out = new PageBuffer(64);
+  const out = new ByteBuffer(64);
   let i = start;
   while (i < end) {
     const v = levels[i] as number;
@@ -369,79 +225,302 @@ function levelBytes(levels: ArrayLike<number>, start: number, end: number): Uint
   return out.take();
 }
 
-/**
- * Encodes one leaf column of a row group: pages of about `PAGE_BYTES` cut at row boundaries,
- * each written once into its own buffer: levels, then PLAIN values or dictionary indexes.
- */
-function encodeChunk(leaf: Leaf, levels: Levels): EncodedChunk {
-  const { entries, rep, def, vals } = levels;
-  const maxDef = leaf.maxDef;
-  const dictionary = leaf.type === 'BYTE_ARRAY' ? dictionaryOf(levels, maxDef) : null;
-  const pages: RawPage[] = [];
-  let min: unknown = undefined;
-  let max: unknown = undefined;
+/** Value encodings of a string leaf: decided on a sample of its first values. */
+const UNDECIDED = 0;
+const DICTIONARY = 1;
+const PLAIN = 2;
 
-  if (dictionary) {
-    const page = new PageBuffer(Math.max(64, dictionary.dict.length * 24));
-    for (const v of dictionary.dict) page.string(v);
-    pages.push({ kind: 'DICTIONARY_PAGE', bytes: page.take(), numValues: dictionary.dict.length, encoding: 'PLAIN' });
-    if (leaf.minMax) ({ min, max } = minMaxOf(dictionary.dict, null, 0));
-  } else if (leaf.minMax && leaf.type !== 'BYTE_ARRAY') {
-    ({ min, max } = minMaxOf(vals, def, maxDef));
+/**
+ * The column chunk of one leaf being built: its levels and its values, PLAIN bytes or
+ * dictionary indexes. `finish` cuts it into pages at row boundaries and starts the next chunk.
+ */
+class LeafChunk {
+  private rep: IntList | null;
+  private def: IntList | null;
+  private plain = new ByteBuffer(64 * 1024);
+  private mode: number;
+  private sample: string[] = [];
+  private dict = new Map<string, number>();
+  private dictValues: string[] = [];
+  private indexes = new IntList(1024);
+  /** Map keys repeat in the same order row after row: the key seen at each position of the previous row. */
+  private lastAt: string[] = [];
+  private lastIdx: number[] = [];
+  private entries = 0;
+  private nonNull = 0;
+  private min = Infinity;
+  private max = -Infinity;
+  /** A required value that was null; thrown when the chunk is finished, as the file is being closed. */
+  error: Error | null = null;
+
+  constructor(readonly leaf: Leaf) {
+    this.rep = leaf.maxRep > 0 ? new IntList(4096) : null;
+    this.def = leaf.maxDef > 0 ? new IntList(4096) : null;
+    this.mode = leaf.type === 'BYTE_ARRAY' ? UNDECIDED : PLAIN;
   }
 
-  const bitWidth = dictionary ? bitWidthOf(dictionary.dict.length - 1) : 0;
-  let start = 0;
-  let valueIndex = 0;
-  while (start < entries) {
-    // find the end of this page: a row boundary past PAGE_BYTES or MAX_PAGE_ENTRIES
-    let end = start;
-    let bytes = 0;
-    while (end < entries) {
-      if (end > start && (bytes >= PAGE_BYTES || end - start >= MAX_PAGE_ENTRIES) && (rep === null || rep[end] === 0)) break;
-      if (def === null || def[end] === maxDef) bytes += dictionary ? 1 : entrySize(leaf.type, vals[end]);
-      end++;
+  /** A null (or an empty map row) at definition level `def`. */
+  addNull(def: number, rep: number): void {
+    if (this.def === null) {
+      this.error ??= new Error(`parquet: required column ${this.leaf.column} has a null value`);
+      return;
     }
-    const page = new PageBuffer(64 + (dictionary ? (end - start) >> 1 : bytes + (bytes >> 3)));
-    if (rep !== null) {
-      const b = levelBytes(rep, start, end);
-      page.int32(b.byteLength);
-      page.bytes(b);
+    this.rep?.push(rep);
+    this.def.push(def);
+    this.entries++;
+  }
+
+  /** A defined number (INT32, INT64 or DOUBLE leaves). */
+  addNumber(v: number): void {
+    this.def?.push(this.leaf.maxDef);
+    this.entries++;
+    this.nonNull++;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    switch (this.leaf.type) {
+      case 'INT32':
+        this.plain.int32(v);
+        break;
+      case 'INT64':
+        this.plain.int64(v);
+        break;
+      default:
+        this.plain.double(v);
     }
-    if (def !== null) {
-      const b = levelBytes(def, start, end);
-      page.int32(b.byteLength);
-      page.bytes(b);
+  }
+
+  /** A defined string; `pos` is its position within its map row (0 for flat columns). */
+  addString(v: string, rep: number, pos: number): void {
+    this.rep?.push(rep);
+    this.def?.push(this.leaf.maxDef);
+    this.entries++;
+    this.nonNull++;
+    if (this.mode === PLAIN) {
+      this.plain.string(v);
+      return;
     }
+    if (this.mode === UNDECIDED) {
+      this.sample.push(v);
+      if (this.sample.length >= SAMPLE) this.decide();
+      return;
+    }
+    this.index(v, pos);
+  }
+
+  private index(v: string, pos: number): void {
+    if (this.lastAt[pos] === v) {
+      this.indexes.push(this.lastIdx[pos] as number);
+      return;
+    }
+    let idx = this.dict.get(v);
+    if (idx === undefined) {
+      idx = this.dictValues.length;
+      if (idx >= MAX_DICTIONARY_ENTRIES) {
+        this.toPlain();
+        this.plain.string(v);
+        return;
+      }
+      this.dict.set(v, idx);
+      this.dictValues.push(v);
+    }
+    this.lastAt[pos] = v;
+    this.lastIdx[pos] = idx;
+    this.indexes.push(idx);
+  }
+
+  /** Chooses the encoding from the sampled values, then encodes them. */
+  private decide(): void {
+    const sample = this.sample;
+    this.sample = [];
+    this.mode = new Set(sample).size > SAMPLE_DISTINCT_LIMIT ? PLAIN : DICTIONARY;
+    // Positions do not matter for correctness, only for the cache: 0 for all sampled values.
+    for (const v of sample) {
+      if (this.mode === PLAIN) this.plain.string(v);
+      else this.index(v, 0);
+    }
+  }
+
+  /** Abandons the dictionary: the values indexed so far are written PLAIN. */
+  private toPlain(): void {
+    const values = this.dictValues;
+    const idx = this.indexes.a;
+    for (let i = 0; i < this.indexes.n; i++) this.plain.string(values[idx[i] as number] as string);
+    this.mode = PLAIN;
+    this.resetDictionary();
+  }
+
+  private resetDictionary(): void {
+    this.dict = new Map();
+    this.dictValues = [];
+    this.indexes.n = 0;
+    this.lastAt = [];
+    this.lastIdx = [];
+  }
+
+  /** Pages of the chunk built so far; the leaf starts a new, empty chunk. */
+  finish(): EncodedChunk {
+    if (this.error) throw this.error;
+    if (this.mode === UNDECIDED && this.sample.length > 0) this.decide();
+    // More than half distinct: a dictionary would not pay (the sample was misleading).
+    if (this.mode === DICTIONARY && this.dictValues.length > (this.nonNull >> 1) + 16) this.toPlain();
+    const leaf = this.leaf;
+    const dictionary = this.mode === DICTIONARY && this.nonNull > 0;
+    const pages: RawPage[] = [];
+    let min: unknown = undefined;
+    let max: unknown = undefined;
     if (dictionary) {
-      let count = 0;
-      for (let e = start; e < end; e++) if (def === null || def[e] === maxDef) count++;
-      page.bytes(Uint8Array.of(bitWidth));
-      page.bytes(rle(Array.prototype.slice.call(dictionary.indexes, valueIndex, valueIndex + count) as number[], bitWidth));
-      valueIndex += count;
-    } else {
-      const type = leaf.type;
-      for (let e = start; e < end; e++) {
-        if (def === null || def[e] === maxDef) writeValue(page, type, vals[e]);
+      const page = new ByteBuffer(Math.max(64, this.dictValues.length * 24));
+      for (const v of this.dictValues) page.string(v);
+      pages.push({ kind: 'DICTIONARY_PAGE', bytes: page.take(), numValues: this.dictValues.length, encoding: 'PLAIN' });
+      if (leaf.minMax) ({ min, max } = stringMinMax(this.dictValues));
+    } else if (leaf.minMax && leaf.type !== 'BYTE_ARRAY' && this.nonNull > 0) {
+      min = this.min;
+      max = this.max;
+    }
+    this.dataPages(pages, dictionary);
+    const chunk: EncodedChunk = { leaf, pages, numValues: this.entries, nullCount: this.entries - this.nonNull, min, max, dictionary };
+    this.reset();
+    return chunk;
+  }
+
+  /** Data pages of about PAGE_BYTES (or MAX_PAGE_ENTRIES entries), cut where a row starts. */
+  private dataPages(pages: RawPage[], dictionary: boolean): void {
+    const rep = this.rep?.a ?? null;
+    const def = this.def?.a ?? null;
+    const maxDef = this.leaf.maxDef;
+    const fixed = this.leaf.type === 'INT32' ? 4 : this.leaf.type === 'BYTE_ARRAY' ? 0 : 8;
+    const plain = this.plain.buf;
+    const bitWidth = dictionary ? bitWidthOf(this.dictValues.length - 1) : 0;
+    let start = 0;
+    let valueStart = 0;
+    let byteStart = 0;
+    while (start < this.entries) {
+      let end = start;
+      let values = valueStart;
+      let bytes = byteStart;
+      while (end < this.entries) {
+        if (end > start && (rep === null || rep[end] === 0)) {
+          if (end - start >= MAX_PAGE_ENTRIES || (!dictionary && bytes - byteStart >= PAGE_BYTES)) break;
+        }
+        if (def === null || def[end] === maxDef) {
+          if (!dictionary) bytes += fixed > 0 ? fixed : 4 + plain.readUInt32LE(bytes);
+          values++;
+        }
+        end++;
+      }
+      const page = new ByteBuffer(64 + (dictionary ? (end - start) >> 1 : bytes - byteStart));
+      if (rep !== null) {
+        const b = levelBytes(rep, start, end);
+        page.int32(b.byteLength);
+        page.bytes(b);
+      }
+      if (def !== null) {
+        const b = levelBytes(def, start, end);
+        page.int32(b.byteLength);
+        page.bytes(b);
+      }
+      if (dictionary) {
+        page.byte(bitWidth);
+        page.bytes(rle(Array.prototype.slice.call(this.indexes.a, valueStart, values) as number[], bitWidth));
+      } else {
+        page.bytes(plain.subarray(byteStart, bytes));
+      }
+      pages.push({ kind: 'DATA_PAGE', bytes: page.take(), numValues: end - start, encoding: dictionary ? 'RLE_DICTIONARY' : 'PLAIN' });
+      start = end;
+      valueStart = values;
+      byteStart = bytes;
+    }
+  }
+
+  private reset(): void {
+    if (this.rep) this.rep.n = 0;
+    if (this.def) this.def.n = 0;
+    // Keep the bytes of a normal chunk for the next one; give back what an outsized one grew.
+    this.plain = this.plain.buf.byteLength > 8 * PAGE_BYTES ? new ByteBuffer(64 * 1024) : this.plain;
+    this.plain.off = 0;
+    this.mode = this.leaf.type === 'BYTE_ARRAY' ? UNDECIDED : PLAIN;
+    this.sample = [];
+    this.resetDictionary();
+    this.entries = 0;
+    this.nonNull = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+  }
+}
+
+function stringMinMax(values: readonly string[]): { min: string | undefined; max: string | undefined } {
+  let min: string | undefined;
+  let max: string | undefined;
+  for (const v of values) {
+    if (min === undefined || v < min) min = v;
+    if (max === undefined || v > max) max = v;
+  }
+  return { min, max };
+}
+
+/** Appends a flat column's values to its leaf. */
+function appendFlat(chunk: LeafChunk, column: readonly unknown[], rows: number): void {
+  const isString = chunk.leaf.type === 'BYTE_ARRAY';
+  for (let i = 0; i < rows; i++) {
+    const v = column[i];
+    if (v === null || v === undefined) chunk.addNull(0, 0);
+    else if (isString) chunk.addString(v as string, 0, 0);
+    else chunk.addNumber(v as number);
+  }
+}
+
+/** Appends a map column's rows to its key and value leaves: one entry per key, one placeholder for an empty or null map. */
+function appendMap(keys: LeafChunk, values: LeafChunk, column: readonly unknown[], rows: number): void {
+  for (let r = 0; r < rows; r++) {
+    const m = column[r] as Record<string, string | null | undefined> | null | undefined;
+    let pos = 0;
+    if (m !== null && m !== undefined) {
+      for (const k in m) {
+        const v = m[k];
+        const rep = pos === 0 ? 0 : 1;
+        keys.addString(k, rep, pos);
+        if (v === null || v === undefined) values.addNull(2, rep);
+        else values.addString(v, rep, pos);
+        pos++;
       }
     }
-    pages.push({ kind: 'DATA_PAGE', bytes: page.take(), numValues: end - start, encoding: dictionary ? 'RLE_DICTIONARY' : 'PLAIN' });
-    start = end;
+    if (pos === 0) {
+      keys.addNull(0, 0);
+      values.addNull(0, 0);
+    }
   }
-  return { leaf, pages, numValues: entries, nullCount: entries - levels.nonNull, min, max, dictionary: dictionary !== null };
+}
+
+/**
+ * The column chunks of one file's current row group, filled a batch of rows at a time from
+ * column arrays; `finish` returns the encoded chunks and starts the next row group.
+ */
+export class RowGroupEncoder {
+  private readonly chunks = LEAVES.map((leaf) => new LeafChunk(leaf));
+  rows = 0;
+
+  /** Encodes rows `[0, rows)` of the column arrays (keyed by column name). */
+  append(columns: Readonly<Record<string, readonly unknown[]>>, rows: number): void {
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i] as LeafChunk;
+      const column = columns[chunk.leaf.column] as readonly unknown[];
+      if (chunk.leaf.mapPart === null) appendFlat(chunk, column, rows);
+      else if (chunk.leaf.mapPart === 'key') appendMap(chunk, chunks[++i] as LeafChunk, column, rows);
+    }
+    this.rows += rows;
+  }
+
+  /** Encoded chunks of every leaf, in file order. Throws for a null in a required column. */
+  finish(): EncodedChunk[] {
+    this.rows = 0;
+    return this.chunks.map((c) => c.finish());
+  }
 }
 
 /** Encodes every leaf of a row group from its column arrays (keyed by column name). */
 export function encodeRowGroup(columns: Readonly<Record<string, readonly unknown[]>>): EncodedChunk[] {
-  const maps = new Map<string, FlatMap>();
-  return LEAVES.map((leaf) => {
-    const column = columns[leaf.column] as readonly unknown[];
-    if (!leaf.mapPart) return encodeChunk(leaf, flatLevels(leaf, column));
-    let flat = maps.get(leaf.column);
-    if (flat === undefined) {
-      flat = flattenMap(column);
-      maps.set(leaf.column, flat);
-    }
-    return encodeChunk(leaf, mapLevels(leaf, flat));
-  });
+  const encoder = new RowGroupEncoder();
+  encoder.append(columns, (columns[LEAVES[0]?.column as string] as readonly unknown[]).length);
+  return encoder.finish();
 }

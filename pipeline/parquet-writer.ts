@@ -1,8 +1,8 @@
 /**
  * Writes `events` rows to one Parquet file, a row group at a time, streaming each finished row
- * group to an `OutputFile`. Rows are buffered as column arrays; a row group closes at
- * `rowGroupRows` rows or about `ROW_GROUP_BYTES` of text, so memory is bounded by the row group,
- * not by the object. Pages are compressed on libuv's thread pool while the caller parses the next
+ * group to an `OutputFile`. Rows are staged as column arrays and encoded a batch at a time; a
+ * row group closes at `rowGroupRows` rows or about `ROW_GROUP_BYTES` of text, so memory is
+ * bounded by the row group, not by the object. Pages are compressed on libuv's thread pool while the caller parses the next
  * rows, which puts the second core to work.
  */
 import { open, rm, type FileHandle } from 'node:fs/promises';
@@ -18,7 +18,7 @@ import type { ColumnChunk, RowGroup } from 'hyparquet';
 import { COLUMNS, parquetSchema, type ColumnName, type EventFields, type EventRow } from '../schema/index.js';
 import type { ParquetCodec } from './options.js';
 import { recordId } from './identity.js';
-import { encodeRowGroup, type EncodedChunk, type RawPage } from './parquet-encoding.js';
+import { RowGroupEncoder, type EncodedChunk, type RawPage } from './parquet-encoding.js';
 import type { OutputFile } from './storage.js';
 
 /** A row group closes once its buffered text reaches about this many characters. */
@@ -134,6 +134,12 @@ const MAGIC = Buffer.from('PAR1');
 let parkCounter = 0;
 /** Pending rows below `rowGroupRows / PARK_BELOW_FRACTION` are parked rather than written. */
 const PARK_BELOW_FRACTION = 64;
+/**
+ * Rows staged as JavaScript values before they are encoded: enough for tight per-column loops,
+ * few enough that the records die young (see parquet-encoding.ts). Never below the parking
+ * threshold, so rows that may be parked are still staged, not encoded.
+ */
+const STAGE_ROWS = 1024;
 
 /**
  * Rows parked on local disk (JSON lines of column values) when memory is needed back before they
@@ -151,6 +157,11 @@ interface Park {
 /** One Parquet output file; `add` rows, `flush` when `full`, `release` under memory pressure, then `close` or `abort`. */
 export class ParquetFileWriter {
   private columns: Columns = emptyColumns();
+  /** Rows in `columns`, not yet encoded. */
+  private staged = 0;
+  private readonly stageRows: number;
+  private readonly encoder = new RowGroupEncoder();
+  /** Rows of the current row group: staged plus encoded. */
   private pending = 0;
   private pendingChars = 0;
   rows = 0;
@@ -167,6 +178,7 @@ export class ParquetFileWriter {
     private readonly opts: ParquetFileOptions,
   ) {
     this.compress = limited(compressorFor(opts.codec));
+    this.stageRows = Math.max(Math.ceil(opts.rowGroupRows / PARK_BELOW_FRACTION), Math.min(STAGE_ROWS, opts.rowGroupRows));
   }
 
   /**
@@ -184,10 +196,21 @@ export class ParquetFileWriter {
     cols.ordinal.push(ordinal);
     this.pending++;
     this.rows++;
+    if (++this.staged >= this.stageRows) this.encodeStaged();
     // raw dominates the text of a row and `fields` mostly repeats it: twice raw is the estimate.
     const chars = raw ? raw.length * 2 + 256 : 1024;
     this.pendingChars += chars;
     return chars;
+  }
+
+  /** Encodes the staged rows into the row group under construction. */
+  private encodeStaged(): void {
+    if (this.staged === 0) return;
+    const columns = this.columns;
+    this.stampColumns(columns, this.staged);
+    this.encoder.append(columns, this.staged);
+    this.columns = emptyColumns();
+    this.staged = 0;
   }
 
   /** Rows held in memory, not yet encoded or parked. */
@@ -225,14 +248,14 @@ export class ParquetFileWriter {
     // Park only what would make a tiny row group: re-reading parked rows costs more than a
     // modest row group (measured on a CUR with 31 open days: parking everything grew RSS from
     // ~420 to ~600 MiB at 256 MiB of input; a Config snapshot with 365 days needs it).
-    if (this.unwritten >= this.opts.rowGroupRows / 2 || this.pending >= this.opts.rowGroupRows / PARK_BELOW_FRACTION) {
+    if (this.unwritten >= this.opts.rowGroupRows / 2 || this.pending >= this.opts.rowGroupRows / PARK_BELOW_FRACTION || this.encoder.rows > 0) {
       await this.unpark();
       await this.flush();
       return;
     }
     const cols = this.columns;
     const lines: string[] = [];
-    for (let i = 0; i < this.pending; i++) {
+    for (let i = 0; i < this.staged; i++) {
       const values: unknown[] = [];
       for (const name of PARSED) values.push(cols[name][i]);
       values.push(cols.raw[i], cols.ordinal[i]);
@@ -245,8 +268,9 @@ export class ParquetFileWriter {
     const chunk = Buffer.from(`${lines.join('\n')}\n`);
     await this.park.handle.write(chunk, 0, chunk.byteLength, this.park.bytes);
     this.park.bytes += chunk.byteLength;
-    this.park.rows += this.pending;
+    this.park.rows += this.staged;
     this.columns = emptyColumns();
+    this.staged = 0;
     this.pending = 0;
     this.pendingChars = 0;
   }
@@ -264,6 +288,7 @@ export class ParquetFileWriter {
       cols.raw.push(values[PARSED.length] ?? null);
       cols.ordinal.push(values[PARSED.length + 1]);
       this.pending++;
+      this.staged++;
     }
     await park.handle.truncate(0);
     park.rows = 0;
@@ -290,13 +315,11 @@ export class ParquetFileWriter {
    */
   async flush(): Promise<void> {
     if (this.pending === 0) return;
-    const columns = this.columns;
     const rows = this.pending;
-    this.columns = emptyColumns();
+    this.encodeStaged();
     this.pending = 0;
     this.pendingChars = 0;
-    this.stampColumns(columns, rows);
-    const chunks = encodeRowGroup(columns);
+    const chunks = this.encoder.finish();
     let encodedBytes = 0;
     for (const c of chunks) for (const page of c.pages) encodedBytes += page.bytes.byteLength;
     await reserveBytes(encodedBytes);

@@ -169,6 +169,30 @@ describe('ParquetFileWriter', () => {
     expect(read.map((r) => r.fields)).toEqual(big.map((r) => r.fields));
   });
 
+  it('switches a column from dictionary to PLAIN when its values turn out distinct, mid row group or at its end', async () => {
+    // `actor` repeats for the sampled first rows, so a dictionary is chosen; then it is unique:
+    // past 32,768 entries the dictionary is abandoned mid row group (first file), and a
+    // dictionary holding more than half distinct values is dropped when the group closes (second).
+    for (const [count, group] of [
+      [40_000, 40_000],
+      [1_000, 1_000],
+    ] as const) {
+      const rows = Array.from({ length: count }, (_, i) => ({ ...row(i), actor: i < 100 ? 'same' : `user-${i}` }));
+      const path = await write(rows, 'GZIP', group);
+      const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
+      const actor = meta.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'actor');
+      expect(actor?.meta_data?.encodings).not.toContain('RLE_DICTIONARY');
+      expect(actor?.meta_data?.dictionary_page_offset).toBeUndefined();
+      const category = meta.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'category');
+      expect(category?.meta_data?.encodings).toContain('RLE_DICTIONARY');
+      const back = await readHyparquet(path);
+      expect(back.map((r) => r.actor)).toEqual(rows.map((r) => r.actor));
+      expect(back.map((r) => r.fields)).toEqual(rows.map((r) => expected(r).fields));
+      dir.cleanup();
+      dir = tempDir();
+    }
+  });
+
   it('closes a row group by size before rowGroupRows when rows are large', async () => {
     const big = Array.from({ length: 600 }, (_, i) => ({ ...row(i), raw: 'z'.repeat(30_000) }));
     const path = await write(big, 'GZIP', 1_000_000);
