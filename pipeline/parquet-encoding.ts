@@ -5,16 +5,14 @@
  * Why not hyparquet-writer's `ParquetWriter`: it is general (any schema, nested values through a
  * recursive Dremel walk, a TextEncoder allocation per string) and measured at ~9k rows/s on our
  * CloudTrail rows, 3x short of the budget (bench/README.md). This module knows our one schema —
- * flat columns plus two string maps — and writes strings straight into byte buffers. File
- * structure (page headers, footer thrift, RLE/bit-packing) still comes from hyparquet-writer.
+ * flat columns plus two string maps — and writes strings straight into byte buffers. Page
+ * headers and the footer's thrift still come from hyparquet-writer (parquet-writer.ts).
  *
  * Rows are encoded as they come, a small batch at a time (`RowGroupEncoder.append`), not held as
  * JavaScript values until the row group closes: a row group of records kept alive for seconds
  * is promoted to the old generation and marked again and again, which measured 15–20 % of the
  * whole CloudTrail path in garbage collection. Encoded bytes live outside the V8 heap.
  */
-import { ByteWriter } from 'hyparquet-writer';
-import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { COLUMNS, type ColumnType } from '../schema/index.js';
 
 /** Target uncompressed size of a data page: large enough to compress well, small enough for readers. */
@@ -195,11 +193,56 @@ class IntList {
   }
 }
 
-/** RLE/bit-packed hybrid of dictionary indexes, via hyparquet-writer's encoder. */
-function rle(values: readonly number[], bitWidth: number): Uint8Array {
-  const w = new ByteWriter();
-  writeRleBitPackedHybrid(w as never, values as number[], bitWidth);
-  return w.getBytes();
+/** True when the 8 values from `i` are equal: worth an RLE run rather than a bit-packed group. */
+function runAt(values: Int32Array, i: number, end: number): boolean {
+  if (i + 8 > end) return false;
+  const v = values[i];
+  for (let k = i + 1; k < i + 8; k++) if (values[k] !== v) return false;
+  return true;
+}
+
+/**
+ * Dictionary indexes `[start, end)` as the RLE/bit-packed hybrid: runs of 8 or more equal
+ * values as RLE runs, the rest bit-packed 8 at a time (LSB first; the last group is padded, the
+ * page's level count says where values end). Written here rather than through hyparquet-writer,
+ * which wants a plain array copy of every page's indexes.
+ */
+function writeIndexes(out: ByteBuffer, values: Int32Array, start: number, end: number, bitWidth: number): void {
+  const valueBytes = (bitWidth + 7) >> 3;
+  let i = start;
+  while (i < end) {
+    if (runAt(values, i, end)) {
+      const v = values[i] as number;
+      let j = i + 8;
+      while (j < end && values[j] === v) j++;
+      out.varint((j - i) << 1);
+      out.ensure(valueBytes);
+      for (let b = 0; b < valueBytes; b++) out.buf[out.off++] = (v >>> (8 * b)) & 0xff;
+      i = j;
+      continue;
+    }
+    let k = i + 8;
+    while (k < end && !runAt(values, k, end)) k += 8;
+    const groups = (Math.min(k, end) - i + 7) >> 3;
+    out.varint((groups << 1) | 1);
+    out.ensure(groups * bitWidth);
+    const buf = out.buf;
+    let o = out.off;
+    let acc = 0;
+    let bits = 0;
+    const stop = i + groups * 8;
+    for (let e = i; e < stop; e++) {
+      acc |= (e < end ? (values[e] as number) : 0) << bits;
+      bits += bitWidth;
+      while (bits >= 8) {
+        buf[o++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+    out.off = o;
+    i = stop;
+  }
 }
 
 function bitWidthOf(max: number): number {
@@ -403,7 +446,7 @@ class LeafChunk {
           if (end - start >= MAX_PAGE_ENTRIES || (!dictionary && bytes - byteStart >= PAGE_BYTES)) break;
         }
         if (def === null || def[end] === maxDef) {
-          if (!dictionary) bytes += fixed > 0 ? fixed : 4 + plain.readUInt32LE(bytes);
+          if (!dictionary) bytes += fixed > 0 ? fixed : 4 + (plain[bytes] as number) + ((plain[bytes + 1] as number) << 8) + ((plain[bytes + 2] as number) << 16) + (plain[bytes + 3] as number) * 16777216;
           values++;
         }
         end++;
@@ -421,7 +464,7 @@ class LeafChunk {
       }
       if (dictionary) {
         page.byte(bitWidth);
-        page.bytes(rle(Array.prototype.slice.call(this.indexes.a, valueStart, values) as number[], bitWidth));
+        writeIndexes(page, this.indexes.a, valueStart, values, bitWidth);
       } else {
         page.bytes(plain.subarray(byteStart, bytes));
       }
