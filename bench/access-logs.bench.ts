@@ -1,7 +1,8 @@
 /**
  * Access logs (ALB, Classic ELB, NLB, S3 server access, CloudFront): for each format, on the
  * same generated lines and in one run, decompression + line splitting alone, parse + normalize
- * alone, AWS's Athena RegexSerDe pattern for the format (read at run time from the corpus's
+ * alone, the shared tokenizer alone (the part of parsing every parser must do: cut the line into
+ * its fields, nothing converted, no record built), AWS's Athena RegexSerDe pattern for the format (read at run time from the corpus's
  * FORMATS.md section 12; CloudFront's Athena table is tab-delimited, so its baseline is
  * `split('\t')`), and the whole path to Parquet. The regex scenario also counts every line on
  * which the pattern and our parser disagree, field by field. Parse and pattern take the best of
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { PARSERS, type ParseContext, type Parser } from '../parsers/index.js';
+import { Tokens, tokenize } from '../parsers/tokenizer.js';
 import { LineFramer } from '../pipeline/framing.js';
 import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
 import { resolveOptions } from '../pipeline/options.js';
@@ -94,6 +96,23 @@ for (const format of FORMATS) {
     return { inputMiB: f.bytes / MiB, seconds, records };
   });
 
+  if (format !== 'cloudfront') {
+    scenario(`${format}: tokenize only`, async () => {
+      const f = await accessLogFile(format, SIZE_MIB);
+      const lines = await loadLines(f.path);
+      const tokens = new Tokens();
+      const brackets = format === 's3access';
+      const pass = (count: number): number => {
+        let fields = 0;
+        for (let i = 0; i < count; i++) if (tokenize(lines[i] as string, tokens, brackets)) fields += tokens.count;
+        return fields;
+      };
+      pass(Math.min(WARMUP_LINES, lines.length));
+      const { seconds, value: fields } = bestOf(() => pass(lines.length));
+      return { inputMiB: f.bytes / MiB, seconds, records: lines.length, note: `${fields.toLocaleString('en-US')} fields` };
+    });
+  }
+
   scenario(`${format}: Athena ${format === 'cloudfront' ? "delimited SerDe (split('\\t'))" : 'RegexSerDe'}`, async () => {
     const f = await accessLogFile(format, SIZE_MIB);
     const lines = await loadLines(f.path);
@@ -166,15 +185,17 @@ function rate(results: readonly Result[], name: string): number | undefined {
 }
 
 if (results.length > 0) {
-  const rows = ['| format | parse+normalize / Athena baseline | target | whole path / (gunzip + split) | target |', '|---|---|---|---|---|'];
+  const rows = ['| format | parse+normalize / Athena baseline | tokenize only / Athena baseline | target | whole path / (gunzip + split) | target |', '|---|---|---|---|---|---|'];
   for (const format of FORMATS) {
     const parse = rate(results, `${format}: parse + normalize`);
     const base = rate(results, `${format}: Athena`);
+    const tokenizeOnly = rate(results, `${format}: tokenize only`);
     const whole = rate(results, `${format}: whole path`);
     const split = rate(results, `${format}: gunzip + line splitting`);
     const ratio = parse && base ? `${(parse / base).toFixed(2)}x` : 'n/a';
     const share = whole && split ? `${((whole / split) * 100).toFixed(0)} %` : 'n/a';
-    rows.push(`| ${format} | ${ratio} | ${format === 'nlb' || format === 'cloudfront' ? '—' : '>= 2x'} | ${share} | >= 25 % |`);
+    const tokenRatio = tokenizeOnly && base ? `${(tokenizeOnly / base).toFixed(2)}x` : 'n/a';
+    rows.push(`| ${format} | ${ratio} | ${tokenRatio} | ${format === 'nlb' || format === 'cloudfront' ? '—' : '>= 2x'} | ${share} | >= 25 % |`);
   }
   process.stdout.write(`\n${rows.join('\n')}\n`);
 }
