@@ -27,18 +27,40 @@ export function positionalName(index: number): string {
  */
 export function decimal(s: string): number {
   const n = s.length;
-  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  const negative = s.charCodeAt(0) === 45;
+  let i = negative ? 1 : 0;
   if (i >= n) return NaN;
   let digitsSeen = 0;
-  let dot = false;
+  let dot = -1;
+  let mantissa = 0;
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) digitsSeen++;
-    else if (c === 46 && !dot && digitsSeen > 0) dot = true;
-    else return NaN;
+    if (c >= 48 && c <= 57) {
+      digitsSeen++;
+      mantissa = mantissa * 10 + (c - 48);
+    } else if (c === 46 && dot < 0 && digitsSeen > 0) {
+      dot = i;
+    } else {
+      return NaN;
+    }
   }
   if (digitsSeen === 0 || s.charCodeAt(n - 1) === 46) return NaN;
-  return Number(s);
+  // With at most 15 digits the mantissa and the power of ten are exact doubles, so one division
+  // rounds exactly as `Number()` does (Clinger's fast path), without parsing the text twice.
+  if (digitsSeen > 15) return Number(s);
+  const value = dot < 0 ? mantissa : mantissa / (POW10[n - 1 - dot] as number);
+  return negative ? -value : value;
+}
+
+/** Exact powers of ten 10^0…10^15, the divisors of `decimal`'s fast path. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * True when `unsigned` read `text` as its canonical decimal form (`String(n) === text`): no
+ * leading zero. Saves formatting the number again just to compare it with the text.
+ */
+export function canonicalUnsigned(text: string): boolean {
+  return text.length === 1 || text.charCodeAt(0) !== 48;
 }
 
 /** Reads an unsigned integer of digits only; NaN for anything else. */
@@ -56,15 +78,20 @@ export function unsigned(s: string): number {
 
 const CONTROL = /[\x00-\x1f\x7f]/;
 const CONTROL_BUT_TAB = /[\x00-\x08\x0a-\x1f\x7f]/;
+const CLEAN = /^[^\x00-\x1f\x7f]*$/;
+const CLEAN_BUT_TAB = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
 
 /**
  * Index of the first raw control character (U+0000–U+001F, U+007F) in `line`, or -1. `allowTab`
  * is for the tab-separated formats. AWS escapes these characters in every access log, so a raw
  * one means the line was damaged or is not an AWS line at all. A one-character-class search is
- * not a tokenizing regex: V8 compiles it to a native scan that measured 2x a `charCodeAt` loop.
+ * not a tokenizing regex: V8 compiles it to a native scan that measured 2x a `charCodeAt` loop,
+ * and the anchored "nothing but allowed characters" test measured 2x the unanchored search, so
+ * clean lines (nearly all) take that one and only a damaged line is searched for the column.
  */
 export function controlCharAt(line: string, allowTab = false): number {
-  return line.search(allowTab ? CONTROL_BUT_TAB : CONTROL);
+  if (allowTab) return CLEAN_BUT_TAB.test(line) ? -1 : line.search(CONTROL_BUT_TAB);
+  return CLEAN.test(line) ? -1 : line.search(CONTROL);
 }
 
 /** A control character shown as `U+0001` for rejection details. */
@@ -86,8 +113,11 @@ export interface RequestLine {
  */
 export function splitRequest(request: string): RequestLine | null {
   const first = request.indexOf(' ');
-  const last = request.lastIndexOf(' ');
-  if (first < 0 || last <= first) return null;
+  if (first < 0) return null;
+  // The protocol is short: scanning back from the end beats `lastIndexOf`, a runtime call.
+  let last = request.length - 1;
+  while (last > first && request.charCodeAt(last) !== 32) last--;
+  if (last <= first) return null;
   return { method: request.slice(0, first), url: request.slice(first + 1, last), protocol: request.slice(last + 1) };
 }
 

@@ -13,6 +13,7 @@ import {
   DASH,
   ELB_CONTROL_PREFIX,
   arnAccountRegion,
+  canonicalUnsigned,
   controlCharAt,
   decimal,
   describeControl,
@@ -152,8 +153,8 @@ export function parseAlbLine(line: string): ParseResult {
   f.target_processing_time = v[6] as string;
   f.response_processing_time = v[7] as string;
   if (present((x = v[9] as string))) f.target_status_code = x;
-  if (received !== null && String(received) !== receivedText) f.received_bytes = receivedText;
-  if (sent !== null && String(sent) !== sentText) f.sent_bytes = sentText;
+  if (received !== null && !canonicalUnsigned(receivedText)) f.received_bytes = receivedText;
+  if (sent !== null && !canonicalUnsigned(sentText)) f.sent_bytes = sentText;
   if (parts !== null) {
     if (present(parts.protocol)) f.request_protocol = parts.protocol;
   } else if (present(request)) {

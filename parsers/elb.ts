@@ -8,7 +8,7 @@
  * request `"- - - "`. Mapping to the common schema: docs/formats/elb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, httpOutcome, positionalName, present, splitRequest, unsigned } from './access-log.js';
+import { DASH, badNumber, ELB_CONTROL_PREFIX, canonicalUnsigned, controlCharAt, decimal, describeControl, httpOutcome, positionalName, present, splitRequest, unsigned } from './access-log.js';
 import { processingMs } from './alb.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
@@ -100,8 +100,8 @@ export function parseElbLine(line: string): ParseResult {
   fields.backend_processing_time = v[5] as string;
   fields.response_processing_time = v[6] as string;
   if (present(backendStatus)) fields.backend_status_code = backendStatus;
-  if (received !== null && String(received) !== receivedText) fields.received_bytes = receivedText;
-  if (sent !== null && String(sent) !== sentText) fields.sent_bytes = sentText;
+  if (received !== null && !canonicalUnsigned(receivedText)) fields.received_bytes = receivedText;
+  if (sent !== null && !canonicalUnsigned(sentText)) fields.sent_bytes = sentText;
   if (parts !== null) {
     if (present(parts.protocol)) fields.request_protocol = parts.protocol;
   } else if (present(request)) {

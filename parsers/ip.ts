@@ -3,13 +3,13 @@
  * `src_ip`.
  */
 
-/** True for a dotted-quad IPv4 address. */
-export function isIPv4(s: string): boolean {
+/** True when `s` from `start` to `end` is a dotted-quad IPv4 address. */
+function ipv4Between(s: string, start: number, end: number): boolean {
   let parts = 0;
   let value = 0;
   let len = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i === s.length ? 46 : s.charCodeAt(i);
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 46 : s.charCodeAt(i);
     if (c === 46) {
       if (len === 0 || value > 255) return false;
       parts++;
@@ -25,23 +25,39 @@ export function isIPv4(s: string): boolean {
   return parts === 4;
 }
 
+/** True for a dotted-quad IPv4 address. */
+export function isIPv4(s: string): boolean {
+  return ipv4Between(s, 0, s.length);
+}
+
 /** True for an IPv6 address (hex groups with `:`, one `::`, optional trailing IPv4). */
 export function isIPv6(s: string): boolean {
-  if (s.length < 2 || s.length > 45 || s.indexOf(':') < 0) return false;
+  const n = s.length;
+  if (n < 2 || n > 45 || s.indexOf(':') < 0) return false;
   const double = s.indexOf('::');
   if (double >= 0 && s.indexOf('::', double + 1) >= 0) return false;
-  const groups = s.split(':');
+  // Group by group between the colons, in place: no `split` array, no regex per group.
   let count = 0;
-  for (let i = 0; i < groups.length; i++) {
-    const g = groups[i] as string;
-    if (g === '') continue;
-    if (i === groups.length - 1 && g.includes('.')) {
-      if (!isIPv4(g)) return false;
-      count += 2;
-      continue;
+  let start = 0;
+  for (;;) {
+    const colon = s.indexOf(':', start);
+    const end = colon < 0 ? n : colon;
+    if (end > start) {
+      if (colon < 0 && s.indexOf('.', start) >= 0) {
+        if (!ipv4Between(s, start, end)) return false;
+        count += 2;
+      } else {
+        if (end - start > 4) return false;
+        for (let i = start; i < end; i++) {
+          const c = s.charCodeAt(i);
+          const lower = c | 0x20;
+          if (!((c >= 48 && c <= 57) || (lower >= 97 && lower <= 102))) return false;
+        }
+        count++;
+      }
     }
-    if (g.length > 4 || !/^[0-9a-fA-F]+$/.test(g)) return false;
-    count++;
+    if (colon < 0) break;
+    start = colon + 1;
   }
   return double >= 0 ? count < 8 : count === 8;
 }
@@ -63,6 +79,7 @@ export interface HostPort {
  * group after the last colon). Null when the text is not an IP address with a port 0–65535.
  */
 export function splitHostPort(s: string): HostPort | null {
+  const n = s.length;
   let ip: string;
   let portStart: number;
   if (s.charCodeAt(0) === 91) {
@@ -71,15 +88,23 @@ export function splitHostPort(s: string): HostPort | null {
     ip = s.slice(1, close);
     portStart = close + 2;
   } else {
-    const colon = s.lastIndexOf(':');
+    // The port is at most 5 digits, so the last colon is among the last 6 characters or the
+    // text has no port; a short backward scan instead of `lastIndexOf`, a runtime call.
+    let colon = -1;
+    for (let i = n - 1; i >= 0 && i >= n - 6; i--) {
+      if (s.charCodeAt(i) === 58) {
+        colon = i;
+        break;
+      }
+    }
     if (colon <= 0) return null;
     ip = s.slice(0, colon);
     portStart = colon + 1;
   }
-  const len = s.length - portStart;
+  const len = n - portStart;
   if (len < 1 || len > 5) return null;
   let port = 0;
-  for (let i = portStart; i < s.length; i++) {
+  for (let i = portStart; i < n; i++) {
     const d = s.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return null;
     port = port * 10 + d;

@@ -11,7 +11,7 @@
  * date-partitioned `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
+import { DASH, badNumber, canonicalUnsigned, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseClfTime } from './time.js';
 import { Tokens, tokenize } from './tokenizer.js';
@@ -138,9 +138,9 @@ export function parseS3AccessLine(line: string): ParseResult {
   if (!remoteIsIp && present(remote)) fields.remote_ip = remote;
   if (key !== keyText && present(keyText)) fields.key = keyText;
   if (present((x = v[8] as string))) fields.request_uri = x;
-  if (sent !== null && String(sent) !== sentText) fields.bytes_sent = sentText;
+  if (sent !== null && !canonicalUnsigned(sentText)) fields.bytes_sent = sentText;
   if (present(sizeText)) fields.object_size = sizeText;
-  if (total !== null && String(total) !== totalText) fields.total_time = totalText;
+  if (total !== null && !canonicalUnsigned(totalText)) fields.total_time = totalText;
   if (present(turnText)) fields.turn_around_time = turnText;
   if (present((x = v[15] as string))) fields.referer = x;
   if (present((x = v[17] as string))) fields.version_id = x;

@@ -73,6 +73,9 @@ export function tokenize(line: string, out: Tokens, brackets = false): boolean {
   const values = out.values;
   let count = 0;
   let i = 0;
+  // First backslash at or after the current field, searched once per line and only when a
+  // quoted field needs to know (-2: not searched yet, -1: none left).
+  let backslash = -2;
   // Next quote at or after `i`: a quote inside an unquoted field is a field whose opening quote
   // was lost, which would otherwise shift every later field silently.
   let nextQuote = line.indexOf('"');
@@ -91,6 +94,10 @@ export function tokenize(line: string, out: Tokens, brackets = false): boolean {
     if (c === QUOTE) {
       let from = i + 1;
       let end = -1;
+      // A space followed by a quote inside the value is the opening quote of a later field: this
+      // field's own closing quote is missing, and the line would silently shift by a field.
+      // Every quote inside the value passes through this loop, so it is noticed here.
+      let spaceQuote = false;
       for (;;) {
         const q = line.indexOf('"', from);
         if (q < 0) break;
@@ -98,17 +105,17 @@ export function tokenize(line: string, out: Tokens, brackets = false): boolean {
           end = q;
           break;
         }
+        if (q >= i + 2 && line.charCodeAt(q - 1) === SPACE) spaceQuote = true;
         from = q + 1;
       }
-      const v = end < 0 ? '' : line.slice(i + 1, end);
-      // A space followed by a quote inside the value is the opening quote of a later field: this
-      // field's own closing quote is missing, and the line would silently shift by a field.
-      if (end < 0 || v.indexOf(' "') >= 0) {
+      if (end < 0 || spaceQuote) {
         out.errorAt = i;
         out.count = count;
         return false;
       }
-      values[count] = v.indexOf('\\') >= 0 ? unescape(v) : v;
+      const v = line.slice(i + 1, end);
+      if (backslash !== -1 && backslash <= i) backslash = line.indexOf('\\', i + 1);
+      values[count] = backslash >= 0 && backslash < end ? unescape(v) : v;
       out.quoted[count++] = 1;
       i = end + 1;
       continue;
