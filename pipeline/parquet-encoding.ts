@@ -175,17 +175,29 @@ class ByteBuffer {
   }
 }
 
-/** Levels or dictionary indexes of one chunk: a growable typed array. */
+/** Dictionary indexes of one chunk: a growable typed array. */
 class IntList {
-  a: Int32Array;
+  a = new Int32Array(256);
   n = 0;
-  constructor(size: number) {
-    this.a = new Int32Array(size);
-  }
 
   push(v: number): void {
     if (this.n === this.a.length) {
       const grown = new Int32Array(this.a.length * 2);
+      grown.set(this.a);
+      this.a = grown;
+    }
+    this.a[this.n++] = v;
+  }
+}
+
+/** Repetition or definition levels of one chunk (0–3): a growable byte array. */
+class LevelList {
+  a = new Uint8Array(256);
+  n = 0;
+
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const grown = new Uint8Array(this.a.length * 2);
       grown.set(this.a);
       this.a = grown;
     }
@@ -278,14 +290,16 @@ const PLAIN = 2;
  * dictionary indexes. `finish` cuts it into pages at row boundaries and starts the next chunk.
  */
 class LeafChunk {
-  private rep: IntList | null;
-  private def: IntList | null;
-  private plain = new ByteBuffer(64 * 1024);
+  // Buffers start small and are dropped after each row group: an object spread over hundreds of
+  // days keeps as many files open, and most of their chunks stay tiny.
+  private rep: LevelList | null;
+  private def: LevelList | null;
+  private plain = new ByteBuffer(1024);
   private mode: number;
   private sample: string[] = [];
   private dict = new Map<string, number>();
   private dictValues: string[] = [];
-  private indexes = new IntList(1024);
+  private indexes = new IntList();
   /** Map keys repeat in the same order row after row: the key seen at each position of the previous row. */
   private lastAt: string[] = [];
   private lastIdx: number[] = [];
@@ -297,8 +311,8 @@ class LeafChunk {
   error: Error | null = null;
 
   constructor(readonly leaf: Leaf) {
-    this.rep = leaf.maxRep > 0 ? new IntList(4096) : null;
-    this.def = leaf.maxDef > 0 ? new IntList(4096) : null;
+    this.rep = leaf.maxRep > 0 ? new LevelList() : null;
+    this.def = leaf.maxDef > 0 ? new LevelList() : null;
     this.mode = leaf.type === 'BYTE_ARRAY' ? UNDECIDED : PLAIN;
   }
 
@@ -395,7 +409,7 @@ class LeafChunk {
   private resetDictionary(): void {
     this.dict = new Map();
     this.dictValues = [];
-    this.indexes.n = 0;
+    this.indexes = new IntList();
     this.lastAt = [];
     this.lastIdx = [];
   }
@@ -476,11 +490,9 @@ class LeafChunk {
   }
 
   private reset(): void {
-    if (this.rep) this.rep.n = 0;
-    if (this.def) this.def.n = 0;
-    // Keep the bytes of a normal chunk for the next one; give back what an outsized one grew.
-    this.plain = this.plain.buf.byteLength > 8 * PAGE_BYTES ? new ByteBuffer(64 * 1024) : this.plain;
-    this.plain.off = 0;
+    this.rep = this.rep && new LevelList();
+    this.def = this.def && new LevelList();
+    this.plain = new ByteBuffer(1024);
     this.mode = this.leaf.type === 'BYTE_ARRAY' ? UNDECIDED : PLAIN;
     this.sample = [];
     this.resetDictionary();
