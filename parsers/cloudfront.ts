@@ -11,7 +11,7 @@
  * docs/formats/cloudfront.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, unsigned } from './access-log.js';
+import { DASH, badNumber, canonicalUnsigned, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseDateTimeUtc } from './time.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
@@ -99,6 +99,8 @@ export interface CloudFrontState {
   min: number;
   /** The `#Fields` line names a field this parser version does not know (schema drift). */
   unknownNames: boolean;
+  /** The list is the documented 33 fields in their order, which `standardFields` stores by name. */
+  standard: boolean;
 }
 
 /** The field list of retired RTMP (streaming) distributions. */
@@ -125,6 +127,7 @@ export function stateFor(names: readonly string[]): CloudFrontState {
     resultType: names.indexOf('x-edge-result-type'),
     detailedType: names.indexOf('x-edge-detailed-result-type'),
     min: Math.min(names.length, 19),
+    standard: names.length === CLOUDFRONT_FIELDS.length && names.every((n, i) => n === CLOUDFRONT_FIELDS[i]),
   };
 }
 
@@ -151,6 +154,95 @@ const cols: string[] = [];
 
 function col(i: number, count: number): string {
   return i >= 0 && i < count ? (cols[i] as string) : DASH;
+}
+
+/**
+ * `fields` of a line under any `#Fields` list: every column that is there and not already a
+ * typed column, under its W3C name. The numbers were validated before, so a number is
+ * repeated here only when its text is not the canonical form (leading zeros).
+ */
+function listedFields(state: CloudFrontState, count: number, ipIsIp: boolean, stem: string | null, agent: string | null): Record<string, string> {
+  const names = state.names;
+  const roles = state.roles;
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    const value = cols[i] as string;
+    if (value === DASH || value === '') continue;
+    switch (i < roles.length ? roles[i] : PLAIN) {
+      case DATE:
+      case TIME:
+      case ACTION:
+      case STATUS:
+      case REQUEST_ID:
+        continue;
+      case IP:
+        if (ipIsIp) continue;
+        break;
+      case PORT:
+        if (canonicalUnsigned(value)) continue;
+        break;
+      case STEM:
+        if (stem === value) continue;
+        break;
+      case AGENT:
+        if (agent === value) continue;
+        break;
+      case BYTES_OUT:
+        if (canonicalUnsigned(value)) continue;
+        break;
+      case BYTES_IN:
+        if (canonicalUnsigned(value)) continue;
+        break;
+      default:
+        break;
+    }
+    fields[i < names.length ? (names[i] as string) : positionalName(i)] = value;
+  }
+  return fields;
+}
+
+/**
+ * `fields` of a line of the documented 33-field layout (`state.standard`): the generic loop of
+ * `parseCloudFrontLine` with every name written out, so the stores are named and in a fixed
+ * order, which keeps the objects in shared V8 shapes (see alb.ts). Same keys, values and order
+ * as the loop; `count` is at least 19 (`state.min`).
+ */
+function standardFields(count: number, ipIsIp: boolean, stem: string | null, agent: string | null): Record<string, string> {
+  const f: Record<string, string> = {};
+  let x: string;
+  // Skipped as typed columns: date 0, time 1, cs-method 5, sc-status 8, x-edge-request-id 14.
+  if (present((x = cols[2] as string))) f['x-edge-location'] = x;
+  if (present((x = cols[3] as string)) && !canonicalUnsigned(x)) f['sc-bytes'] = x;
+  if (!ipIsIp && present((x = cols[4] as string))) f['c-ip'] = x;
+  if (present((x = cols[6] as string))) f['cs(Host)'] = x;
+  if (present((x = cols[7] as string)) && stem !== x) f['cs-uri-stem'] = x;
+  if (present((x = cols[9] as string))) f['cs(Referer)'] = x;
+  if (present((x = cols[10] as string)) && agent !== x) f['cs(User-Agent)'] = x;
+  if (present((x = cols[11] as string))) f['cs-uri-query'] = x;
+  if (present((x = cols[12] as string))) f['cs(Cookie)'] = x;
+  if (present((x = cols[13] as string))) f['x-edge-result-type'] = x;
+  if (present((x = cols[15] as string))) f['x-host-header'] = x;
+  if (present((x = cols[16] as string))) f['cs-protocol'] = x;
+  if (present((x = cols[17] as string)) && !canonicalUnsigned(x)) f['cs-bytes'] = x;
+  if (present((x = cols[18] as string))) f['time-taken'] = x;
+  if (count > 19) {
+    if (present((x = cols[19] as string))) f['x-forwarded-for'] = x;
+    if (count > 20 && present((x = cols[20] as string))) f['ssl-protocol'] = x;
+    if (count > 21 && present((x = cols[21] as string))) f['ssl-cipher'] = x;
+    if (count > 22 && present((x = cols[22] as string))) f['x-edge-response-result-type'] = x;
+    if (count > 23 && present((x = cols[23] as string))) f['cs-protocol-version'] = x;
+    if (count > 24 && present((x = cols[24] as string))) f['fle-status'] = x;
+    if (count > 25 && present((x = cols[25] as string))) f['fle-encrypted-fields'] = x;
+    if (count > 26 && present((x = cols[26] as string)) && !canonicalUnsigned(x)) f['c-port'] = x;
+    if (count > 27 && present((x = cols[27] as string))) f['time-to-first-byte'] = x;
+    if (count > 28 && present((x = cols[28] as string))) f['x-edge-detailed-result-type'] = x;
+    if (count > 29 && present((x = cols[29] as string))) f['sc-content-type'] = x;
+    if (count > 30 && present((x = cols[30] as string))) f['sc-content-len'] = x;
+    if (count > 31 && present((x = cols[31] as string))) f['sc-range-start'] = x;
+    if (count > 32 && present((x = cols[32] as string))) f['sc-range-end'] = x;
+    for (let i = CLOUDFRONT_FIELDS.length; i < count; i++) if (present((x = cols[i] as string))) f[positionalName(i)] = x;
+  }
+  return f;
 }
 
 /** Parses one CloudFront data line with the object's current field list. */
@@ -203,42 +295,7 @@ export function parseCloudFrontLine(line: string, state: CloudFrontState): Parse
   const agentText = col(at[AGENT] as number, count);
   const agent = agentText === DASH ? null : percentDecode(agentText);
 
-  const names = state.names;
-  const roles = state.roles;
-  const fields: Record<string, string> = {};
-  for (let i = 0; i < count; i++) {
-    const value = cols[i] as string;
-    if (value === DASH || value === '') continue;
-    switch (i < roles.length ? roles[i] : PLAIN) {
-      case DATE:
-      case TIME:
-      case ACTION:
-      case STATUS:
-      case REQUEST_ID:
-        continue;
-      case IP:
-        if (ipIsIp) continue;
-        break;
-      case PORT:
-        if (String(port) === value) continue;
-        break;
-      case STEM:
-        if (stem === value) continue;
-        break;
-      case AGENT:
-        if (agent === value) continue;
-        break;
-      case BYTES_OUT:
-        if (String(bytesOut) === value) continue;
-        break;
-      case BYTES_IN:
-        if (String(bytesIn) === value) continue;
-        break;
-      default:
-        break;
-    }
-    fields[i < names.length ? (names[i] as string) : positionalName(i)] = value;
-  }
+  const fields = state.standard ? standardFields(count, ipIsIp, stem, agent) : listedFields(state, count, ipIsIp, stem, agent);
 
   const action = col(at[ACTION] as number, count);
   const requestId = col(at[REQUEST_ID] as number, count);
