@@ -287,11 +287,9 @@ const PLAIN = 2;
 
 /**
  * The column chunk of one leaf being built: its levels and its values, PLAIN bytes or
- * dictionary indexes. `finish` cuts it into pages at row boundaries and starts the next chunk.
+ * dictionary indexes. `finish` cuts it into pages at row boundaries; a chunk is used once.
  */
 class LeafChunk {
-  // Buffers start small and are dropped after each row group: an object spread over hundreds of
-  // days keeps as many files open, and most of their chunks stay tiny.
   private rep: LevelList | null;
   private def: LevelList | null;
   private plain = new ByteBuffer(1024);
@@ -403,10 +401,6 @@ class LeafChunk {
     const idx = this.indexes.a;
     for (let i = 0; i < this.indexes.n; i++) this.plain.string(values[idx[i] as number] as string);
     this.mode = PLAIN;
-    this.resetDictionary();
-  }
-
-  private resetDictionary(): void {
     this.dict = new Map();
     this.dictValues = [];
     this.indexes = new IntList();
@@ -414,7 +408,7 @@ class LeafChunk {
     this.lastIdx = [];
   }
 
-  /** Pages of the chunk built so far; the leaf starts a new, empty chunk. */
+  /** The chunk cut into pages, with its statistics. Throws for a null in a required column. */
   finish(): EncodedChunk {
     if (this.error) throw this.error;
     if (this.mode === UNDECIDED && this.sample.length > 0) this.decide();
@@ -435,9 +429,7 @@ class LeafChunk {
       max = this.max;
     }
     this.dataPages(pages, dictionary);
-    const chunk: EncodedChunk = { leaf, pages, numValues: this.entries, nullCount: this.entries - this.nonNull, min, max, dictionary };
-    this.reset();
-    return chunk;
+    return { leaf, pages, numValues: this.entries, nullCount: this.entries - this.nonNull, min, max, dictionary };
   }
 
   /** Data pages of about PAGE_BYTES (or MAX_PAGE_ENTRIES entries), cut where a row starts. */
@@ -487,19 +479,6 @@ class LeafChunk {
       valueStart = values;
       byteStart = bytes;
     }
-  }
-
-  private reset(): void {
-    this.rep = this.rep && new LevelList();
-    this.def = this.def && new LevelList();
-    this.plain = new ByteBuffer(1024);
-    this.mode = this.leaf.type === 'BYTE_ARRAY' ? UNDECIDED : PLAIN;
-    this.sample = [];
-    this.resetDictionary();
-    this.entries = 0;
-    this.nonNull = 0;
-    this.min = Infinity;
-    this.max = -Infinity;
   }
 }
 
@@ -551,12 +530,14 @@ function appendMap(keys: LeafChunk, values: LeafChunk, column: readonly unknown[
  * column arrays; `finish` returns the encoded chunks and starts the next row group.
  */
 export class RowGroupEncoder {
-  private readonly chunks = LEAVES.map((leaf) => new LeafChunk(leaf));
+  // Created at the first rows of a row group and dropped at its end: an object spread over
+  // hundreds of days keeps as many files open, most of them idle between row groups.
+  private chunks: LeafChunk[] | null = null;
   rows = 0;
 
   /** Encodes rows `[0, rows)` of the column arrays (keyed by column name). */
   append(columns: Readonly<Record<string, readonly unknown[]>>, rows: number): void {
-    const chunks = this.chunks;
+    const chunks = (this.chunks ??= LEAVES.map((leaf) => new LeafChunk(leaf)));
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i] as LeafChunk;
       const column = columns[chunk.leaf.column] as readonly unknown[];
@@ -568,8 +549,10 @@ export class RowGroupEncoder {
 
   /** Encoded chunks of every leaf, in file order. Throws for a null in a required column. */
   finish(): EncodedChunk[] {
+    const chunks = this.chunks ?? LEAVES.map((leaf) => new LeafChunk(leaf));
+    this.chunks = null;
     this.rows = 0;
-    return this.chunks.map((c) => c.finish());
+    return chunks.map((c) => c.finish());
   }
 }
 
