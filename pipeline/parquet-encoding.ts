@@ -175,14 +175,17 @@ class ByteBuffer {
   }
 }
 
-/** Dictionary indexes of one chunk: a growable typed array. */
-class IntList {
-  a = new Int32Array(256);
+/** A growable typed array: the levels (bytes, 0–3) or dictionary indexes (int32) of one chunk. */
+class IntList<A extends Uint8Array | Int32Array> {
   n = 0;
+  constructor(
+    public a: A,
+    private readonly make: (size: number) => A,
+  ) {}
 
   push(v: number): void {
     if (this.n === this.a.length) {
-      const grown = new Int32Array(this.a.length * 2);
+      const grown = this.make(this.a.length * 2);
       grown.set(this.a);
       this.a = grown;
     }
@@ -190,19 +193,12 @@ class IntList {
   }
 }
 
-/** Repetition or definition levels of one chunk (0–3): a growable byte array. */
-class LevelList {
-  a = new Uint8Array(256);
-  n = 0;
+function levelList(): IntList<Uint8Array> {
+  return new IntList(new Uint8Array(256), (n) => new Uint8Array(n));
+}
 
-  push(v: number): void {
-    if (this.n === this.a.length) {
-      const grown = new Uint8Array(this.a.length * 2);
-      grown.set(this.a);
-      this.a = grown;
-    }
-    this.a[this.n++] = v;
-  }
+function indexList(): IntList<Int32Array> {
+  return new IntList(new Int32Array(256), (n) => new Int32Array(n));
 }
 
 /** True when the 8 values from `i` are equal: worth an RLE run rather than a bit-packed group. */
@@ -290,14 +286,14 @@ const PLAIN = 2;
  * dictionary indexes. `finish` cuts it into pages at row boundaries; a chunk is used once.
  */
 class LeafChunk {
-  private rep: LevelList | null;
-  private def: LevelList | null;
+  private rep: IntList<Uint8Array> | null;
+  private def: IntList<Uint8Array> | null;
   private plain = new ByteBuffer(1024);
   private mode: number;
   private sample: string[] = [];
   private dict = new Map<string, number>();
   private dictValues: string[] = [];
-  private indexes = new IntList();
+  private indexes = indexList();
   /** Map keys repeat in the same order row after row: the key seen at each position of the previous row. */
   private lastAt: string[] = [];
   private lastIdx: number[] = [];
@@ -309,8 +305,8 @@ class LeafChunk {
   error: Error | null = null;
 
   constructor(readonly leaf: Leaf) {
-    this.rep = leaf.maxRep > 0 ? new LevelList() : null;
-    this.def = leaf.maxDef > 0 ? new LevelList() : null;
+    this.rep = leaf.maxRep > 0 ? levelList() : null;
+    this.def = leaf.maxDef > 0 ? levelList() : null;
     this.mode = leaf.type === 'BYTE_ARRAY' ? UNDECIDED : PLAIN;
   }
 
@@ -403,7 +399,7 @@ class LeafChunk {
     this.mode = PLAIN;
     this.dict = new Map();
     this.dictValues = [];
-    this.indexes = new IntList();
+    this.indexes = indexList();
     this.lastAt = [];
     this.lastIdx = [];
   }
