@@ -63,6 +63,19 @@ export function canonicalUnsigned(text: string): boolean {
   return text.length === 1 || text.charCodeAt(0) !== 48;
 }
 
+/**
+ * True when `decimal` read `text` as `value`'s canonical form (`String(value) === text`). Integers
+ * of up to 15 digits print as their digits, so for them a leading-zero check replaces formatting
+ * the number again; anything else (fractions, longer numbers) is compared the long way.
+ */
+export function canonicalDecimal(text: string, value: number): boolean {
+  const negative = text.charCodeAt(0) === 45;
+  const digits = negative ? text.length - 1 : text.length;
+  if (digits < 1 || digits > 15 || text.indexOf('.') >= 0) return String(value) === text;
+  // `-0` prints as `0`.
+  return text.charCodeAt(negative ? 1 : 0) !== 48 || (digits === 1 && !negative);
+}
+
 /** Reads an unsigned integer of digits only; NaN for anything else. */
 export function unsigned(s: string): number {
   const n = s.length;

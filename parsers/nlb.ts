@@ -7,7 +7,7 @@
  * fields AWS appends later are kept under positional names. Mapping: docs/formats/nlb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, ELB_CONTROL_PREFIX, controlCharAt, decimal, describeControl, positionalName, present, unsigned } from './access-log.js';
+import { DASH, badNumber, ELB_CONTROL_PREFIX, canonicalDecimal, canonicalUnsigned, controlCharAt, decimal, describeControl, positionalName, present, unsigned } from './access-log.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import { Tokens, tokenize } from './tokenizer.js';
@@ -105,10 +105,10 @@ export function parseNlbLine(line: string): ParseResult {
   if (present((x = v[4] as string))) fields.listener = x;
   if (client === null && present((x = v[I_CLIENT] as string))) fields['client:port'] = x;
   if (destination === null && present((x = v[I_DESTINATION] as string))) fields['destination:port'] = x;
-  if (connection !== null && String(connection) !== v[I_CONNECTION]) fields.connection_time = v[I_CONNECTION] as string;
+  if (connection !== null && !canonicalDecimal(v[I_CONNECTION] as string, connection)) fields.connection_time = v[I_CONNECTION] as string;
   if (present(handshakeText)) fields.tls_handshake_time = handshakeText;
-  if (received !== null && String(received) !== v[I_RECEIVED]) fields.received_bytes = v[I_RECEIVED] as string;
-  if (sent !== null && String(sent) !== v[I_SENT]) fields.sent_bytes = v[I_SENT] as string;
+  if (received !== null && !canonicalUnsigned(v[I_RECEIVED] as string)) fields.received_bytes = v[I_RECEIVED] as string;
+  if (sent !== null && !canonicalUnsigned(v[I_SENT] as string)) fields.sent_bytes = v[I_SENT] as string;
   if (present((x = v[12] as string))) fields.chosen_cert_arn = x;
   if (present((x = v[13] as string))) fields.chosen_cert_serial = x;
   if (present((x = v[14] as string))) fields.tls_cipher = x;
