@@ -17,8 +17,14 @@ import { COLUMNS, type ColumnType } from '../schema/index.js';
 
 /** Target uncompressed size of a data page: large enough to compress well, small enough for readers. */
 export const PAGE_BYTES = 1024 * 1024;
-/** A dictionary that grows past this many entries is abandoned for PLAIN encoding. */
+/**
+ * A dictionary that grows past this many entries or characters is abandoned for PLAIN encoding
+ * (parquet-mr's rule is the same 1 MiB of dictionary page). CloudTrail's `fields` values mix a
+ * few repeated texts with unique JSON documents: a count limit alone let them fill 32k entries
+ * of long strings, hashed and then thrown away, in every row group.
+ */
 const MAX_DICTIONARY_ENTRIES = 32_768;
+const MAX_DICTIONARY_CHARS = 1024 * 1024;
 /** A column whose first values are this distinct is not worth a dictionary (raw lines, ids). */
 const SAMPLE = 64;
 const SAMPLE_DISTINCT_LIMIT = 40;
@@ -293,6 +299,7 @@ class LeafChunk {
   private sample: string[] = [];
   private dict = new Map<string, number>();
   private dictValues: string[] = [];
+  private dictChars = 0;
   private indexes = indexList();
   /** Map keys repeat in the same order row after row: the key seen at each position of the previous row. */
   private lastAt: string[] = [];
@@ -366,13 +373,14 @@ class LeafChunk {
     let idx = this.dict.get(v);
     if (idx === undefined) {
       idx = this.dictValues.length;
-      if (idx >= MAX_DICTIONARY_ENTRIES) {
+      if (idx >= MAX_DICTIONARY_ENTRIES || this.dictChars > MAX_DICTIONARY_CHARS) {
         this.toPlain();
         this.plain.string(v);
         return;
       }
       this.dict.set(v, idx);
       this.dictValues.push(v);
+      this.dictChars += v.length;
     }
     this.lastAt[pos] = v;
     this.lastIdx[pos] = idx;
@@ -399,6 +407,7 @@ class LeafChunk {
     this.mode = PLAIN;
     this.dict = new Map();
     this.dictValues = [];
+    this.dictChars = 0;
     this.indexes = indexList();
     this.lastAt = [];
     this.lastIdx = [];
