@@ -77,10 +77,12 @@ function releaseBytes(n: number): void {
 
 const gzip = promisify(zlib.gzip);
 /**
- * Level 5, not zlib's default 6: on our encoded pages it measured 1.3x (ALB) to 1.35x
- * (CloudTrail) the speed of level 6 for files 2–4 % larger (bench/writer.bench.ts).
+ * Level 3, not zlib's default 6: on our encoded pages it measured 1.7–2.1x the speed of level 6
+ * for files 9–12 % larger (bench/writer.bench.ts). The whole path keeps both cores busy, so
+ * compression time is taken from parsing; this matters on Node 20 only, as newer runtimes
+ * write ZSTD.
  */
-export const GZIP_LEVEL = 5;
+export const GZIP_LEVEL = 3;
 type ZstdAsync = (b: Uint8Array, cb: (e: Error | null, r: Buffer) => void) => void;
 const zstdCompress = (zlib as unknown as { zstdCompress?: ZstdAsync }).zstdCompress;
 
