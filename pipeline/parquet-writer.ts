@@ -77,7 +77,7 @@ function releaseBytes(n: number): void {
 
 const gzip = promisify(zlib.gzip);
 /**
- * Level 3, not zlib's default 6: on our encoded pages it measured 1.7–2.1x the speed of level 6
+ * Level 3, not zlib's default 6: on our encoded pages it measured 1.7–2.5x the speed of level 6
  * for files 9–12 % larger (bench/writer.bench.ts). The whole path keeps both cores busy, so
  * compression time is taken from parsing; this matters on Node 20 only, as newer runtimes
  * write ZSTD.
