@@ -3,7 +3,7 @@
  * `src_ip`.
  */
 
-/** True when `s` from `start` to `end` is a dotted-quad IPv4 address. */
+/** True when `s` from `start` to `end` is a dotted-quad IPv4 address, without leading zeros. */
 function ipv4Between(s: string, start: number, end: number): boolean {
   let parts = 0;
   let value = 0;
@@ -15,7 +15,8 @@ function ipv4Between(s: string, start: number, end: number): boolean {
       parts++;
       value = 0;
       len = 0;
-    } else if (c >= 48 && c <= 57 && len < 3) {
+    } else if (c >= 48 && c <= 57 && len < 3 && !(len === 1 && value === 0)) {
+      // no leading zero: `01.2.3.4` is octal to some readers, and AWS never writes it
       value = value * 10 + (c - 48);
       len++;
     } else {
@@ -36,6 +37,8 @@ export function isIPv6(s: string): boolean {
   if (n < 2 || n > 45 || s.indexOf(':') < 0) return false;
   const double = s.indexOf('::');
   if (double >= 0 && s.indexOf('::', double + 1) >= 0) return false;
+  // A colon may open or close the address only as part of `::` (`:1::`, `1::2:` are not addresses).
+  if ((s.charCodeAt(0) === 58 && double !== 0) || (s.charCodeAt(n - 1) === 58 && double !== n - 2)) return false;
   // Group by group between the colons, in place: no `split` array, no regex per group.
   let count = 0;
   let start = 0;
