@@ -10,7 +10,7 @@ import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
-import { prng } from './gen-cloudtrail.js';
+import { prng } from '../test/helpers/prng.js';
 
 /** The access-log formats the generator writes, by `source` name. */
 export type AccessFormat = 'alb' | 'elb' | 'nlb' | 's3access' | 'cloudfront';

@@ -5,18 +5,7 @@
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
-
-/** mulberry32: tiny, fast, good enough to vary benchmark data reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../test/helpers/prng.js';
 
 const ACCOUNT = '111122223333';
 const NAMES = ['RunInstances', 'DescribeInstances', 'GetObject', 'PutObject', 'AssumeRole', 'Decrypt', 'CreateUser', 'ConsoleLogin', 'ListBuckets', 'UpdateFunctionCode'];

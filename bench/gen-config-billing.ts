@@ -10,7 +10,7 @@ import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } 
 import { mkdir } from 'node:fs/promises';
 import { createGzip } from 'node:zlib';
 import { Zip, ZipDeflate } from 'fflate';
-import { prng } from './gen-cloudtrail.js';
+import { prng } from '../test/helpers/prng.js';
 
 /** A generated file: its path, uncompressed bytes and the records it holds. */
 export interface Generated {

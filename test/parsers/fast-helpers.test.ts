@@ -8,18 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalDecimal, canonicalUnsigned, decimal, unsigned } from '../../parsers/access-log.js';
 import { isIPv4, isIPv6 } from '../../parsers/ip.js';
 import { parseClfTime, parseDateTimeUtc, parseIsoUtc } from '../../parsers/time.js';
-
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 function pick<T>(r: () => number, items: readonly T[]): T {
   return items[Math.floor(r() * items.length)] as T;

@@ -1,0 +1,16 @@
+/**
+ * A seeded pseudo-random generator for generated inputs (benchmarks, randomized tests), so the
+ * same seed gives the same data and a failure reproduces.
+ */
+
+/** mulberry32: tiny, fast, good enough to vary generated data reproducibly. Values in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
