@@ -5,7 +5,8 @@
  * same rules the same way.
  */
 import type { Outcome } from '../schema/index.js';
-import type { ParseResult } from './types.js';
+import { type Tokens, tokenize } from './tokenizer.js';
+import type { ParseContext, ParseResult } from './types.js';
 
 /** AWS's "not applicable / not available" placeholder. */
 export const DASH = '-';
@@ -110,6 +111,40 @@ export function controlCharAt(line: string, allowTab = false): number {
 /** A control character shown as `U+0001` for rejection details. */
 export function describeControl(line: string, at: number): string {
   return `raw control character U+${line.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')} at column ${at + 1}`;
+}
+
+/**
+ * The checks every space-separated access-log line (ALB, Classic ELB, NLB, S3) passes before its
+ * fields are read: no raw control character, every quote (and, for S3, bracket) closed, at least
+ * one field. Tokenizes the line into `tokens`; returns its rejection, or null when the fields
+ * are ready.
+ */
+export function screenLine(line: string, tokens: Tokens, brackets = false): ParseResult | null {
+  const cc = controlCharAt(line);
+  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
+  if (!tokenize(line, tokens, brackets)) {
+    const what = brackets ? 'quote or bracket' : 'quote';
+    return { ok: false, reason: 'unterminated_quote', detail: `the ${what} at column ${tokens.errorAt + 1} is never closed or was never opened` };
+  }
+  if (tokens.count === 0) return { ok: false, reason: 'field_count_mismatch', detail: 'a line of spaces only' };
+  return null;
+}
+
+/**
+ * `result`, after counting one unit of schema drift on `ctx` when the line it came from had more
+ * fields than the newest documented layout (`known`): AWS appends fields at the end of lines.
+ */
+export function countTrailingDrift(result: ParseResult, tokens: Tokens, known: number, ctx: ParseContext): ParseResult {
+  if (result.ok === true && tokens.count > known) ctx.drift = (ctx.drift ?? 0) + 1;
+  return result;
+}
+
+/**
+ * The object keys Elastic Load Balancing delivers access logs under, ending with `name` (the
+ * part that tells ALB `app.…`, NLB `net.…` and Classic load balancers apart).
+ */
+export function elbLogKey(name: string): RegExp {
+  return new RegExp(`(^|/)AWSLogs/\\d{12}/elasticloadbalancing/[a-z0-9-]+/\\d{4}/\\d{2}/\\d{2}/\\d{12}_elasticloadbalancing_[a-z0-9-]+_${name}\\.log(\\.gz)?$`);
 }
 
 /** The parts of an HTTP request line `METHOD URL PROTOCOL`; the URL may itself hold spaces. */

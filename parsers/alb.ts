@@ -14,18 +14,19 @@ import {
   ELB_CONTROL_PREFIX,
   arnAccountRegion,
   canonicalUnsigned,
-  controlCharAt,
+  countTrailingDrift,
   decimal,
-  describeControl,
+  elbLogKey,
   httpOutcome,
   positionalName,
   present,
+  screenLine,
   splitRequest,
   unsigned,
 } from './access-log.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
-import { Tokens, tokenize } from './tokenizer.js';
+import { Tokens } from './tokenizer.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
@@ -82,11 +83,6 @@ const I_ERROR = 24;
 
 const tokens = new Tokens();
 
-/** Field `i` of the current line, `-` past its end. */
-function at(i: number): string {
-  return i < tokens.count ? (tokens.values[i] as string) : DASH;
-}
-
 /** Sum of the three processing times in ms (µs precision), null when any is `-1` (not dispatched). */
 export function processingMs(request: number, target: number, response: number): number | null {
   if (request < 0 || target < 0 || response < 0) return null;
@@ -100,14 +96,10 @@ function fail(reason: 'bad_number', name: string, value: string): ParseResult {
 /** Parses one ALB access-log line. */
 export function parseAlbLine(line: string): ParseResult {
   if (line.startsWith(ELB_CONTROL_PREFIX)) return { ok: 'skip', reason: 'control' };
-  const cc = controlCharAt(line);
-  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
-  if (!tokenize(line, tokens)) {
-    return { ok: false, reason: 'unterminated_quote', detail: `the quote at column ${tokens.errorAt + 1} is never closed or was never opened` };
-  }
+  const rejected = screenLine(line, tokens);
+  if (rejected !== null) return rejected;
   const v = tokens.values;
   const n = tokens.count;
-  if (n === 0) return { ok: false, reason: 'field_count_mismatch', detail: 'a line of spaces only' };
   const type = v[0] as string;
   if (!TYPES.has(type)) {
     return { ok: false, reason: 'unknown_format', detail: `request type ${JSON.stringify(type.slice(0, 40))} is not one of http, https, h2, grpcs, ws, wss` };
@@ -165,19 +157,19 @@ export function parseAlbLine(line: string): ParseResult {
   if (present((x = v[16] as string))) f.target_group_arn = x;
   if (n > 18) {
     if (present((x = v[18] as string))) f.domain_name = x;
-    if (present((x = at(19)))) f.chosen_cert_arn = x;
-    if (present((x = at(20)))) f.matched_rule_priority = x;
-    if (present((x = at(21)))) f.request_creation_time = x;
-    if (present((x = at(22)))) f.actions_executed = x;
-    if (present((x = at(23)))) f.redirect_url = x;
-    if (present((x = at(25)))) f['target:port_list'] = x;
-    if (present((x = at(26)))) f.target_status_code_list = x;
-    if (present((x = at(27)))) f.classification = x;
-    if (present((x = at(28)))) f.classification_reason = x;
-    if (present((x = at(29)))) f.conn_trace_id = x;
-    if (present((x = at(30)))) f.transformed_host = x;
-    if (present((x = at(31)))) f.transformed_uri = x;
-    if (present((x = at(32)))) f.request_transform_status = x;
+    if (present((x = tokens.at(19)))) f.chosen_cert_arn = x;
+    if (present((x = tokens.at(20)))) f.matched_rule_priority = x;
+    if (present((x = tokens.at(21)))) f.request_creation_time = x;
+    if (present((x = tokens.at(22)))) f.actions_executed = x;
+    if (present((x = tokens.at(23)))) f.redirect_url = x;
+    if (present((x = tokens.at(25)))) f['target:port_list'] = x;
+    if (present((x = tokens.at(26)))) f.target_status_code_list = x;
+    if (present((x = tokens.at(27)))) f.classification = x;
+    if (present((x = tokens.at(28)))) f.classification_reason = x;
+    if (present((x = tokens.at(29)))) f.conn_trace_id = x;
+    if (present((x = tokens.at(30)))) f.transformed_host = x;
+    if (present((x = tokens.at(31)))) f.transformed_uri = x;
+    if (present((x = tokens.at(32)))) f.request_transform_status = x;
     for (let i = ALB_FIELDS.length; i < n; i++) if (present((x = v[i] as string))) f[positionalName(i)] = x;
   }
   const fields = f;
@@ -186,7 +178,7 @@ export function parseAlbLine(line: string): ParseResult {
   const arn = tg === DASH ? null : arnAccountRegion(tg);
   const userAgent = v[I_USER_AGENT] as string;
   const trace = v[I_TRACE] as string;
-  const error = at(I_ERROR);
+  const error = tokens.at(I_ERROR);
   const record: EventFields = {
     time,
     category: 'http_activity',
@@ -218,16 +210,13 @@ export const parser: Parser = {
   framing: 'lines',
   description: 'Application Load Balancer access logs (http, https, h2, grpcs, ws, wss)',
   docsUrl: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html',
-  keyPatterns: [/(^|\/)AWSLogs\/\d{12}\/elasticloadbalancing\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/\d{12}_elasticloadbalancing_[a-z0-9-]+_app\.[^/]+\.log(\.gz)?$/],
+  keyPatterns: [elbLogKey('app\\.[^/]+')],
   keyExample: 'AWSLogs/<account>/elasticloadbalancing/<region>/YYYY/MM/DD/<account>_elasticloadbalancing_<region>_app.<lb-name>.<lb-id>_<end-time>_<ip>_<random>.log.gz',
   sniff(head: string): boolean {
     if (head.startsWith(`${ELB_CONTROL_PREFIX}app/`)) return true;
     return /^(https?|h2|grpcs|wss?) \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z app\/\S+ \S+ \S+ -?[\d.]+ -?[\d.]+ -?[\d.]+ /.test(head);
   },
   parse(frame: string, ctx: ParseContext): ParseResult {
-    const result = parseAlbLine(frame);
-    // Fields past the newest documented layout: AWS appended something; count it as drift.
-    if (result.ok === true && tokens.count > ALB_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
-    return result;
+    return countTrailingDrift(parseAlbLine(frame), tokens, ALB_FIELDS.length, ctx);
   },
 };

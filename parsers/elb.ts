@@ -8,11 +8,25 @@
  * request `"- - - "`. Mapping to the common schema: docs/formats/elb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, ELB_CONTROL_PREFIX, canonicalUnsigned, controlCharAt, decimal, describeControl, httpOutcome, positionalName, present, splitRequest, unsigned } from './access-log.js';
+import {
+  DASH,
+  badNumber,
+  ELB_CONTROL_PREFIX,
+  canonicalUnsigned,
+  countTrailingDrift,
+  decimal,
+  elbLogKey,
+  httpOutcome,
+  positionalName,
+  present,
+  screenLine,
+  splitRequest,
+  unsigned,
+} from './access-log.js';
 import { processingMs } from './alb.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
-import { Tokens, tokenize } from './tokenizer.js';
+import { Tokens } from './tokenizer.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
@@ -49,14 +63,10 @@ const tokens = new Tokens();
 /** Parses one Classic Load Balancer access-log line. */
 export function parseElbLine(line: string): ParseResult {
   if (line.startsWith(ELB_CONTROL_PREFIX)) return { ok: 'skip', reason: 'control' };
-  const cc = controlCharAt(line);
-  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
-  if (!tokenize(line, tokens)) {
-    return { ok: false, reason: 'unterminated_quote', detail: `the quote at column ${tokens.errorAt + 1} is never closed or was never opened` };
-  }
+  const rejected = screenLine(line, tokens);
+  if (rejected !== null) return rejected;
   const v = tokens.values;
   const n = tokens.count;
-  if (n === 0) return { ok: false, reason: 'field_count_mismatch', detail: 'a line of spaces only' };
   const first = (v[0] as string).charCodeAt(0);
   if (!(first >= 48 && first <= 57)) {
     return { ok: false, reason: 'unknown_format', detail: `a Classic ELB line starts with its time, found ${JSON.stringify((v[0] as string).slice(0, 40))}` };
@@ -142,16 +152,13 @@ export const parser: Parser = {
   description: 'Classic Load Balancer access logs (HTTP/HTTPS and TCP/SSL listeners)',
   docsUrl: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html',
   // Classic load balancer names are letters, digits and hyphens: `app.` and `net.` never match.
-  keyPatterns: [/(^|\/)AWSLogs\/\d{12}\/elasticloadbalancing\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/\d{12}_elasticloadbalancing_[a-z0-9-]+_[A-Za-z0-9-]+_\d{8}T\d{4}Z_[^_/]+_[^_/]+\.log(\.gz)?$/],
+  keyPatterns: [elbLogKey('[A-Za-z0-9-]+_\\d{8}T\\d{4}Z_[^_/]+_[^_/]+')],
   keyExample: 'AWSLogs/<account>/elasticloadbalancing/<region>/YYYY/MM/DD/<account>_elasticloadbalancing_<region>_<lb-name>_<end-time>_<ip>_<random>.log',
   sniff(head: string): boolean {
     if (head.startsWith(ELB_CONTROL_PREFIX)) return /^Enable AccessLog for ELB: [A-Za-z0-9-]+ /.test(head);
     return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z [A-Za-z0-9-]+ [0-9A-Fa-f.:[\]]+:\d+ (-|[0-9A-Fa-f.:[\]]+:\d+) -?[\d.]+ -?[\d.]+ -?[\d.]+ /.test(head);
   },
   parse(frame: string, ctx: ParseContext): ParseResult {
-    const result = parseElbLine(frame);
-    // Fields past the newest documented layout: AWS appended something; count it as drift.
-    if (result.ok === true && tokens.count > ELB_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
-    return result;
+    return countTrailingDrift(parseElbLine(frame), tokens, ELB_FIELDS.length, ctx);
   },
 };

@@ -7,10 +7,23 @@
  * fields AWS appends later are kept under positional names. Mapping: docs/formats/nlb.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, ELB_CONTROL_PREFIX, canonicalDecimal, canonicalUnsigned, controlCharAt, decimal, describeControl, positionalName, present, unsigned } from './access-log.js';
+import {
+  DASH,
+  badNumber,
+  ELB_CONTROL_PREFIX,
+  canonicalDecimal,
+  canonicalUnsigned,
+  countTrailingDrift,
+  decimal,
+  elbLogKey,
+  positionalName,
+  present,
+  screenLine,
+  unsigned,
+} from './access-log.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
-import { Tokens, tokenize } from './tokenizer.js';
+import { Tokens } from './tokenizer.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
@@ -66,14 +79,10 @@ function millis(text: string): number | null {
 /** Parses one NLB TLS access-log line. */
 export function parseNlbLine(line: string): ParseResult {
   if (line.startsWith(ELB_CONTROL_PREFIX)) return { ok: 'skip', reason: 'control' };
-  const cc = controlCharAt(line);
-  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
-  if (!tokenize(line, tokens)) {
-    return { ok: false, reason: 'unterminated_quote', detail: `the quote at column ${tokens.errorAt + 1} is never closed or was never opened` };
-  }
+  const rejected = screenLine(line, tokens);
+  if (rejected !== null) return rejected;
   const v = tokens.values;
   const n = tokens.count;
-  if (n === 0) return { ok: false, reason: 'field_count_mismatch', detail: 'a line of spaces only' };
   if (v[I_TYPE] !== 'tls') {
     return { ok: false, reason: 'unknown_format', detail: `an NLB access-log line starts with "tls", found ${JSON.stringify((v[0] as string).slice(0, 40))}` };
   }
@@ -154,16 +163,13 @@ export const parser: Parser = {
   framing: 'lines',
   description: 'Network Load Balancer TLS access logs (versions 1.0 and 2.0)',
   docsUrl: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html',
-  keyPatterns: [/(^|\/)AWSLogs\/\d{12}\/elasticloadbalancing\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/\d{12}_elasticloadbalancing_[a-z0-9-]+_net\.[^/]+\.log(\.gz)?$/],
+  keyPatterns: [elbLogKey('net\\.[^/]+')],
   keyExample: 'AWSLogs/<account>/elasticloadbalancing/<region>/YYYY/MM/DD/<account>_elasticloadbalancing_<region>_net.<lb-name>.<lb-id>_<end-time>_<random>.log.gz',
   sniff(head: string): boolean {
     if (head.startsWith(`${ELB_CONTROL_PREFIX}net/`)) return true;
     return /^tls \d+\.\d+ \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z? net\/\S+ \S+ \S+:\d+ \S+:\d+ /.test(head);
   },
   parse(frame: string, ctx: ParseContext): ParseResult {
-    const result = parseNlbLine(frame);
-    // Fields past the newest documented layout: AWS appended something; count it as drift.
-    if (result.ok === true && tokens.count > NLB_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
-    return result;
+    return countTrailingDrift(parseNlbLine(frame), tokens, NLB_FIELDS.length, ctx);
   },
 };

@@ -11,10 +11,10 @@
  * date-partitioned `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, canonicalUnsigned, controlCharAt, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
+import { DASH, badNumber, canonicalUnsigned, countTrailingDrift, httpOutcome, percentDecode, positionalName, present, screenLine, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseClfTime } from './time.js';
-import { Tokens, tokenize } from './tokenizer.js';
+import { Tokens } from './tokenizer.js';
 import type { ParseContext, ParseResult, Parser } from './types.js';
 
 /** Field names in line order: the documentation's names in snake_case. */
@@ -65,11 +65,6 @@ const I_USER_AGENT = 16;
 
 const tokens = new Tokens();
 
-/** Field `i` of the current line, `-` past its end. */
-function at(i: number): string {
-  return i < tokens.count ? (tokens.values[i] as string) : DASH;
-}
-
 /** True for a canonical user ID: 64 lowercase hex characters. */
 function isCanonicalId(s: string): boolean {
   if (s.length !== 64) return false;
@@ -96,11 +91,8 @@ export function requesterType(requester: string): string | null {
 
 /** Parses one S3 server access-log line. */
 export function parseS3AccessLine(line: string): ParseResult {
-  const cc = controlCharAt(line);
-  if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
-  if (!tokenize(line, tokens, true)) {
-    return { ok: false, reason: 'unterminated_quote', detail: `the quote or bracket at column ${tokens.errorAt + 1} is never closed or was never opened` };
-  }
+  const rejected = screenLine(line, tokens, true);
+  if (rejected !== null) return rejected;
   const v = tokens.values;
   const n = tokens.count;
   if (n > I_TIME && tokens.quoted[I_TIME] !== 1) {
@@ -146,13 +138,13 @@ export function parseS3AccessLine(line: string): ParseResult {
   if (present((x = v[17] as string))) fields.version_id = x;
   if (n > 18) {
     if (present((x = v[18] as string))) fields.host_id = x;
-    if (present((x = at(19)))) fields.signature_version = x;
-    if (present((x = at(20)))) fields.cipher_suite = x;
-    if (present((x = at(21)))) fields.authentication_type = x;
-    if (present((x = at(22)))) fields.host_header = x;
-    if (present((x = at(23)))) fields.tls_version = x;
-    if (present((x = at(24)))) fields.access_point_arn = x;
-    if (present((x = at(25)))) fields.acl_required = x;
+    if (present((x = tokens.at(19)))) fields.signature_version = x;
+    if (present((x = tokens.at(20)))) fields.cipher_suite = x;
+    if (present((x = tokens.at(21)))) fields.authentication_type = x;
+    if (present((x = tokens.at(22)))) fields.host_header = x;
+    if (present((x = tokens.at(23)))) fields.tls_version = x;
+    if (present((x = tokens.at(24)))) fields.access_point_arn = x;
+    if (present((x = tokens.at(25)))) fields.acl_required = x;
     for (let i = S3_ACCESS_FIELDS.length; i < n; i++) if (present((x = v[i] as string))) fields[positionalName(i)] = x;
   }
 
@@ -203,9 +195,6 @@ export const parser: Parser = {
     return /^(-|[0-9a-f]{64}) \S+ \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] \S+ \S+ \S+ [A-Z0-9_.]+ /.test(head);
   },
   parse(frame: string, ctx: ParseContext): ParseResult {
-    const result = parseS3AccessLine(frame);
-    // Fields past the newest documented layout: AWS appended something; count it as drift.
-    if (result.ok === true && tokens.count > S3_ACCESS_FIELDS.length) ctx.drift = (ctx.drift ?? 0) + 1;
-    return result;
+    return countTrailingDrift(parseS3AccessLine(frame), tokens, S3_ACCESS_FIELDS.length, ctx);
   },
 };

@@ -33,6 +33,11 @@ export class Tokens {
   /** Offset of the quote or bracket that was never closed, -1 when the line tokenized. */
   errorAt = -1;
 
+  /** Field `i` of the last line, or `-` (AWS's "not there") past its end: a line from before a field existed. */
+  at(i: number): string {
+    return i < this.count ? (this.values[i] as string) : '-';
+  }
+
   /** The raw text of field `i` as it appeared, with its quotes put back (NLB ALPN lists). */
   text(i: number): string {
     const v = this.values[i] as string;

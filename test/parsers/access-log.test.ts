@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { arnAccountRegion, controlCharAt, decimal, httpOutcome, percentDecode, splitRequest, unsigned } from '../../parsers/access-log.js';
+import { PARSERS } from '../../parsers/index.js';
 import { splitHostPort } from '../../parsers/ip.js';
 import { parseClfTime, parseDateTimeUtc } from '../../parsers/time.js';
 
@@ -82,5 +83,15 @@ describe('time helpers for access logs (parsers/time.ts)', () => {
     expect(parseDateTimeUtc('2019-12-04', '24:00:00')).toBeNaN();
     expect(parseDateTimeUtc('2019-02-30', '00:00:00')).toBeNaN();
     expect(parseDateTimeUtc('-', '21:02:31')).toBeNaN();
+  });
+});
+
+describe('screening of space-separated access-log lines', () => {
+  it('rejects a line of spaces only the same way in every space-separated format', () => {
+    for (const name of ['alb', 'elb', 'nlb', 's3access'] as const) {
+      const parser = PARSERS.find((p) => p.name === name);
+      const result = parser?.parse('   ', { object: 'x', ordinal: 1, state: undefined, fields: [] });
+      expect(result, name).toEqual({ ok: false, reason: 'field_count_mismatch', detail: 'a line of spaces only' });
+    }
   });
 });
