@@ -2,10 +2,11 @@
  * The arrows of DESIGN.md, enforced: functions/cli → pipeline → parsers → schema, infra → schema,
  * and the pure folders (schema, parsers) free of I/O, AWS SDK, environment, console and clock.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { filesUnder } from './helpers/lake.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FOLDERS = ['schema', 'parsers', 'pipeline', 'functions', 'cli', 'infra'] as const;
@@ -23,23 +24,12 @@ const ALLOWED: Record<Folder, readonly Folder[]> = {
 /** Single files outside `ALLOWED` that a folder may import: infra shares the worker's env names. */
 const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = { infra: ['functions/ingest/env-names.ts'] };
 
+/** The TypeScript sources under a project folder, as absolute paths. */
 function sources(folder: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith('.ts') && !n.endsWith('.d.ts')) out.push(p);
-    }
-  };
-  walk(join(ROOT, folder));
-  return out;
+  const dir = join(ROOT, folder);
+  return filesUnder(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(dir, f));
 }
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
