@@ -259,6 +259,11 @@ function writeIndexes(out: ByteBuffer, values: Int32Array, start: number, end: n
   }
 }
 
+/** The little-endian length prefix of the PLAIN string at `at`; a plain read, cheaper than `readUInt32LE` per value. */
+function lengthAt(buf: Uint8Array, at: number): number {
+  return (buf[at] as number) + ((buf[at + 1] as number) << 8) + ((buf[at + 2] as number) << 16) + (buf[at + 3] as number) * 16777216;
+}
+
 function bitWidthOf(max: number): number {
   return max <= 0 ? 1 : 32 - Math.clz32(max);
 }
@@ -309,7 +314,7 @@ class LeafChunk {
   private min = Infinity;
   private max = -Infinity;
   /** A required value that was null; thrown when the chunk is finished, as the file is being closed. */
-  error: Error | null = null;
+  private error: Error | null = null;
 
   constructor(readonly leaf: Leaf) {
     this.rep = leaf.maxRep > 0 ? levelList() : null;
@@ -457,7 +462,7 @@ class LeafChunk {
           if (end - start >= MAX_PAGE_ENTRIES || (!dictionary && bytes - byteStart >= PAGE_BYTES)) break;
         }
         if (def === null || def[end] === maxDef) {
-          if (!dictionary) bytes += fixed > 0 ? fixed : 4 + (plain[bytes] as number) + ((plain[bytes + 1] as number) << 8) + ((plain[bytes + 2] as number) << 16) + (plain[bytes + 3] as number) * 16777216;
+          if (!dictionary) bytes += fixed > 0 ? fixed : 4 + lengthAt(plain, bytes);
           values++;
         }
         end++;

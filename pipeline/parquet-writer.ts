@@ -220,7 +220,7 @@ export class ParquetFileWriter {
     this.staged = 0;
   }
 
-  /** Rows held in memory, not yet encoded or parked. */
+  /** Rows of the current row group held in memory (staged or already encoded), not yet written or parked. */
   get bufferedRows(): number {
     return this.pending;
   }
