@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { PARSERS, type ParseContext } from '../parsers/index.js';
 import { JsonRecordFramer, LineFramer, type FrameSink } from '../pipeline/framing.js';
+import { recordId } from '../pipeline/identity.js';
 import { LocalLakeSink } from '../pipeline/local-storage.js';
 import { encodeRowGroup } from '../pipeline/parquet-encoding.js';
 import { GZIP_LEVEL, ParquetFileWriter } from '../pipeline/parquet-writer.js';
@@ -21,6 +22,8 @@ import { cloudTrailFile } from './gen-cloudtrail.js';
 import { main, MiB, scenario } from './lib.js';
 
 const GROUP = 20_000;
+/** The identity columns every row of one output file shares, as the writer stamps them. */
+const STAMP = { object: 's3://bucket/AWSLogs/111122223333/bench/object.json.gz', objectId: '0123456789abcdef0123456789abcdef', ingestedAt: 1_732_780_800_000, parserVersion: 'bench@1' };
 const ROWS = GROUP;
 const PASSES = 5;
 type Format = 'cloudtrail' | 'alb';
@@ -69,10 +72,10 @@ function columnsOf(p: Parsed, from: number, to: number): Record<string, unknown[
     for (const c of COLUMNS) (cols[c.name] as unknown[]).push(rec[c.name] ?? null);
     (cols.raw as unknown[])[i - from] = p.raws[i];
     (cols.ordinal as unknown[])[i - from] = i + 1;
-    (cols.object as unknown[])[i - from] = 's3://bucket/AWSLogs/111122223333/bench/object.json.gz';
-    (cols.ingested_at as unknown[])[i - from] = 1_732_780_800_000;
-    (cols.parser_version as unknown[])[i - from] = 'bench@1';
-    (cols.record_id as unknown[])[i - from] = `0123456789abcdef0123456789abcdef-${i + 1}`;
+    (cols.object as unknown[])[i - from] = STAMP.object;
+    (cols.ingested_at as unknown[])[i - from] = STAMP.ingestedAt;
+    (cols.parser_version as unknown[])[i - from] = STAMP.parserVersion;
+    (cols.record_id as unknown[])[i - from] = recordId(STAMP.objectId, i + 1);
   }
   return cols;
 }
@@ -94,9 +97,8 @@ for (const format of ['cloudtrail', 'alb'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'loglake-bench-writer-'));
     try {
       const sink = new LocalLakeSink(dir);
-      const stamp = { object: 's3://bucket/AWSLogs/111122223333/bench/object.json.gz', objectId: '0123456789abcdef0123456789abcdef', ingestedAt: 1_732_780_800_000, parserVersion: 'bench@1' };
       const t0 = performance.now();
-      const w = new ParquetFileWriter(await sink.create('out.parquet'), { codec: 'GZIP', rowGroupRows: GROUP, createdBy: 'bench', stamp });
+      const w = new ParquetFileWriter(await sink.create('out.parquet'), { codec: 'GZIP', rowGroupRows: GROUP, createdBy: 'bench', stamp: STAMP });
       for (let pass = 0; pass < PASSES; pass++) {
         for (let i = 0; i < p.records.length; i++) {
           w.add(p.records[i] as EventFields, p.raws[i] as string, pass * p.records.length + i + 1);
