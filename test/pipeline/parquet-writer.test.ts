@@ -173,11 +173,14 @@ describe('ParquetFileWriter', () => {
     // `actor` repeats for the sampled first rows, so a dictionary is chosen; then it is unique:
     // past 32,768 entries the dictionary is abandoned mid row group (first file), and a
     // dictionary holding more than half distinct values is dropped when the group closes (second).
-    for (const [count, group] of [
-      [40_000, 40_000],
-      [1_000, 1_000],
+    // The third repeats 1,000 long values three times: few enough distinct for a dictionary by
+    // count, but past 1 MiB of dictionary text, so it too is abandoned mid row group.
+    for (const [count, group, actorOf] of [
+      [40_000, 40_000, (i: number): string => `user-${i}`],
+      [1_000, 1_000, (i: number): string => `user-${i}`],
+      [3_100, 3_100, (i: number): string => `${i % 1_000}-${'x'.repeat(2_000)}`],
     ] as const) {
-      const rows = Array.from({ length: count }, (_, i) => ({ ...row(i), actor: i < 100 ? 'same' : `user-${i}` }));
+      const rows = Array.from({ length: count }, (_, i) => ({ ...row(i), actor: i < 100 ? 'same' : actorOf(i) }));
       const path = await write(rows, 'GZIP', group);
       const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
       const actor = meta.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'actor');
@@ -190,6 +193,23 @@ describe('ParquetFileWriter', () => {
       expect(back.map((r) => r.fields)).toEqual(rows.map((r) => expected(r).fields));
       dir.cleanup();
       dir = tempDir();
+    }
+  });
+
+  it('writes dictionary indexes wider than a byte, as RLE runs and bit-packed groups, readable by both readers', async () => {
+    // 600 distinct actions (10-bit indexes): runs of ten equal values alternate with stretches
+    // that change every row, so both hybrid forms occur, and RLE run values take two bytes.
+    const rows = Array.from({ length: 6_000 }, (_, i) => ({ ...row(i), action: `Action${i % 20 < 10 ? Math.floor(i / 20) % 600 : (i * 7) % 600}` }));
+    const path = await write(rows, 'GZIP', 6_000);
+    const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
+    const action = meta.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'action');
+    expect(action?.meta_data?.encodings).toContain('RLE_DICTIONARY');
+    expect((await readHyparquet(path)).map((r) => r.action)).toEqual(rows.map((r) => r.action));
+    const q = await LakeQuery.open(dir.path);
+    try {
+      expect((await q.rows('SELECT action FROM events ORDER BY ordinal')).rows.map((r) => r.action)).toEqual(rows.map((r) => r.action));
+    } finally {
+      q.close();
     }
   });
 
