@@ -294,7 +294,9 @@ const PLAIN = 2;
 
 /**
  * The column chunk of one leaf being built: its levels and its values, PLAIN bytes or
- * dictionary indexes. `finish` cuts it into pages at row boundaries; a chunk is used once.
+ * dictionary indexes. PLAIN values are cut into pages as they come, once a page's worth is
+ * there at a row boundary, so the chunk never holds more than about a page of them besides
+ * its finished pages; dictionary-encoded pages are cut by `finish`. A chunk is used once.
  */
 class LeafChunk {
   private rep: IntList<Uint8Array> | null;
@@ -311,6 +313,9 @@ class LeafChunk {
   private lastIdx: number[] = [];
   private entries = 0;
   private nonNull = 0;
+  /** PLAIN data pages cut so far, and the entry the values in `plain` start at. */
+  private readonly cut: RawPage[] = [];
+  private cutAt = 0;
   private min = Infinity;
   private max = -Infinity;
   /** A required value that was null; thrown when the chunk is finished, as the file is being closed. */
@@ -328,6 +333,7 @@ class LeafChunk {
       this.error ??= new Error(`parquet: required column ${this.leaf.column} has a null value`);
       return;
     }
+    if (rep === 0) this.cutWhenFull();
     this.rep?.push(rep);
     this.def.push(def);
     this.entries++;
@@ -335,6 +341,7 @@ class LeafChunk {
 
   /** A defined number (INT32, INT64 or DOUBLE leaves). */
   addNumber(v: number): void {
+    this.cutWhenFull();
     this.def?.push(this.leaf.maxDef);
     this.entries++;
     this.nonNull++;
@@ -354,6 +361,7 @@ class LeafChunk {
 
   /** A defined string; `pos` is its position within its map row (0 for flat columns). */
   addString(v: string, rep: number, pos: number): void {
+    if (rep === 0) this.cutWhenFull();
     this.rep?.push(rep);
     this.def?.push(this.leaf.maxDef);
     this.entries++;
@@ -418,6 +426,15 @@ class LeafChunk {
     this.lastIdx = [];
   }
 
+  /** Before an entry that starts a row: cuts the PLAIN values held so far into pages once they fill one. */
+  private cutWhenFull(): void {
+    if (this.mode === PLAIN && (this.plain.off >= PAGE_BYTES || this.entries - this.cutAt >= MAX_PAGE_ENTRIES)) {
+      this.dataPages(this.cut, false);
+      this.plain.off = 0;
+      this.cutAt = this.entries;
+    }
+  }
+
   /** The chunk cut into pages, with its statistics. Throws for a null in a required column. */
   finish(): EncodedChunk {
     if (this.error) throw this.error;
@@ -438,11 +455,15 @@ class LeafChunk {
       min = this.min;
       max = this.max;
     }
+    pages.push(...this.cut);
     this.dataPages(pages, dictionary);
     return { leaf, pages, numValues: this.entries, nullCount: this.entries - this.nonNull, min, max, dictionary };
   }
 
-  /** Data pages of about PAGE_BYTES (or MAX_PAGE_ENTRIES entries), cut where a row starts. */
+  /**
+   * Data pages of about PAGE_BYTES (or MAX_PAGE_ENTRIES entries), cut where a row starts, of the
+   * entries from `cutAt` on: PLAIN values from the start of `plain`, or dictionary indexes.
+   */
   private dataPages(pages: RawPage[], dictionary: boolean): void {
     const rep = this.rep?.a ?? null;
     const def = this.def?.a ?? null;
@@ -450,7 +471,7 @@ class LeafChunk {
     const fixed = this.leaf.type === 'INT32' ? 4 : this.leaf.type === 'BYTE_ARRAY' ? 0 : 8;
     const plain = this.plain.buf;
     const bitWidth = dictionary ? bitWidthOf(this.dictValues.length - 1) : 0;
-    let start = 0;
+    let start = this.cutAt;
     let valueStart = 0;
     let byteStart = 0;
     while (start < this.entries) {
