@@ -12,7 +12,7 @@ import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { PARSERS, type ParseContext, type Parser } from '../parsers/index.js';
+import { PARSERS, type ParseContext, type LineParser } from '../parsers/index.js';
 import { Tokens, tokenize } from '../parsers/tokenizer.js';
 import { LineFramer } from '../pipeline/framing.js';
 import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
@@ -41,15 +41,15 @@ async function loadLines(path: string): Promise<string[]> {
   return lines;
 }
 
-function parserOf(format: AccessFormat): Parser {
-  const p = PARSERS.find((x) => x.name === format);
-  if (!p) throw new Error(`no parser ${format}`);
+function parserOf(format: AccessFormat): LineParser {
+  const p = PARSERS.find((x) => x.id === format);
+  if (!p || p.framing !== 'lines') throw new Error(`no line parser ${format}`);
   return p;
 }
 
 /** Runs the parser over all lines the way the pipeline does (header hook, then parse). */
-function parseAll(parser: Parser, lines: readonly string[], count: number): number {
-  const ctx: ParseContext = { object: 'bench', ordinal: 0, state: parser.createState?.(), fields: [] };
+function parseAll(parser: LineParser, lines: readonly string[], count: number): number {
+  const ctx: ParseContext = { object: 'bench', ordinal: 0, state: parser.createState?.() };
   let records = 0;
   for (let i = 0; i < count; i++) {
     const line = lines[i] as string;
@@ -136,7 +136,7 @@ for (const format of FORMATS) {
     });
     // Agreement, untimed: every line where the pattern and the parser read different values.
     const parser = parserOf(format);
-    const ctx: ParseContext = { object: 'bench', ordinal: 0, state: undefined, fields: [] };
+    const ctx: ParseContext = { object: 'bench', ordinal: 0, state: undefined };
     let differing = 0;
     let noMatch = 0;
     const byColumn = new Map<string, number>();

@@ -19,7 +19,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { loadWorkerConfig } from '../functions/ingest/config.js';
 import { createIngestHandler, type IngestHandler } from '../functions/ingest/worker.js';
 import { createS3Client } from '../pipeline/aws-clients.js';
-import { parserByName } from '../pipeline/route.js';
+import { parserById } from '../pipeline/route.js';
 import { bundleWorker } from '../scripts/bundle-worker.js';
 import { lambdaContext, s3Event, sqsRecord } from '../test/helpers/notifications.js';
 import { accessLogFile } from './gen-access-logs.js';
@@ -70,7 +70,7 @@ async function drain(handler: IngestHandler, bodies: readonly string[]): Promise
 }
 
 /** ALB when its parser is registered; CloudTrail otherwise (the report says which one ran). */
-const smallFormat = parserByName('alb') ? 'alb' : 'cloudtrail';
+const smallFormat = parserById('alb') ? 'alb' : 'cloudtrail';
 
 scenario(`worker: ${SMALL_OBJECTS} objects of ~20 KB gzipped ${smallFormat}, batches of ${BATCH}`, async () => {
   const lines = gunzipSync(readFileSync((await accessLogFile('alb', 16)).path)).toString('utf8').split('\n').filter((l) => l !== '');

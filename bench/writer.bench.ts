@@ -36,17 +36,17 @@ interface Parsed {
 
 /** The first `ROWS` records of a generated file, parsed, with their raw text. */
 async function parsed(format: Format): Promise<Parsed> {
-  const parser = PARSERS.find((p) => p.name === format);
-  if (!parser) throw new Error(`no parser ${format}`);
+  const parser = PARSERS.find((p) => p.id === format);
+  if (!parser || parser.framing === 'csv') throw new Error(`no line or JSON parser ${format}`);
   const path = format === 'cloudtrail' ? (await cloudTrailFile(200)).path : (await accessLogFile('alb', 48)).path;
-  const ctx: ParseContext = { object: 'bench', ordinal: 0, state: parser.createState?.(), fields: [] };
+  const ctx: ParseContext = { object: 'bench', ordinal: 0, state: parser.createState?.() };
   const records: EventFields[] = [];
   const raws: string[] = [];
   let chars = 0;
   const sink: FrameSink = {
     frame: (text) => {
       if (records.length >= ROWS) return;
-      const r = parser.parse(text, ctx);
+      const r = parser.framing === 'lines' ? parser.parse(text, ctx) : parser.parse(JSON.parse(text), ctx);
       if (r.ok !== true) return;
       records.push(r.record);
       raws.push(text);

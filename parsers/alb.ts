@@ -27,7 +27,7 @@ import {
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import { Tokens } from './tokenizer.js';
-import type { ParseContext, ParseResult, Parser } from './types.js';
+import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
 export const ALB_FIELDS = [
@@ -204,8 +204,9 @@ export function parseAlbLine(line: string): ParseResult {
 }
 
 /** Application Load Balancer access logs. */
-export const parser: Parser = {
-  name: 'alb',
+export const parser: LineParser = {
+  id: 'alb',
+  source: 'alb',
   version: 1,
   framing: 'lines',
   description: 'Application Load Balancer access logs (http, https, h2, grpcs, ws, wss)',

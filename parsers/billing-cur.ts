@@ -10,7 +10,7 @@
  */
 import type { EventFields } from '../schema/index.js';
 import { RECORD_TYPE_FIELD, amountOf, indexHeader, reportTime, regionOfZone, tagKeyOf } from './billing-common.js';
-import type { Ignorable, ParseContext, ParseResult, Parser } from './types.js';
+import type { CsvParser, Ignorable, ParseContext, ParseResult } from './types.js';
 
 /** `lineItem/UsageStartDate` → `line_item_usage_start_date`, the spelling of Athena-integrated reports. */
 export function snakeColumn(name: string): string {
@@ -99,8 +99,9 @@ function timeOf(cells: readonly string[], at: Readonly<Record<Role, number>>): n
 }
 
 /** Cost and Usage Report CSV files. */
-export const parser: Parser<CurState> = {
-  name: 'billing',
+export const parser: CsvParser<CurState> = {
+  id: 'billing-cur',
+  source: 'billing',
   version: 1,
   framing: 'csv',
   description: 'AWS Cost and Usage Reports (CUR CSV, gzip or zip; category/Column or snake_case headers)',
@@ -114,16 +115,15 @@ export const parser: Parser<CurState> = {
   createState(): CurState {
     return { header: null };
   },
-  parse(_frame: string, ctx: ParseContext<CurState>): ParseResult {
-    const cells = ctx.fields;
+  header(cells: readonly string[], state: CurState): boolean {
+    if (state.header !== null) return false;
+    state.header = buildHeader(cells);
+    return state.header !== null;
+  },
+  parse(cells: readonly string[], ctx: ParseContext<CurState>): ParseResult {
     const header = ctx.state.header;
     if (header === null) {
-      const built = buildHeader(cells);
-      if (built === null) {
-        return { ok: false, reason: 'missing_field', detail: 'expected a CUR header naming lineItem/UsageStartDate, identity/TimeInterval or bill/BillingPeriodStartDate' };
-      }
-      ctx.state.header = built;
-      return { ok: 'skip', reason: 'header' };
+      return { ok: false, reason: 'missing_field', detail: 'expected a CUR header naming lineItem/UsageStartDate, identity/TimeInterval or bill/BillingPeriodStartDate' };
     }
     if (cells.length !== header.width) {
       return { ok: false, reason: 'field_count_mismatch', detail: `expected ${header.width} cells as in the header, got ${cells.length}` };
@@ -174,6 +174,7 @@ export const parser: Parser<CurState> = {
 /** CUR manifests: they list a report version's files and columns; read for assembly bookkeeping, never parsed into rows. */
 export const manifest: Ignorable = {
   name: 'cur-manifest',
+  source: 'billing',
   description: 'Cost and Usage Report manifests (<report>-Manifest.json); recorded, no rows; they complete a report version',
   keyPatterns: [
     /(?:^|\/)([^/]+)\/\d{8}-\d{8}\/(?:[^/]+\/)?\1-Manifest\.json$/,
@@ -188,6 +189,7 @@ export const manifest: Ignorable = {
 /** The other files AWS delivers beside a CUR: Redshift and Athena helpers. */
 export const artifact: Ignorable = {
   name: 'cur-artifact',
+  source: 'billing',
   description: 'Cost and Usage Report helper files (Redshift manifest and commands, Athena table SQL, crawler template); no rows',
   keyPatterns: [/(?:^|\/)[^/]+-(?:RedshiftManifest\.json|RedshiftCommands\.sql|create-table\.sql)$/, /(?:^|\/)\d{8}-\d{8}\/crawler-cfn\.yml$/],
   keyExample: '<prefix>/<report>/YYYYMMDD-YYYYMMDD/<assemblyId>/<report>-RedshiftCommands.sql',

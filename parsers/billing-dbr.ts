@@ -20,7 +20,7 @@ import {
   reportTime,
   tagKeyOf,
 } from './billing-common.js';
-import type { ParseContext, ParseResult, Parser } from './types.js';
+import type { CsvParser, ParseContext, ParseResult } from './types.js';
 
 const COLUMNS = {
   time: 'UsageStartDate',
@@ -73,8 +73,9 @@ function buildHeader(cells: readonly string[]): DbrHeader | null {
 const cell = (cells: readonly string[], i: number): string => (i >= 0 ? (cells[i] as string) : '');
 
 /** Detailed Billing Report CSV (usually `…-aws-billing-detailed-line-items[-with-resources-and-tags]-YYYY-MM.csv.zip`). */
-export const parser: Parser<DbrState> = {
-  name: 'billing',
+export const parser: CsvParser<DbrState> = {
+  id: 'billing-dbr',
+  source: 'billing',
   version: 1,
   framing: 'csv',
   description: 'AWS Detailed Billing Reports (DBR CSV in a zip, with or without resources and tags)',
@@ -89,16 +90,15 @@ export const parser: Parser<DbrState> = {
   createState(): DbrState {
     return { header: null, month: null };
   },
-  parse(_frame: string, ctx: ParseContext<DbrState>): ParseResult {
-    const cells = ctx.fields;
+  header(cells: readonly string[], state: DbrState): boolean {
+    if (state.header !== null) return false;
+    state.header = buildHeader(cells);
+    return state.header !== null;
+  },
+  parse(cells: readonly string[], ctx: ParseContext<DbrState>): ParseResult {
     const state = ctx.state;
     const header = state.header;
-    if (header === null) {
-      const built = buildHeader(cells);
-      if (built === null) return { ok: false, reason: 'missing_field', detail: 'expected a DBR header naming InvoiceID, RecordType and UsageStartDate' };
-      state.header = built;
-      return { ok: 'skip', reason: 'header' };
-    }
+    if (header === null) return { ok: false, reason: 'missing_field', detail: 'expected a DBR header naming InvoiceID, RecordType and UsageStartDate' };
     if (cells.length !== header.width) {
       return { ok: false, reason: 'field_count_mismatch', detail: `expected ${header.width} cells as in the header, got ${cells.length}` };
     }

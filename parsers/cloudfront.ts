@@ -14,7 +14,7 @@ import type { EventFields } from '../schema/index.js';
 import { DASH, badNumber, canonicalUnsigned, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseDateTimeUtc } from './time.js';
-import type { ParseContext, ParseResult, Parser } from './types.js';
+import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** The documented field list of standard logs (33 fields since December 2019). */
 export const CLOUDFRONT_FIELDS = [
@@ -322,8 +322,9 @@ export function parseCloudFrontLine(line: string, state: CloudFrontState): Parse
 }
 
 /** CloudFront standard logs (W3C, tab-separated). */
-export const parser: Parser<CloudFrontState> = {
-  name: 'cloudfront',
+export const parser: LineParser<CloudFrontState> = {
+  id: 'cloudfront',
+  source: 'cloudfront',
   version: 1,
   framing: 'lines',
   description: 'CloudFront standard logs (W3C extended format, legacy S3 delivery)',

@@ -9,7 +9,7 @@
 import type { EventFields, Outcome } from '../schema/index.js';
 import { isIP } from './ip.js';
 import { parseIsoUtc } from './time.js';
-import type { Ignorable, ParseContext, ParseResult, Parser } from './types.js';
+import type { Ignorable, JsonParser, ParseContext, ParseResult } from './types.js';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -199,8 +199,9 @@ export function normalizeCloudTrailEvent(event: JsonObject, ctx?: ParseContext):
 }
 
 /** CloudTrail log files, including Insights files and CloudWatch Logs / lookup-events exports. */
-export const parser: Parser = {
-  name: 'cloudtrail',
+export const parser: JsonParser = {
+  id: 'cloudtrail',
+  source: 'cloudtrail',
   version: 1,
   framing: 'json-records',
   description: 'AWS CloudTrail log files (management, data and Insights events)',
@@ -213,13 +214,7 @@ export const parser: Parser = {
     // A CloudWatch Logs export carries the event JSON-escaped inside `message`.
     return (head.includes('"eventVersion"') || head.includes('\\"eventVersion\\"')) && /eventTime|eventSource/.test(head);
   },
-  parse(frame: string, ctx: ParseContext): ParseResult {
-    let value: unknown;
-    try {
-      value = JSON.parse(frame);
-    } catch (e) {
-      return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
-    }
+  parse(value: unknown, ctx: ParseContext): ParseResult {
     if (!isObject(value)) return { ok: false, reason: 'not_an_object', detail: `expected a CloudTrail event object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
     const event = unwrap(value);
     if (typeof event === 'string') return { ok: false, reason: 'invalid_json', detail: event };
@@ -230,6 +225,7 @@ export const parser: Parser = {
 /** CloudTrail digest files: integrity proofs, recognized and recorded, never turned into events. */
 export const digest: Ignorable = {
   name: 'cloudtrail-digest',
+  source: 'cloudtrail',
   description: 'CloudTrail digest files (log file integrity validation); recorded in the manifest, no events',
   keyPatterns: [/(^|\/)AWSLogs\/(o-[a-z0-9]+\/)?\d{12}\/CloudTrail-Digest\/[a-z0-9-]+\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.json(\.gz)?$/],
   keyExample: 'AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-Digest_<region>_<trail>_<region>_<time>.json.gz',

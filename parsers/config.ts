@@ -12,7 +12,7 @@
  */
 import type { EventFields, Outcome } from '../schema/index.js';
 import { parseIsoUtc } from './time.js';
-import type { Ignorable, ParseContext, ParseResult, Parser } from './types.js';
+import type { Ignorable, JsonParser, ParseContext, ParseResult } from './types.js';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 /** A parsed JSON object. */
@@ -154,8 +154,9 @@ export function unwrapSnsEnvelope(value: JsonObject): JsonObject | string {
 }
 
 /** Config snapshot and history files, and oversized change notifications stored in S3. */
-export const parser: Parser = {
-  name: 'config',
+export const parser: JsonParser = {
+  id: 'config',
+  source: 'config',
   version: 1,
   framing: 'json-records',
   description: 'AWS Config configuration snapshots, configuration history and oversized change notifications',
@@ -169,13 +170,7 @@ export const parser: Parser = {
     if (!/^\s*[{[]/.test(head)) return false;
     return /"configurationItems"\s*:|"configurationItemCaptureTime"\s*:|"configurationItem"\s*:\s*[{[]/.test(head);
   },
-  parse(frame: string, _ctx: ParseContext): ParseResult {
-    let value: unknown;
-    try {
-      value = JSON.parse(frame);
-    } catch (e) {
-      return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
-    }
+  parse(value: unknown, _ctx: ParseContext): ParseResult {
     if (!isObject(value)) {
       return { ok: false, reason: 'not_an_object', detail: `expected a configuration item object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
     }
@@ -194,6 +189,7 @@ export const parser: Parser = {
 /** The empty file Config writes to check that it may write to the bucket. */
 export const writabilityCheck: Ignorable = {
   name: 'config-writability-check',
+  source: 'config',
   description: 'AWS Config bucket write check (ConfigWritabilityCheckFile); no events',
   keyPatterns: [/(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/Config\/ConfigWritabilityCheckFile$/],
   keyExample: 'AWSLogs/<account>/Config/ConfigWritabilityCheckFile',

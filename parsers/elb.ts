@@ -27,7 +27,7 @@ import { processingMs } from './alb.js';
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import { Tokens } from './tokenizer.js';
-import type { ParseContext, ParseResult, Parser } from './types.js';
+import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
 export const ELB_FIELDS = [
@@ -145,8 +145,9 @@ export function parseElbLine(line: string): ParseResult {
 }
 
 /** Classic Load Balancer access logs. */
-export const parser: Parser = {
-  name: 'elb',
+export const parser: LineParser = {
+  id: 'elb',
+  source: 'elb',
   version: 1,
   framing: 'lines',
   description: 'Classic Load Balancer access logs (HTTP/HTTPS and TCP/SSL listeners)',

@@ -12,7 +12,7 @@ import * as nlb from './nlb.js';
 import * as s3access from './s3access.js';
 import type { Ignorable, Parser } from './types.js';
 
-export type { DetectInput, Framing, Ignorable, ParseContext, ParseResult, Parser } from './types.js';
+export type { CsvParser, DetectInput, Framing, Ignorable, JsonParser, LineParser, ParseContext, ParseResult, Parser } from './types.js';
 
 /** Every supported log format, in routing order. */
 export const PARSERS: readonly Parser[] = [

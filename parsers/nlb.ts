@@ -24,7 +24,7 @@ import {
 import { splitHostPort } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import { Tokens } from './tokenizer.js';
-import type { ParseContext, ParseResult, Parser } from './types.js';
+import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
 export const NLB_FIELDS = [
@@ -157,8 +157,9 @@ export function parseNlbLine(line: string): ParseResult {
 }
 
 /** Network Load Balancer TLS access logs. */
-export const parser: Parser = {
-  name: 'nlb',
+export const parser: LineParser = {
+  id: 'nlb',
+  source: 'nlb',
   version: 1,
   framing: 'lines',
   description: 'Network Load Balancer TLS access logs (versions 1.0 and 2.0)',

@@ -15,7 +15,7 @@ import { DASH, badNumber, canonicalUnsigned, countTrailingDrift, httpOutcome, pe
 import { isIP } from './ip.js';
 import { parseClfTime } from './time.js';
 import { Tokens } from './tokenizer.js';
-import type { ParseContext, ParseResult, Parser } from './types.js';
+import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order: the documentation's names in snake_case. */
 export const S3_ACCESS_FIELDS = [
@@ -178,8 +178,9 @@ export function parseS3AccessLine(line: string): ParseResult {
 }
 
 /** S3 server access logs. */
-export const parser: Parser = {
-  name: 's3access',
+export const parser: LineParser = {
+  id: 's3access',
+  source: 's3access',
   version: 1,
   framing: 'lines',
   description: 'Amazon S3 server access logs',

@@ -1,16 +1,22 @@
 /**
  * The contract every format parser fulfils: pure functions from one frame to one record or
  * one rejection. Parsers never see bytes, streams, S3 or the clock; the pipeline frames the
- * object (lines, JSON records, CSV rows) and stamps identity columns.
+ * object, hands each parser the input its framing defines (a line, a parsed JSON value, the
+ * cells of a CSV row), validates what comes back against `schema/` and stamps identity columns.
+ *
+ * What makes a parser safe to resume after a hand-over: every piece of per-object state it
+ * keeps comes from `header()`, because a continuation replays only header frames before the
+ * point it resumes at. Parsers keep no module-level mutable state.
  */
-import type { EventFields, RejectReason, SkipReason, Source } from '../schema/index.js';
+import type { EventFields, ParserId, RejectReason, SkipReason, Source } from '../schema/index.js';
 
 /**
  * How the pipeline cuts an object into frames for this parser:
  * - `lines`: one text line per frame (`\n`, optional `\r`);
  * - `json-records`: one JSON value per frame, taken from a container array such as
- *   `{"Records":[…]}`, or each top-level value of a concatenated / NDJSON stream;
- * - `csv`: one CSV row per frame, fields in `ctx.fields`, raw text as the frame.
+ *   `{"Records":[…]}`, or each top-level value of a concatenated / NDJSON stream; the pipeline
+ *   parses it (once) and rejects text that is not JSON or nests too deep;
+ * - `csv`: one CSV row per frame, as its cells.
  */
 export type Framing = 'lines' | 'json-records' | 'csv';
 
@@ -22,8 +28,6 @@ export interface ParseContext<S = unknown> {
   ordinal: number;
   /** Parser-owned state for this object (e.g. the `#Fields` of a W3C file); see `createState`. */
   state: S;
-  /** CSV framing only: the fields of the current row. */
-  fields: readonly string[];
   /**
    * Schema drift counter: a parser adds 1 for each frame that carries fields its format version
    * does not know (unknown trailing fields, new JSON keys), e.g. `ctx.drift = (ctx.drift ?? 0) + 1`.
@@ -45,13 +49,14 @@ export interface DetectInput {
   readonly head: string;
 }
 
-/** One log format. Adding a format = one file exporting one of these + a registry line. */
-export interface Parser<S = unknown> {
-  /** The `source` partition value. */
-  readonly name: Source;
+/** What every parser declares, whatever its framing. */
+interface ParserBase<S> {
+  /** Unique among parsers; `parser_version` is `<id>@<version>`. */
+  readonly id: ParserId;
+  /** The `source` partition this parser writes; several parsers may share one. */
+  readonly source: Source;
   /** Bumped whenever output for the same input changes; feeds `parser_version`. */
   readonly version: number;
-  readonly framing: Framing;
   /** One line for `loglake formats`. */
   readonly description: string;
   /** The AWS documentation page of the format. */
@@ -60,23 +65,55 @@ export interface Parser<S = unknown> {
   readonly keyPatterns: readonly RegExp[];
   /** Human-readable form of `keyPatterns` for `loglake formats`. */
   readonly keyExample: string;
-  /** Container keys whose array elements are the records (`json-records` framing only). */
-  readonly containerKeys?: readonly string[];
   /** Content sniffing on the first decoded text of an object whose key matched no pattern. */
   sniff(head: string): boolean;
-  /** Fresh per-object state, when the format has headers that change how lines parse. */
+  /** Fresh per-object (and per archive entry) state, when headers change how frames parse. */
   createState?(): S;
-  /** Consumes a header frame (returns true) or declines it (false) so it is parsed as data. */
-  header?(frame: string, state: S): boolean;
-  parse(frame: string, ctx: ParseContext<S>): ParseResult;
+}
+
+/** A parser of text lines (access logs, W3C logs). */
+export interface LineParser<S = unknown> extends ParserBase<S> {
+  readonly framing: 'lines';
+  /** Consumes a header line (returns true, counted as a skipped `header`) or declines it. */
+  header?(line: string, state: S): boolean;
+  parse(line: string, ctx: ParseContext<S>): ParseResult;
+}
+
+/** A parser of JSON records; it receives the value the pipeline parsed from one frame. */
+export interface JsonParser<S = unknown> extends ParserBase<S> {
+  readonly framing: 'json-records';
+  /** Container keys whose array elements are the records (`{"Records":[…]}`). */
+  readonly containerKeys: readonly string[];
+  parse(value: unknown, ctx: ParseContext<S>): ParseResult;
+}
+
+/** A parser of CSV rows; it receives the cells, and its header hook builds per-file state. */
+export interface CsvParser<S = unknown> extends ParserBase<S> {
+  readonly framing: 'csv';
+  /**
+   * Consumes a header row into `state` (returns true, counted as a skipped `header`) or declines
+   * it. A continuation replays every row before its resume point through this hook alone, so
+   * the header must be the only source of state.
+   */
+  header(cells: readonly string[], state: S): boolean;
+  parse(cells: readonly string[], ctx: ParseContext<S>): ParseResult;
 }
 
 /**
+ * One log format. Adding a format = one file exporting one of these + a registry line. The
+ * state type is the parser's own (methods are bivariant, so a `LineParser<MyState>` is one).
+ */
+export type Parser = LineParser | JsonParser | CsvParser;
+
+/**
  * An object that is recognized but holds no events (CloudTrail digests, CUR manifests):
- * recorded in the manifest with its reason, never parsed.
+ * recorded in the manifest with its reason, never parsed. Checked before any parser, also
+ * under a rule that pins its source.
  */
 export interface Ignorable {
   readonly name: string;
+  /** The source whose deliveries include these objects. */
+  readonly source: Source;
   readonly description: string;
   readonly keyPatterns: readonly RegExp[];
   readonly keyExample: string;

@@ -8,10 +8,10 @@
  */
 import { configNotificationWork } from '../parsers/config-notification.js';
 import { parser as configParser } from '../parsers/config.js';
-import type { ParseResult, Parser } from '../parsers/index.js';
+import type { JsonParser, ParseResult } from '../parsers/index.js';
 import type { ConfigItemHandler } from './ingest-message.js';
 import { processObject } from './process-object.js';
-import type { Route } from './route.js';
+import type { Pin, Registry } from './route.js';
 import type { ObjectRef, ObjectSource, OpenedObject } from './storage.js';
 
 /** Bytes already in memory (a notification is at most 256 KB), served as an object. */
@@ -29,23 +29,19 @@ class InlineSource implements ObjectSource {
   }
 }
 
-/** One change notification carrying one item per line; `config` source, the Config parser's version. */
-export const configChangeParser: Parser = {
-  name: 'config',
+/** One change notification carrying one item per line; `config` source, the Config parser's id and version. */
+export const configChangeParser: JsonParser = {
+  id: configParser.id,
+  source: configParser.source,
   version: configParser.version,
-  framing: 'lines',
+  framing: 'json-records',
+  containerKeys: [],
   description: 'AWS Config configuration item change notifications (inline, from SNS)',
   docsUrl: 'https://docs.aws.amazon.com/config/latest/developerguide/notifications-for-AWS-Config.html',
   keyPatterns: [],
   keyExample: '(not an S3 object: delivered in the notification)',
   sniff: () => false,
-  parse(frame: string): ParseResult {
-    let message: unknown;
-    try {
-      message = JSON.parse(frame);
-    } catch (e) {
-      return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
-    }
+  parse(message: unknown): ParseResult {
     const work = configNotificationWork(message);
     const first = work.kind === 'records' ? work.records[0] : undefined;
     if (first !== undefined) return { ok: true, record: first.record };
@@ -53,7 +49,8 @@ export const configChangeParser: Parser = {
   },
 };
 
-const ROUTE: Route = { kind: 'parse', parser: configChangeParser, by: 'rule' };
+const REGISTRY: Registry = { parsers: [configChangeParser], ignorables: [] };
+const PIN: Pin = { kind: 'pin', format: configChangeParser.id, exact: true };
 
 /** `object` of the rows of an inline notification: the notification's id, since there is no S3 object. */
 export function configNotificationRef(notificationId: string): ObjectRef {
@@ -69,7 +66,8 @@ export const processConfigChange: ConfigItemHandler = async (notification, deps)
     source: new InlineSource(Buffer.from(lines, 'utf8')),
     sink: deps.sink,
     options: deps.options,
-    rule: () => ROUTE,
+    registry: REGISTRY,
+    rule: () => PIN,
     ...(deps.now !== undefined ? { now: deps.now } : {}),
     ...(deps.createdBy !== undefined ? { createdBy: deps.createdBy } : {}),
   });

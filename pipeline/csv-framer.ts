@@ -20,7 +20,7 @@
 import { Parser as CsvStream } from 'csv-parse';
 import type { RejectReason } from '../schema/index.js';
 import { preview } from './errors.js';
-import type { Framer, FrameSink, FramerOptions } from './framing.js';
+import type { CutFrame, Framer, FrameSink, FramerOptions } from './framing.js';
 import { decodeVisible } from './utf8.js';
 
 const NL = 10;
@@ -112,6 +112,24 @@ export class CsvFramer implements Framer {
       this.bomChecked = BOM.length;
       this.finishRow(bytes, 0, bytes.byteLength, null);
     }
+  }
+
+  abandon(): CutFrame | null {
+    // Rows queued for a second framing after a resync were whole; only the row being collected was cut.
+    this.drainQueue();
+    if (this.discarding) {
+      const bytes = this.prefix;
+      const total = this.discarded;
+      this.discarding = false;
+      this.discarded = 0;
+      this.prefix = Buffer.alloc(0);
+      return { text: decodeVisible(bytes, 0, bytes.byteLength).text, bytes: total };
+    }
+    if (this.kept === 0) return null;
+    const total = this.kept;
+    const bytes = this.takeRowBytes();
+    this.firstNl = -1;
+    return { text: decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text, bytes: total };
   }
 
   private skipBom(data: Buffer): Buffer {

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Unzip, UnzipInflate } from 'fflate';
+import { Gunzip, Unzip, UnzipInflate } from 'fflate';
 import { ObjectError } from './errors.js';
 
 /** A piece of decompressed content; `entryStart` marks the first chunk of each archive entry. */
@@ -95,14 +95,15 @@ async function* unzip(input: AsyncIterable<Buffer>, where: string): AsyncGenerat
       fail(`invalid zip data: ${(e as Error).message}`, e);
     }
   };
+  // Entries decoded before a failure are handed out first: the caller keeps what was readable.
   for await (const chunk of input) {
     push(chunk, false);
-    if (failure) throw failure;
     while (ready.length > 0) yield ready.shift() as ContentChunk;
+    if (failure) throw failure;
   }
   push(new Uint8Array(0), true);
-  if (failure) throw failure;
   while (ready.length > 0) yield ready.shift() as ContentChunk;
+  if (failure) throw failure;
   if (entries === 0) fail('the zip archive holds no entry');
   if (failure) throw failure;
 }
@@ -150,4 +151,45 @@ export async function* decompress(
       first = false;
     }
   }
+}
+
+/**
+ * Decodes a gzip object a second time, after `node:zlib` stopped on damage, to recover what it
+ * could not hand out: zlib drops the output it holds when it meets an error (up to a whole
+ * output chunk, or all of a small object before trailing garbage). fflate's streaming gunzip
+ * hands out every byte it decoded before the damage, members one after another. Only the
+ * decoded bytes past `skipBytes` (what the first pass already delivered) are yielded; the error
+ * that ends the salvage, if any, is thrown after them. Slower than `node:zlib`, so it only
+ * runs on this path.
+ */
+export async function* salvageGzip(body: AsyncIterable<Uint8Array>, skipBytes: number, where: string): AsyncGenerator<Buffer> {
+  let skip = skipBytes;
+  const ready: Buffer[] = [];
+  const gunzip = new Gunzip((data) => {
+    if (skip >= data.byteLength) {
+      skip -= data.byteLength;
+      return;
+    }
+    ready.push(Buffer.from(data.buffer, data.byteOffset + skip, data.byteLength - skip));
+    skip = 0;
+  });
+  const push = (chunk: Uint8Array, final: boolean): ObjectError | null => {
+    try {
+      gunzip.push(chunk, final);
+      return null;
+    } catch (e) {
+      const message = (e as Error).message;
+      return /EOF/i.test(message)
+        ? new ObjectError('truncated_gzip', `${where}: gzip stream ends before its end marker (truncated object)`, { cause: e })
+        : new ObjectError('corrupt_gzip', `${where}: invalid gzip data: ${message}`, { cause: e });
+    }
+  };
+  for await (const chunk of body) {
+    const failure = push(chunk, false);
+    while (ready.length > 0) yield ready.shift() as Buffer;
+    if (failure !== null) throw failure;
+  }
+  const failure = push(new Uint8Array(0), true);
+  while (ready.length > 0) yield ready.shift() as Buffer;
+  if (failure !== null) throw failure;
 }

@@ -16,15 +16,39 @@ export interface FrameSink {
   reject(reason: RejectReason, raw: string, detail: string): void;
 }
 
+/** The bytes of an unfinished frame, handed back instead of framed. */
+export interface CutFrame {
+  /** Decoded text, up to `maxRejectRawBytes`. */
+  readonly text: string;
+  /** Bytes the frame had when it was cut. */
+  readonly bytes: number;
+}
+
 export interface Framer {
   push(data: Buffer): void;
   /** The end of the entry: flushes a last unterminated line, reports a truncated record. */
   end(): void;
+  /**
+   * The input broke (damaged compression): hands back the unfinished frame, if any, instead of
+   * framing it, since its end is not the end the writer of the object meant. The framer is
+   * done after this.
+   */
+  abandon(): CutFrame | null;
+}
+
+/** The kept bytes of a frame buffer as a cut frame, or null when it is empty. */
+function cutFrom(buf: FrameBuffer, opts: FramerOptions): CutFrame | null {
+  if (buf.total === 0) return null;
+  const total = buf.total;
+  const bytes = buf.bytes();
+  return { text: decodeVisible(bytes, 0, Math.min(bytes.byteLength, opts.maxRejectRawBytes)).text, bytes: total };
 }
 
 export interface FramerOptions {
   readonly maxLineBytes: number;
   readonly maxRejectRawBytes: number;
+  /** JSON framing: deepest nesting a record may have before it is rejected as `too_deep`. */
+  readonly maxJsonDepth?: number;
 }
 
 const NL = 10;
@@ -112,6 +136,10 @@ export class LineFramer implements Framer {
   end(): void {
     if (this.carry.total > 0) this.flushCarry();
   }
+
+  abandon(): CutFrame | null {
+    return cutFrom(this.carry, this.opts);
+  }
 }
 
 const QUOTE = 0x22;
@@ -152,6 +180,9 @@ export class JsonRecordFramer implements Framer {
   private captureDepth = -1;
   private capturePrimitive = false;
   private garbage = false;
+  /** The captured record nests deeper than `maxJsonDepth`. */
+  private tooDeep = false;
+  private readonly depthLimit: number;
   private readonly capture: FrameBuffer;
 
   constructor(
@@ -161,13 +192,23 @@ export class JsonRecordFramer implements Framer {
     private readonly where: string,
   ) {
     this.capture = new FrameBuffer(opts.maxLineBytes);
+    this.depthLimit = opts.maxJsonDepth ?? Infinity;
   }
 
   private finishCapture(): void {
     this.captureDepth = -1;
     this.capturePrimitive = false;
     if (this.capture.oversized) {
+      this.tooDeep = false;
       rejectOversize(this.sink, this.capture, this.opts);
+      return;
+    }
+    if (this.tooDeep) {
+      this.tooDeep = false;
+      const total = this.capture.total;
+      const bytes = this.capture.bytes();
+      const text = decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text;
+      this.sink.reject('too_deep', text, `a record of ${total} bytes nests deeper than ${this.depthLimit} levels (maxJsonDepth)`);
       return;
     }
     const bytes = this.capture.bytes();
@@ -298,6 +339,7 @@ export class JsonRecordFramer implements Framer {
             }
           }
           this.depth++;
+          if (this.captureDepth >= 0 && this.depth - this.captureDepth > this.depthLimit) this.tooDeep = true;
           break;
         case RBRACE:
         case RBRACKET:
@@ -353,6 +395,15 @@ export class JsonRecordFramer implements Framer {
     } else {
       this.sink.reject('invalid_json', text, `expected a JSON object or array, found ${preview(text, 40)}`);
     }
+  }
+
+  abandon(): CutFrame | null {
+    const open = this.garbage || this.captureDepth >= 0 || this.capturePrimitive;
+    this.garbage = false;
+    this.captureDepth = -1;
+    this.capturePrimitive = false;
+    this.tooDeep = false;
+    return open ? cutFrom(this.capture, this.opts) : null;
   }
 
   end(): void {

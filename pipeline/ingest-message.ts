@@ -18,7 +18,7 @@ import {
 import type { PipelineOptions } from './options.js';
 import { processObject, type ObjectReport } from './process-object.js';
 import type { RawArchiver } from './raw-archive.js';
-import { DEFAULT_REGISTRY, parserByName, type Registry, type Route } from './route.js';
+import { DEFAULT_REGISTRY, formatNames, isKnownFormat, parserById, type Pin, type Registry } from './route.js';
 import type { LakeSink, ObjectRef, ObjectSource } from './storage.js';
 
 /** A decoded `ConfigurationItemChangeNotification`, item inline. */
@@ -38,7 +38,7 @@ export interface IngestMessageDeps {
   readonly options: PipelineOptions;
   readonly registry?: Registry;
   /** User routing rules (see `rules.ts`); consulted before key patterns. */
-  readonly rule?: (ref: ObjectRef) => Route | null;
+  readonly rule?: (ref: ObjectRef) => Pin | null;
   /**
    * Sends a message back to the worker's own queue (continuations, hand-overs). Without it the
    * worker never yields: an object runs to completion or to the Lambda timeout.
@@ -84,13 +84,18 @@ export function failedObjects(outcome: MessageOutcome): ObjectOutcome[] {
   return outcome.objects.filter((o) => o.report.manifest.status === 'failed');
 }
 
-function forcedRoute(format: string, registry: Registry, messageId: string): (ref: ObjectRef) => Route {
-  const parser = parserByName(format, registry);
-  if (parser === undefined) {
-    throw new MessageError('invalid_message', `message ${messageId}: format ${JSON.stringify(format)} is not a known format; known: ${registry.parsers.map((p) => p.name).join(', ')}`);
+/**
+ * The pin of a message that names its format: a replay pins a source or parser id (routing
+ * still checks that source's ignorables and chooses among its parsers); a continuation names
+ * the exact parser its first run chose (continuations written before parser ids existed name a
+ * source, which is pinned the replay way).
+ */
+function messagePin(format: string, continuation: boolean, registry: Registry, messageId: string): (ref: ObjectRef) => Pin {
+  if (!isKnownFormat(format, registry)) {
+    throw new MessageError('invalid_message', `message ${messageId}: format ${JSON.stringify(format)} is not a known source or parser id; known: ${formatNames(registry).join(', ')}`);
   }
-  const route: Route = { kind: 'parse', parser, by: 'rule' };
-  return () => route;
+  const pin: Pin = { kind: 'pin', format, exact: continuation && parserById(format, registry) !== undefined };
+  return () => pin;
 }
 
 function continuationOf(m: Manifest): ContinuationMessage {
@@ -101,7 +106,7 @@ function continuationOf(m: Manifest): ContinuationMessage {
     key: m.key,
     ...(m.version_id !== null ? { versionId: m.version_id } : {}),
     ...(m.etag !== null ? { etag: m.etag } : {}),
-    format: m.source as string,
+    format: m.parser_id ?? (m.source as string),
     resume: m.resume as NonNullable<Manifest['resume']>,
   };
 }
@@ -171,7 +176,11 @@ export async function ingestMessage(body: string, messageId: string, deps: Inges
       sink: deps.sink,
       options: deps.options,
       registry,
-      ...(object.format !== undefined ? { rule: forcedRoute(object.format, registry, messageId) } : deps.rule !== undefined ? { rule: deps.rule } : {}),
+      ...(object.format !== undefined
+        ? { rule: messagePin(object.format, object.resume !== undefined, registry, messageId) }
+        : deps.rule !== undefined
+          ? { rule: deps.rule }
+          : {}),
       ...(deps.now !== undefined ? { now: deps.now } : {}),
       ...(deps.createdBy !== undefined ? { createdBy: deps.createdBy } : {}),
       ...(object.resume !== undefined ? { resume: object.resume } : {}),

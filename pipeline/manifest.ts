@@ -6,8 +6,22 @@
 import type { RejectReason, SkipReason } from '../schema/index.js';
 import type { Compression } from './decompress.js';
 
-/** `partial`: a run stopped at its deadline; a continuation message carries on from `resume`. */
-export type ObjectStatus = 'ok' | 'ignored' | 'failed' | 'partial';
+/**
+ * `partial`: a run stopped at its deadline; a continuation message carries on from `resume`.
+ * `damaged`: the compressed stream broke part-way; every frame decoded before the break is
+ * kept, the frame it cut is rejected as `damaged_input`, and `damage` says what was left
+ * unread. Not retried: an S3 object never changes, so neither does its damage.
+ */
+export type ObjectStatus = 'ok' | 'ignored' | 'failed' | 'partial' | 'damaged';
+
+/** Where and how a compressed stream broke. */
+export interface Damage {
+  /** `truncated_gzip`, `corrupt_gzip` or `corrupt_archive`. */
+  readonly reason: string;
+  readonly detail: string;
+  /** Compressed bytes of the object never read because decoding stopped; null when the size is unknown. */
+  readonly compressed_bytes_unread: number | null;
+}
 
 /** Where a continuation resumes: frames up to `ordinal` are done, its outputs use part numbers from `part`. */
 export interface ResumePoint {
@@ -32,6 +46,8 @@ export interface Manifest {
   readonly version_id: string | null;
   readonly etag: string | null;
   readonly source: string | null;
+  /** The parser that read the object (`billing-cur`, `alb`, …); continuations pin it. */
+  readonly parser_id?: string | null;
   readonly parser_version: string | null;
   /** How the format was chosen: a user rule, the key pattern, or content sniffing. */
   readonly routed_by: 'rule' | 'key' | 'content' | null;
@@ -59,6 +75,10 @@ export interface Manifest {
   readonly object_last_modified?: string | null;
   /** Frames whose parser met fields its format version does not know (`ParseContext.drift`). */
   readonly schema_drift?: number;
+  /** Values that did not fit their typed column and were kept in `fields` (`_invalid.<column>`), by column. */
+  readonly invalid_values?: Readonly<Record<string, number>>;
+  /** Set on `damaged` manifests. */
+  readonly damage?: Damage | null;
   /** Set on `partial` manifests: where the continuation picks up. */
   readonly resume?: ResumePoint | null;
   /** Outputs of an earlier run that a continued run has not replaced yet: deleted when it completes. */
@@ -75,14 +95,47 @@ export function outputKeys(m: Pick<Manifest, 'outputs' | 'errors_output' | 'earl
   return keys;
 }
 
-/** Parses a stored manifest, or returns null when it is absent or not one of ours. */
-export function parseManifest(bytes: Uint8Array | null): Manifest | null {
-  if (bytes === null) return null;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    if (typeof v === 'object' && v !== null && (v as { manifest_version?: unknown }).manifest_version === 1) return v as Manifest;
-  } catch {
-    // an unreadable old manifest only means we cannot clean up after it
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+function isOutput(v: unknown): v is PartitionOutput {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.key === 'string' && typeof o.source === 'string' && typeof o.dt === 'string' && typeof o.rows === 'number' && typeof o.bytes === 'number';
+}
+
+/**
+ * Why a stored document is not a manifest this code can rely on, or null when it is one. Only
+ * what re-runs and continuations read is checked: the outputs they delete or keep, and the
+ * resume point.
+ */
+export function manifestProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
+  const m = v as Record<string, unknown>;
+  if (m.manifest_version !== 1) return `manifest_version ${JSON.stringify(m.manifest_version)} is not 1`;
+  if (!Array.isArray(m.outputs) || !m.outputs.every(isOutput)) return 'outputs is not a list of {source, dt, key, rows, bytes}';
+  if (m.errors_output !== null && m.errors_output !== undefined && typeof m.errors_output !== 'string') return 'errors_output is not a key';
+  for (const k of ['earlier_errors_outputs', 'superseded_outputs'] as const) {
+    if (m[k] !== undefined && !isStringArray(m[k])) return `${k} is not a list of keys`;
+  }
+  if (typeof m.status !== 'string') return 'status is missing';
+  const r = m.resume;
+  if (r !== undefined && r !== null && (typeof r !== 'object' || typeof (r as Record<string, unknown>).ordinal !== 'number' || typeof (r as Record<string, unknown>).part !== 'number')) {
+    return 'resume is not {ordinal, part}';
   }
   return null;
+}
+
+/**
+ * Parses a stored manifest, or returns null when it is absent, unreadable or not one this code
+ * wrote: an unusable old manifest only means a re-run cannot clean up after it, never a crash.
+ */
+export function parseManifest(bytes: Uint8Array | null): Manifest | null {
+  if (bytes === null) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return null;
+  }
+  return manifestProblem(v) === null ? (v as Manifest) : null;
 }

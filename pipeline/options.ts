@@ -19,6 +19,12 @@ export interface PipelineOptions {
   readonly keepSelfTraffic: boolean;
   /** Bytes of a rejected line kept in `errors/` when the line is oversized. @default 64 KiB */
   readonly maxRejectRawBytes: number;
+  /**
+   * Deepest nesting of objects and arrays a JSON record may have; deeper records are rejected
+   * as `too_deep`. AWS's own records nest a few dozen levels at most, while thousands exhaust
+   * the stack of every recursive reader (JSON.stringify, encoders). @default 512
+   */
+  readonly maxJsonDepth: number;
 }
 
 /** True where this Node.js build has zstd in node:zlib. */
@@ -33,6 +39,7 @@ const DEFAULTS: PipelineOptions = {
   keepRaw: true,
   keepSelfTraffic: false,
   maxRejectRawBytes: 64 * 1024,
+  maxJsonDepth: 512,
 };
 
 const CODECS: readonly ParquetCodec[] = ['GZIP', 'ZSTD', 'SNAPPY', 'UNCOMPRESSED'];
@@ -58,6 +65,7 @@ export function resolveOptions(input: Readonly<Record<string, unknown>> = {}): P
       case 'maxLineBytes':
       case 'rowGroupRows':
       case 'maxRejectRawBytes':
+      case 'maxJsonDepth':
         out[key] = positiveInt(key, value);
         break;
       case 'keepRaw':

@@ -3,12 +3,12 @@
  * entry point the CLI and the Lambda worker share: open → decompress → route → frame → parse →
  * partition by (source, dt) → write → replace the previous run's outputs → manifest.
  */
-import type { EventFields, EventRow, RejectReason, SkipReason } from '../schema/index.js';
-import type { ParseContext, Parser } from '../parsers/index.js';
+import { timeBounds, validateRecord, type EventFields, type TimeBounds, type RejectReason, type SkipReason } from '../schema/index.js';
+import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
 import { withBillingAssemblies } from './billing-assemblies.js';
 import { CsvFramer } from './csv-framer.js';
 import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
-import { decompress, type ByteCounter, type Compression } from './decompress.js';
+import { decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from './decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
 import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from './framing.js';
@@ -22,10 +22,10 @@ import {
   manifestKey,
   objectId,
 } from './identity.js';
-import { parseManifest, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
+import { parseManifest, type Damage, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
 import type { PipelineOptions } from './options.js';
 import { ParquetFileWriter } from './parquet-writer.js';
-import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Registry, type Route } from './route.js';
+import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from './route.js';
 import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from './storage.js';
 import { decodeVisible } from './utf8.js';
 
@@ -37,8 +37,11 @@ export interface ProcessDeps {
   readonly sink: LakeSink;
   readonly options: PipelineOptions;
   readonly registry?: Registry;
-  /** Decides the route before key patterns (user rules); null to fall through. */
-  readonly rule?: (ref: ObjectRef) => Route | null;
+  /**
+   * Pins a format or ignores the object before key patterns decide (user rules, replay and
+   * continuation messages); null to fall through.
+   */
+  readonly rule?: (ref: ObjectRef) => Pin | null;
   /** Clock, injectable for tests. @default Date.now */
   readonly now?: () => number;
   /** `createdBy` written into Parquet footers. */
@@ -97,6 +100,9 @@ class ObjectRun implements FrameSink {
   private readonly pendingRejects: Array<Parameters<ErrorsWriter['add']>[0]> = [];
   private readonly days = new DayFormatter();
   private readonly ctx: ParseContext;
+  private readonly bounds: TimeBounds;
+  /** Values that did not fit their typed column and were kept in `fields`, by column. */
+  readonly invalidValues: Record<string, number> = {};
   private readonly parserVersion: string;
   private readonly ingestedAt: number;
   private firstDt: string | null = null;
@@ -115,10 +121,11 @@ class ObjectRun implements FrameSink {
     private readonly deps: ProcessDeps,
     now: number,
   ) {
-    this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), fields: [], drift: 0 };
+    this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), drift: 0 };
+    this.bounds = timeBounds(now);
     this.resumeAfter = deps.resume?.ordinal ?? 0;
     this.part = deps.resume?.part ?? 0;
-    this.parserVersion = `${parser.name}@${parser.version}`;
+    this.parserVersion = `${parser.id}@${parser.version}`;
     this.ingestedAt = now;
     const fromKey = accountRegionFromKey(ref.key);
     this.keyAccount = fromKey.account;
@@ -130,19 +137,48 @@ class ObjectRun implements FrameSink {
     this.ctx.state = this.parser.createState?.();
   }
 
-  frame(text: string, invalidUtf8: boolean, fields?: readonly string[]): void {
+  frame(text: string, invalidUtf8: boolean, cells?: readonly string[]): void {
     const ordinal = ++this.linesIn;
-    if (fields !== undefined) this.ctx.fields = fields;
-    if (ordinal <= this.resumeAfter) return this.replayHeader(text);
+    if (ordinal <= this.resumeAfter) return this.replayHeader(text, cells);
     if (invalidUtf8) this.invalidUtf8++;
     if (text.length === 0) return this.skip('blank');
-    const parser = this.parser;
-    if (parser.header !== undefined && parser.header(text, this.ctx.state)) return this.skip('header');
     this.ctx.ordinal = ordinal;
-    const result = parser.parse(text, this.ctx);
+    let result: ParseResult | null;
+    try {
+      result = this.parseFrame(text, cells);
+    } catch (e) {
+      // A parser bug or a pathological value (deep recursion) costs this record, not the object.
+      const err = e instanceof Error ? e : new Error(String(e));
+      result = { ok: false, reason: 'parser_error', detail: `${this.parser.id}@${this.parser.version} threw ${err.name}: ${err.message.slice(0, 200)}` };
+    }
+    if (result === null) return this.skip('header');
     if (result.ok === true) this.accept(result.record, text, ordinal);
     else if (result.ok === false) this.addReject(ordinal, result.reason, text, result.detail ?? '');
     else this.skip(result.reason);
+  }
+
+  /** The parser's answer for one frame, given the input its framing defines; null for a header. */
+  private parseFrame(text: string, cells: readonly string[] | undefined): ParseResult | null {
+    const parser = this.parser;
+    switch (parser.framing) {
+      case 'lines':
+        if (parser.header !== undefined && parser.header(text, this.ctx.state)) return null;
+        return parser.parse(text, this.ctx);
+      case 'csv': {
+        const row = cells ?? [text];
+        if (parser.header(row, this.ctx.state)) return null;
+        return parser.parse(row, this.ctx);
+      }
+      case 'json-records': {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (e) {
+          return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
+        }
+        return parser.parse(value, this.ctx);
+      }
+    }
   }
 
   reject(reason: RejectReason, raw: string, detail: string): void {
@@ -151,8 +187,15 @@ class ObjectRun implements FrameSink {
   }
 
   /** A frame an earlier run already processed: only a header matters, to rebuild parser state. */
-  private replayHeader(text: string): void {
-    if (text.length > 0 && this.parser.header !== undefined) this.parser.header(text, this.ctx.state);
+  private replayHeader(text: string, cells: readonly string[] | undefined): void {
+    if (text.length === 0) return;
+    const parser = this.parser;
+    try {
+      if (parser.framing === 'lines') parser.header?.(text, this.ctx.state);
+      else if (parser.framing === 'csv') parser.header(cells ?? [text], this.ctx.state);
+    } catch {
+      // The earlier run met the same exception on this frame and recorded it.
+    }
   }
 
   /** Frames the parser flagged with fields its version does not know. */
@@ -173,9 +216,8 @@ class ObjectRun implements FrameSink {
   }
 
   private accept(record: EventFields, raw: string, ordinal: number): void {
-    if (!Number.isFinite(record.time)) {
-      return this.addReject(ordinal, 'bad_timestamp', raw, `parser returned a non-finite time ${String(record.time)}`);
-    }
+    const invalid = validateRecord(record, this.bounds, this.invalidValues);
+    if (invalid !== null) return this.addReject(ordinal, invalid.reason, raw, invalid.detail);
     if (!this.deps.options.keepSelfTraffic && record.user_agent != null && record.user_agent.includes(SELF_USER_AGENT_MARK)) {
       return this.skip('self_traffic');
     }
@@ -209,7 +251,7 @@ class ObjectRun implements FrameSink {
   private openPartition(dt: string, first: EventFields): Partition {
     const account = keySegment(this.keyAccount ?? first.account_id, 'unknown');
     const region = keySegment(this.keyRegion ?? first.region, 'unknown');
-    const key = lakeKey(this.parser.name, dt, account, region, this.id, this.part);
+    const key = lakeKey(this.parser.source, dt, account, region, this.id, this.part);
     const writer = new ParquetFileWriter(new DeferredOutput(this.deps.sink, key), {
       codec: this.deps.options.codec,
       rowGroupRows: this.deps.options.rowGroupRows,
@@ -248,7 +290,7 @@ class ObjectRun implements FrameSink {
 
   private async openErrors(now: number): Promise<void> {
     const dt = this.firstDt ?? dayFromKey(this.ref.key) ?? new Date(now).toISOString().slice(0, 10);
-    this.errorsKey = errorsKey(this.parser.name, dt, this.id, this.part);
+    this.errorsKey = errorsKey(this.parser.source, dt, this.id, this.part);
     this.errors = new ErrorsWriter(await this.deps.sink.create(this.errorsKey));
   }
 
@@ -257,7 +299,7 @@ class ObjectRun implements FrameSink {
     const outputs: PartitionOutput[] = [];
     for (const p of this.partitions.values()) {
       const bytes = await p.writer.close();
-      outputs.push({ source: this.parser.name, dt: p.dt, key: p.key, rows: p.writer.rows, bytes });
+      outputs.push({ source: this.parser.source, dt: p.dt, key: p.key, rows: p.writer.rows, bytes });
     }
     if (this.errors) await this.errors.close();
     outputs.sort((a, b) => a.key.localeCompare(b.key));
@@ -317,6 +359,8 @@ interface ManifestBase {
   counter: ByteCounter;
   decompressed: number;
   started: number;
+  /** Set when the compressed stream broke after some content was read: what was kept ends there. */
+  damage: Damage | null;
 }
 
 function buildManifest(
@@ -338,8 +382,9 @@ function buildManifest(
     key: base.ref.key,
     version_id: base.opened?.versionId ?? base.ref.versionId ?? null,
     etag: base.opened?.etag ?? null,
-    source: route?.kind === 'parse' ? route.parser.name : null,
-    parser_version: route?.kind === 'parse' ? `${route.parser.name}@${route.parser.version}` : null,
+    source: route?.kind === 'parse' ? route.parser.source : null,
+    parser_id: route?.kind === 'parse' ? route.parser.id : null,
+    parser_version: route?.kind === 'parse' ? `${route.parser.id}@${route.parser.version}` : null,
     routed_by: route && route.kind !== 'unknown' ? route.by : null,
     status,
     reason,
@@ -362,13 +407,60 @@ function buildManifest(
     duration_ms: finished - base.started,
     object_last_modified: base.opened?.lastModifiedMs !== undefined ? new Date(base.opened.lastModifiedMs).toISOString() : null,
     schema_drift: run?.drift ?? 0,
+    invalid_values: run?.invalidValues ?? {},
+    damage: base.damage,
   };
 }
 
 function manifestSource(route: Route | null): string {
-  if (route?.kind === 'parse') return route.parser.name;
+  if (route?.kind === 'parse') return route.parser.source;
   if (route?.kind === 'ignore') return route.name;
   return 'unknown';
+}
+
+/** Codes of a compressed stream that broke after it began to decode. */
+const DAMAGE_CODES: ReadonlySet<string> = new Set(['truncated_gzip', 'corrupt_gzip', 'corrupt_archive']);
+
+function isDamage(e: unknown): e is ObjectError {
+  return e instanceof ObjectError && DAMAGE_CODES.has(e.code);
+}
+
+/**
+ * The decompressed content of an opened object. When `node:zlib` stops on damage in a gzip
+ * object, the object is read again and a second decoder (`salvageGzip`) recovers what zlib
+ * decoded but did not hand out; the damage that ends the salvage is thrown after that content.
+ * The first damage stands when the object cannot be read again unchanged.
+ */
+async function* contentOf(ref: ObjectRef, base: ManifestBase, deps: ProcessDeps, opened: OpenedObject): AsyncGenerator<ContentChunk> {
+  let delivered = 0;
+  try {
+    for await (const chunk of decompress(opened.body, base.uri, base.counter, (c) => (base.compression = c))) {
+      delivered += chunk.data.byteLength;
+      yield chunk;
+    }
+    return;
+  } catch (e) {
+    if (!isDamage(e) || base.compression !== 'gzip') throw e;
+    const pinned: ObjectRef = opened.versionId !== undefined ? { ...ref, versionId: opened.versionId } : ref;
+    let again: OpenedObject;
+    try {
+      again = await deps.source.open(pinned);
+    } catch {
+      throw e;
+    }
+    if (again.etag !== undefined && opened.etag !== undefined && again.etag !== opened.etag) throw e;
+    let failure: unknown = e;
+    try {
+      for await (const data of salvageGzip(again.body, delivered, base.uri)) {
+        yield { data, entry: null, entryStart: delivered === 0 };
+        delivered += data.byteLength;
+      }
+    } catch (later) {
+      failure = isDamage(later) ? later : failure;
+      if (!isDamage(later)) throw later;
+    }
+    throw failure;
+  }
 }
 
 /**
@@ -385,17 +477,19 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
   const now = deps.now ?? Date.now;
   const registry = deps.registry ?? DEFAULT_REGISTRY;
   const uri = objectUri(ref);
+  const pin = deps.rule?.(ref) ?? null;
   const base: ManifestBase = {
     ref,
     uri,
     id: objectId(ref),
     opened: null,
-    route: deps.rule?.(ref) ?? routeByKey(ref.key, registry),
+    route: routeByKey(ref.key, registry, pin),
     compression: null,
     entries: 0,
     counter: { bytes: 0 },
     decompressed: 0,
     started: now(),
+    damage: null,
   };
   let run: ObjectRun | null = null;
   let resumeAt: ResumePoint | null = null;
@@ -433,14 +527,30 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
     base.opened = await deps.source.open(ref);
     const where = uri;
     let framer: Framer | null = null;
-    for await (const chunk of decompress(base.opened.body, where, base.counter, (c) => (base.compression = c))) {
+    const chunks = contentOf(ref, base, deps, base.opened);
+    for (;;) {
+      let next: IteratorResult<ContentChunk>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        // S3 objects never change: damage read once is read on every retry. Keep what decoded
+        // before it, reject the frame it cut, and say in the manifest what was left unread.
+        if (run === null || framer === null || !isDamage(e)) throw e;
+        base.damage = { reason: e.code, detail: e.message, compressed_bytes_unread: base.opened.size !== undefined ? Math.max(0, base.opened.size - base.counter.bytes) : null };
+        const cut = framer.abandon();
+        if (cut !== null) run.reject('damaged_input', cut.text, `${cut.bytes} bytes cut off by the damage: ${e.message}`);
+        framer = null;
+        break;
+      }
+      if (next.done === true) break;
+      const chunk = next.value;
       if (chunk.entryStart) {
         base.entries++;
         framer?.end();
         if (run === null) {
           if (base.route === null) {
             const head = decodeVisible(chunk.data, 0, Math.min(chunk.data.byteLength, HEAD_BYTES)).text;
-            base.route = routeByContent(head, registry);
+            base.route = routeByContent(head, registry, pin);
           }
           if (base.route.kind === 'ignore') {
             return await finish('ignored', base.route.name, null, [], null);
@@ -473,7 +583,8 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
       return await finish('ok', 'empty', null, [], null);
     }
     const outputs = await run.close(base.started);
-    return await finish(resumeAt === null ? 'ok' : 'partial', null, null, outputs, run.errorsKey);
+    const status: ObjectStatus = resumeAt !== null ? 'partial' : base.damage !== null ? 'damaged' : 'ok';
+    return await finish(status, base.damage?.reason ?? null, null, outputs, run.errorsKey);
   } catch (e) {
     await run?.abort();
     if (e instanceof ObjectError && e.code === 'object_changed' && deps.resume !== undefined) return superseded(e.message);

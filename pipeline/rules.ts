@@ -1,7 +1,9 @@
 /**
  * User routing rules: a bucket glob and a key-prefix glob that pin a format, or ignore the
  * objects they match. They are consulted before AWS's key patterns and content sniffing, for
- * sources whose keys say nothing about their format (logs copied to custom prefixes). The same
+ * sources whose keys say nothing about their format (logs copied to custom prefixes). A pinned
+ * format is a source (`billing`: its parsers choose by key and header) or one parser id
+ * (`billing-dbr`); the source's digests and manifests are still recognized under a pin. The same
  * JSON document is the CLI's `--rules` file and the worker's `LOGLAKE_ROUTING_RULES`, so a rule
  * tried locally behaves identically in Lambda.
  *
@@ -14,7 +16,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ConfigError, preview } from './errors.js';
-import { DEFAULT_REGISTRY, type Registry, type Route } from './route.js';
+import type { FormatName } from '../schema/index.js';
+import { DEFAULT_REGISTRY, formatNames, isKnownFormat, type Pin, type Registry } from './route.js';
 import type { ObjectRef } from './storage.js';
 
 /** One validated rule, its globs compiled once. */
@@ -23,8 +26,8 @@ export interface RoutingRule {
   readonly bucket: string;
   /** Glob the start of the key must match; `''` matches every key. */
   readonly prefix: string;
-  /** The pinned format (a parser name), or null for an ignore rule. */
-  readonly format: string | null;
+  /** The pinned format (a source, or one parser id), or null for an ignore rule. */
+  readonly format: FormatName | null;
   readonly bucketPattern: RegExp;
   readonly prefixPattern: RegExp;
 }
@@ -89,13 +92,13 @@ function validateRule(value: unknown, where: string, registry: Registry): Routin
   if (bucket === '') fail(`${where}.bucket`, 'must not be empty (leave it out to match every bucket)');
   if (format === undefined && ignore === undefined) fail(where, 'needs "format" (a format name) or "ignore": true');
   if (format !== undefined && ignore !== undefined) fail(where, 'has both "format" and "ignore"; give one');
-  if (format !== undefined && !registry.parsers.some((p) => p.name === format)) {
-    fail(`${where}.format`, `unknown format ${JSON.stringify(format)}; known: ${registry.parsers.map((p) => p.name).join(', ')}`);
+  if (format !== undefined && !isKnownFormat(format, registry)) {
+    fail(`${where}.format`, `unknown format ${JSON.stringify(format)}; known: ${formatNames(registry).join(', ')}`);
   }
   return Object.freeze({
     bucket,
     prefix,
-    format: format ?? null,
+    format: format !== undefined && isKnownFormat(format, registry) ? format : null,
     bucketPattern: globToRegExp(bucket, true),
     prefixPattern: globToRegExp(prefix, false),
   });
@@ -147,17 +150,16 @@ export function matchRule(rules: RoutingRules, ref: ObjectRef): RoutingRule | nu
 }
 
 /**
- * The `rule` function `processObject` takes: the route of the first matching rule, or null so
+ * The `rule` function `processObject` takes: the pin of the first matching rule, or null so
  * key patterns and content sniffing decide.
  */
-export function ruleRouter(rules: RoutingRules, registry: Registry = DEFAULT_REGISTRY): (ref: ObjectRef) => Route | null {
-  const routes = new Map<RoutingRule, Route>();
+export function ruleRouter(rules: RoutingRules): (ref: ObjectRef) => Pin | null {
+  const pins = new Map<RoutingRule, Pin>();
   for (const rule of rules.rules) {
-    const parser = rule.format === null ? undefined : registry.parsers.find((p) => p.name === rule.format);
-    routes.set(rule, parser ? { kind: 'parse', parser, by: 'rule' } : { kind: 'ignore', name: IGNORED_BY_RULE, by: 'rule' });
+    pins.set(rule, rule.format !== null ? { kind: 'pin', format: rule.format } : { kind: 'ignore', name: IGNORED_BY_RULE });
   }
   return (ref) => {
     const rule = matchRule(rules, ref);
-    return rule === null ? null : (routes.get(rule) ?? null);
+    return rule === null ? null : (pins.get(rule) ?? null);
   };
 }

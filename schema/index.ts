@@ -5,3 +5,5 @@ export * from './record.js';
 export * from './parquet.js';
 export * from './glue.js';
 export * from './docs.js';
+export * from './limits.js';
+export * from './validate.js';

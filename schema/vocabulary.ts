@@ -5,21 +5,44 @@
  * construction, which makes them safe as metric dimensions and Glue projection enums.
  */
 
-/** Every value the `source` partition can take, one per log type. */
-export const SOURCES = [
-  'cloudtrail',
-  'alb',
-  'elb',
-  'nlb',
-  's3access',
-  'cloudfront',
-  'config',
-  'billing',
-  'vpcflow',
-  'redshift',
-  'rds',
-] as const;
+/**
+ * Every value the `source` partition can take: one per log family that has a parser. A source
+ * is listed here only once a parser writes it, so configuration, rules, the Glue projection and
+ * alarms never offer a source the worker cannot read (the compliance suite checks both ways).
+ */
+export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing'] as const;
 export type Source = (typeof SOURCES)[number];
+
+/**
+ * Every parser, by its unique id, with the source partition it writes. Several parsers may
+ * write one source (the two billing reports); a rule, replay or continuation pins a source or
+ * an id. Kept in `schema/` so configuration (`infra/`) can validate against it without
+ * importing parsers; `parsers/index.ts` must register exactly these ids.
+ */
+export const PARSER_SOURCES = {
+  cloudtrail: 'cloudtrail',
+  config: 'config',
+  alb: 'alb',
+  nlb: 'nlb',
+  elb: 'elb',
+  s3access: 's3access',
+  cloudfront: 'cloudfront',
+  'billing-cur': 'billing',
+  'billing-dbr': 'billing',
+} as const satisfies Record<string, Source>;
+export type ParserId = keyof typeof PARSER_SOURCES;
+export const PARSER_IDS = Object.keys(PARSER_SOURCES) as ParserId[];
+
+/** What a rule, configuration or message may pin: a source (its parsers choose) or one parser id. */
+export type FormatName = Source | ParserId;
+
+/** True for a source name or a parser id. */
+export function isFormatName(name: string): name is FormatName {
+  return (SOURCES as readonly string[]).includes(name) || Object.hasOwn(PARSER_SOURCES, name);
+}
+
+/** Every name a pin may use, for error messages: sources first, then the ids that differ from them. */
+export const FORMAT_NAMES: readonly FormatName[] = [...SOURCES, ...PARSER_IDS.filter((id) => !(SOURCES as readonly string[]).includes(id))];
 
 export const CATEGORIES = [
   'api_activity',
@@ -52,6 +75,10 @@ export const REJECT_REASONS = {
   malformed_quote: 'a CSV quote where none may stand: inside an unquoted field, or followed by text after it closes',
   unknown_format: 'the line does not look like this format',
   control_character: 'the line holds a raw control character that the format never writes unescaped',
+  time_out_of_range: 'the event time is before the first day or after the last day that every reader of the lake sees (see EVENT_TIME_RANGE)',
+  too_deep: 'a JSON record nests deeper than the pipeline reads (maxJsonDepth)',
+  parser_error: 'the parser failed on this record with an internal error; the detail names it',
+  damaged_input: 'the record holds the point where the compressed stream is damaged: it was cut off there',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
 

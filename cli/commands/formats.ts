@@ -5,8 +5,9 @@ import { textTable } from '../format.js';
 
 export const help = `usage: loglake formats [--json]
 
-Lists the supported log formats: the source name (the "source" partition), the parser version,
-how objects are framed, and the AWS key naming they are recognized by. Objects whose key matches
+Lists the supported log formats: the parser id (what a routing rule or replay may pin, besides
+a source), the source it writes (the "source" partition), the parser version, how objects are
+framed, and the AWS key naming they are recognized by. Objects whose key matches
 no pattern are recognized by their content. Ignored kinds (e.g. CloudTrail digests) are listed
 too: they are recorded in manifests but produce no events.
 
@@ -23,20 +24,21 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const rows = [
     ...DEFAULT_REGISTRY.parsers.map((p) => ({
-      source: p.name,
+      parser: p.id,
+      source: p.source,
       version: p.version,
       framing: p.framing,
       description: p.description,
       key: p.keyExample,
       docs: p.docsUrl,
     })),
-    ...DEFAULT_REGISTRY.ignorables.map((i) => ({ source: i.name, version: null, framing: 'ignored', description: i.description, key: i.keyExample, docs: null })),
+    ...DEFAULT_REGISTRY.ignorables.map((i) => ({ parser: i.name, source: i.source, version: null, framing: 'ignored', description: i.description, key: i.keyExample, docs: null })),
   ];
   if (values.json) {
     for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
-    process.stdout.write(`${textTable(['source', 'version', 'framing', 'description'], rows.map((r) => [r.source, r.version, r.framing, r.description]))}\n\n`);
-    for (const r of rows) process.stdout.write(`${r.source}: ${r.key}\n`);
+    process.stdout.write(`${textTable(['parser', 'source', 'version', 'framing', 'description'], rows.map((r) => [r.parser, r.source, r.version, r.framing, r.description]))}\n\n`);
+    for (const r of rows) process.stdout.write(`${r.parser}: ${r.key}\n`);
   }
   return 0;
 }

@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LakeQuery } from '../../pipeline/lake-query.js';
 import type { Manifest } from '../../pipeline/manifest.js';
-import { parserByName } from '../../pipeline/route.js';
+
 import type { EventFields } from '../../schema/index.js';
 import { athenaTable, ATHENA_SECTIONS, disagreements, type AthenaFormat, type AthenaTable } from '../helpers/athena-regex.js';
 import { CORPUS, corpusMissingReason, corpusPresent, requireCorpusInCi } from '../helpers/corpus.js';
@@ -121,9 +121,7 @@ describe.skipIf(!corpusPresent)(`access-log conformance corpus${corpusPresent ? 
       const id = `${f.folder}/${f.name}`;
       manifests.set(id, (await runLocal(f.path, lake.path)).manifest);
       if (INVALID[id]) {
-        const parser = parserByName(FOLDERS[f.folder]);
-        if (!parser) throw new Error(`no parser ${FOLDERS[f.folder]}`);
-        forced.set(id, (await runLocal(f.path, forcedLake.path, { rule: () => ({ kind: 'parse', parser, by: 'rule' }) })).manifest);
+        forced.set(id, (await runLocal(f.path, forcedLake.path, { rule: () => ({ kind: 'pin', format: FOLDERS[f.folder] }) })).manifest);
       }
     }
     q = await LakeQuery.open(lake.path);

@@ -5,11 +5,11 @@ import { routeByContent, routeByKey } from '../../pipeline/route.js';
 
 /** Parses a header row then data rows as the pipeline would, one context for the object. */
 function parseRows(rows: readonly (readonly string[])[]): ParseResult[] {
-  const ctx: ParseContext<CurState> = { object: 's3://b/cur/acme/20240301-20240401/acme-1.csv.gz', ordinal: 0, state: parser.createState?.() as CurState, fields: [] };
+  const ctx: ParseContext<CurState> = { object: 's3://b/cur/acme/20240301-20240401/acme-1.csv.gz', ordinal: 0, state: parser.createState?.() as CurState };
   return rows.map((cells, i) => {
     ctx.ordinal = i + 1;
-    ctx.fields = cells;
-    return parser.parse(cells.join(','), ctx);
+    if (parser.header(cells, ctx.state)) return { ok: 'skip', reason: 'header' };
+    return parser.parse(cells, ctx);
   });
 }
 
@@ -122,8 +122,8 @@ describe('CUR parser', () => {
   });
 
   it('routes CUR data files, manifests and helper files by key', () => {
-    expect(routeByKey('reports/acme-cur/20240301-20240401/5e2b9c1d/acme-cur-1.csv.gz')).toMatchObject({ kind: 'parse', parser: { name: 'billing', framing: 'csv' } });
-    expect(routeByKey('reports/acme-cur/20240301-20240401/acme-cur-00001.csv.zip')).toMatchObject({ kind: 'parse', parser: { name: 'billing' } });
+    expect(routeByKey('reports/acme-cur/20240301-20240401/5e2b9c1d/acme-cur-1.csv.gz')).toMatchObject({ kind: 'parse', parser: { id: 'billing-cur', framing: 'csv' } });
+    expect(routeByKey('reports/acme-cur/20240301-20240401/acme-cur-00001.csv.zip')).toMatchObject({ kind: 'parse', parser: { id: 'billing-cur' } });
     expect(routeByKey('reports/acme-cur/20240301-20240401/acme-cur-Manifest.json')).toEqual({ kind: 'ignore', name: manifest.name, by: 'key' });
     expect(routeByKey('reports/acme-cur/20240301-20240401/5e2b9c1d/acme-cur-Manifest.json')).toEqual({ kind: 'ignore', name: manifest.name, by: 'key' });
     expect(routeByKey('reports/acme-cur/20240301-20240401/5e2b9c1d/acme-cur-RedshiftCommands.sql')).toEqual({ kind: 'ignore', name: artifact.name, by: 'key' });
@@ -131,7 +131,7 @@ describe('CUR parser', () => {
   });
 
   it('recognizes a CUR header and a manifest by content', () => {
-    expect(routeByContent(`${HEADER.join(',')}\n${ROW.join(',')}\n`)).toMatchObject({ kind: 'parse', parser: { name: 'billing', description: parser.description } });
+    expect(routeByContent(`${HEADER.join(',')}\n${ROW.join(',')}\n`)).toMatchObject({ kind: 'parse', parser: { id: 'billing-cur', description: parser.description } });
     expect(routeByContent('{"assemblyId":"5e2b","account":"1","columns":[{"category":"identity","name":"LineItemId"}]')).toEqual({ kind: 'ignore', name: manifest.name, by: 'content' });
     expect(parser.sniff('InvoiceID,PayerAccountId,RecordType')).toBe(false);
   });

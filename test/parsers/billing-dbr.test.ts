@@ -7,11 +7,11 @@ import { routeByContent, routeByKey } from '../../pipeline/route.js';
 const NAME = '123456789012-aws-billing-detailed-line-items-with-resources-and-tags-2019-06.csv.zip';
 
 function parseRows(rows: readonly (readonly string[])[], object = `s3://billing/${NAME}`): ParseResult[] {
-  const ctx: ParseContext<DbrState> = { object, ordinal: 0, state: parser.createState?.() as DbrState, fields: [] };
+  const ctx: ParseContext<DbrState> = { object, ordinal: 0, state: parser.createState?.() as DbrState };
   return rows.map((cells, i) => {
     ctx.ordinal = i + 1;
-    ctx.fields = cells;
-    return parser.parse(cells.map((c) => `"${c}"`).join(','), ctx);
+    if (parser.header(cells, ctx.state)) return { ok: 'skip', reason: 'header' };
+    return parser.parse(cells, ctx);
   });
 }
 
@@ -78,7 +78,7 @@ describe('DBR parser', () => {
   });
 
   it('routes DBR zips by key and by their quoted header', () => {
-    expect(routeByKey(`billing/${NAME}`)).toMatchObject({ kind: 'parse', parser: { name: 'billing', description: parser.description } });
+    expect(routeByKey(`billing/${NAME}`)).toMatchObject({ kind: 'parse', parser: { id: 'billing-dbr', description: parser.description } });
     expect(routeByKey('123456789012-aws-billing-detailed-line-items-2016-01.csv.zip')).toMatchObject({ kind: 'parse', parser: { description: parser.description } });
     expect(routeByContent(`\uFEFF${HEADER.map((h) => `"${h}"`).join(',')}\r\n`)).toMatchObject({ kind: 'parse', parser: { description: parser.description } });
   });

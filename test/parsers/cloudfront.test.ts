@@ -12,7 +12,7 @@ const ROW =
 /** Feeds lines through header() and parse() the way the pipeline does. */
 function run(lines: readonly string[]): Array<ParseResult | 'header'> {
   const state = parser.createState?.() as CloudFrontState;
-  const ctx: ParseContext<CloudFrontState> = { object: 'test', ordinal: 0, state, fields: [] };
+  const ctx: ParseContext<CloudFrontState> = { object: 'test', ordinal: 0, state };
   return lines.map((l) => (parser.header?.(l, state) ? 'header' : parser.parse(l, ctx)));
 }
 

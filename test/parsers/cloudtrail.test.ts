@@ -3,7 +3,7 @@ import { digest, parser } from '../../parsers/cloudtrail.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
 import type { EventFields } from '../../schema/index.js';
 
-const ctx: ParseContext = { object: 'test', ordinal: 1, state: undefined, fields: [] };
+const ctx: ParseContext = { object: 'test', ordinal: 1, state: undefined };
 const base = {
   eventVersion: '1.09',
   eventTime: '2024-05-01T10:00:00Z',
@@ -17,7 +17,7 @@ const base = {
 };
 
 function parse(event: Record<string, unknown>): ParseResult {
-  return parser.parse(JSON.stringify(event), ctx);
+  return parser.parse(JSON.parse(JSON.stringify(event)), ctx);
 }
 
 function record(event: Record<string, unknown>): EventFields {
@@ -141,12 +141,9 @@ describe('cloudtrail parser: mapping', () => {
 });
 
 describe('cloudtrail parser: rejections', () => {
-  it('rejects invalid JSON as invalid_json', () => {
-    expect(parser.parse('{"eventTime": "2024-05-01T00:00:00Z",', ctx)).toMatchObject({ ok: false, reason: 'invalid_json' });
-  });
   it('rejects a non-object as not_an_object', () => {
-    expect(parser.parse('[1,2]', ctx)).toMatchObject({ ok: false, reason: 'not_an_object' });
-    expect(parser.parse('"text"', ctx)).toMatchObject({ ok: false, reason: 'not_an_object' });
+    expect(parser.parse([1, 2], ctx)).toMatchObject({ ok: false, reason: 'not_an_object' });
+    expect(parser.parse('text', ctx)).toMatchObject({ ok: false, reason: 'not_an_object' });
   });
   it('rejects a missing or malformed eventTime as bad_timestamp', () => {
     expect(parse({ eventName: 'X' })).toMatchObject({ ok: false, reason: 'bad_timestamp', detail: 'eventTime is missing' });
@@ -179,10 +176,10 @@ describe('cloudtrail routing', () => {
 
 describe('cloudtrail schema drift', () => {
   it('counts an event with an undocumented top-level key as drift, once per event', () => {
-    const c: ParseContext = { object: 'test', ordinal: 1, state: undefined, fields: [], drift: 0 };
-    expect(parser.parse(JSON.stringify(base), c)).toMatchObject({ ok: true });
+    const c: ParseContext = { object: 'test', ordinal: 1, state: undefined, drift: 0 };
+    expect(parser.parse(base, c)).toMatchObject({ ok: true });
     expect(c.drift).toBe(0);
-    const r = parser.parse(JSON.stringify({ ...base, brandNewField: { a: 1 }, anotherNew: 'x' }), c);
+    const r = parser.parse({ ...base, brandNewField: { a: 1 }, anotherNew: 'x' }, c);
     expect(r).toMatchObject({ ok: true, record: { fields: { brandNewField: '{"a":1}', anotherNew: 'x' } } });
     expect(c.drift).toBe(1);
   });

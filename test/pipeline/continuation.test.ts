@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ParseContext, ParseResult, Parser } from '../../parsers/index.js';
+import type { ParseContext, ParseResult, LineParser } from '../../parsers/index.js';
 import { SUPERSEDED_CONTINUATION } from '../../pipeline/continuation.js';
 import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
 import { LocalLakeSink } from '../../pipeline/local-storage.js';
@@ -50,8 +50,9 @@ class BytesSource implements ObjectSource {
  * A W3C-like test format: `#Fields: a b c` names the columns of the lines after it, a line with
  * more values than fields counts as drift, a line with fewer is rejected.
  */
-const w3c: Parser<string[]> = {
-  name: 'cloudfront',
+const w3c: LineParser<string[]> = {
+  id: 'cloudfront',
+  source: 'cloudfront',
   version: 99,
   framing: 'lines',
   description: 'test format with a header that changes how lines parse',

@@ -5,7 +5,7 @@ import { hasZstd, resolveOptions } from '../../pipeline/options.js';
 describe('resolveOptions', () => {
   it('fills documented defaults and freezes the result', () => {
     const o = resolveOptions();
-    expect(o).toEqual({ maxLineBytes: 4 * 1024 * 1024, rowGroupRows: 20_000, codec: hasZstd() ? 'ZSTD' : 'GZIP', keepRaw: true, keepSelfTraffic: false, maxRejectRawBytes: 65_536 });
+    expect(o).toEqual({ maxLineBytes: 4 * 1024 * 1024, rowGroupRows: 20_000, codec: hasZstd() ? 'ZSTD' : 'GZIP', keepRaw: true, keepSelfTraffic: false, maxRejectRawBytes: 65_536, maxJsonDepth: 512 });
     expect(Object.isFrozen(o)).toBe(true);
   });
 

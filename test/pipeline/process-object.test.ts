@@ -128,16 +128,36 @@ describe('processObject', () => {
     expect(report.manifest.error).toContain('dear diary');
   });
 
-  it('fails a truncated gzip object without writing partial data, keeping the previous outputs listed', async () => {
+  it('keeps every record before the end of a truncated gzip, rejects the one it cut and says so in a damaged manifest', async () => {
     const path = writeInput(dir.path, 'in/t.json.gz', gzipSync(trail([event(1)])));
-    const good = await runLocal(path, lake);
+    await runLocal(path, lake);
     const gz = gzipSync(trail(Array.from({ length: 2000 }, (_, i) => event(i))));
     writeInput(dir.path, 'in/t.json.gz', gz.subarray(0, gz.byteLength >> 1));
     const { manifest } = await runLocal(path, lake);
-    expect(manifest).toMatchObject({ status: 'failed', reason: 'truncated_gzip' });
-    expect(manifest.outputs).toEqual(good.manifest.outputs);
-    expect(filesUnder(join(lake, 'lake'))).toEqual(good.manifest.outputs.map((o) => o.key.slice('lake/'.length)));
+    expect(manifest).toMatchObject({ status: 'damaged', reason: 'truncated_gzip', rejected: 1, rejected_by_reason: { damaged_input: 1 } });
+    expect(manifest.damage).toMatchObject({ reason: 'truncated_gzip', compressed_bytes_unread: 0 });
+    expect(manifest.records).toBeGreaterThan(100);
+    expect(manifest.records).toBeLessThan(2000);
+    reconciles(manifest);
+    // What the manifest counts is what the lake holds: the records, and the cut one in errors/.
+    expect(manifest.outputs.reduce((n, o) => n + o.rows, 0)).toBe(manifest.records);
+    const q = await LakeQuery.open(lake);
+    try {
+      expect((await q.rows('SELECT count(*)::INT AS n FROM events')).rows).toEqual([{ n: manifest.records }]);
+      const { rows } = await q.rows('SELECT reason, ordinal::INT AS ordinal FROM errors');
+      expect(rows).toEqual([{ reason: 'damaged_input', ordinal: manifest.records + 1 }]);
+    } finally {
+      q.close();
+    }
     expect(filesUnder(lake).some((f) => f.includes('.tmp-'))).toBe(false);
+  });
+
+  it('keeps the lines before trailing garbage after a complete gzip member', async () => {
+    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(event(i))).join('\n');
+    const path = writeInput(dir.path, 'in/t.ndjson.gz', Buffer.concat([gzipSync(`${lines}\n`), Buffer.from('this is not gzip at all')]));
+    const { manifest } = await runLocal(path, lake);
+    expect(manifest).toMatchObject({ status: 'damaged', records: 5, rejected: 0 });
+    expect(manifest.damage?.reason).toMatch(/gzip/);
   });
 
   it('fails a file whose Records is not an array with records_not_array', async () => {
@@ -152,13 +172,23 @@ describe('processObject', () => {
     expect(manifest).toMatchObject({ status: 'ok', reason: 'empty', compression: 'empty', lines_in: 0, outputs: [] });
   });
 
-  it('fails a zip with a corrupt entry as corrupt_archive', async () => {
+  it('keeps the entries before a corrupt zip entry and marks the object damaged with corrupt_archive', async () => {
     const zip = Buffer.from(zipSync({ 'a.json': strToU8(trail([event(1)])), 'b.json': strToU8(trail(Array.from({ length: 50 }, (_, i) => event(i)))) }));
     const at = zip.indexOf('b.json') + 6;
     zip.fill(0x00, at + 10, at + 60);
     const path = writeInput(dir.path, 'in/t.zip', zip);
     const { manifest } = await runLocal(path, lake);
-    expect(manifest).toMatchObject({ status: 'failed', reason: 'corrupt_archive' });
+    expect(manifest).toMatchObject({ status: 'damaged', reason: 'corrupt_archive', records: 1 });
+    reconciles(manifest);
+  });
+
+  it('fails a zip whose first entry is corrupt as corrupt_archive: nothing was readable', async () => {
+    const zip = Buffer.from(zipSync({ 'a.json': strToU8(trail(Array.from({ length: 50 }, (_, i) => event(i)))) }));
+    const at = zip.indexOf('a.json') + 6;
+    zip.fill(0x00, at + 10, at + 60);
+    const path = writeInput(dir.path, 'in/t.zip', zip);
+    const { manifest } = await runLocal(path, lake);
+    expect(manifest).toMatchObject({ status: 'failed', reason: 'corrupt_archive', records: 0 });
   });
 
   it('frames every zip entry with ordinals running on across entries', async () => {

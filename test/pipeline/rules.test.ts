@@ -49,10 +49,10 @@ describe('parseRules', () => {
     expect(matchRule(rules, { bucket: '', key: '/home/me/exports/cloudfront/E1.2024.gz' })?.format).toBe('cloudfront');
   });
 
-  it('routes to the pinned parser or to an ignore route named ignored-by-rule', () => {
+  it('pins the format of the rule, or ignores under the reason ignored-by-rule', () => {
     const route = ruleRouter(rules);
-    expect(route({ bucket: 'acme-prod-logs', key: 'lb/x/a.log' })).toMatchObject({ kind: 'parse', by: 'rule', parser: { name: 'alb' } });
-    expect(route({ bucket: 'acme-prod-logs', key: 'scratch/a' })).toEqual({ kind: 'ignore', name: IGNORED_BY_RULE, by: 'rule' });
+    expect(route({ bucket: 'acme-prod-logs', key: 'lb/x/a.log' })).toEqual({ kind: 'pin', format: 'alb' });
+    expect(route({ bucket: 'acme-prod-logs', key: 'scratch/a' })).toEqual({ kind: 'ignore', name: IGNORED_BY_RULE });
     expect(route({ bucket: 'x', key: 'y' })).toBeNull();
   });
 
