@@ -32,7 +32,7 @@ import { manifest as curManifest } from '../parsers/billing-cur.js';
 import { decompress } from './decompress.js';
 import { ObjectError } from './errors.js';
 import { keySegment, manifestKey, objectId } from './identity.js';
-import { outputKeys } from './manifest.js';
+import { outputKeys, type Manifest, type Publication } from './manifest.js';
 import type { ObjectReport, ProcessDeps } from './process-object.js';
 import { objectUri, type LakeSink, type ObjectRef, type OutputFile } from './storage.js';
 
@@ -196,14 +196,20 @@ export async function withBillingAssemblies(ref: ObjectRef, deps: ProcessDeps, p
     if (report.manifest.status !== 'ok' || report.manifest.source !== 'billing') return report;
     const mark: MemberMark = { version: 1, key: ref.key, outputs: outputKeys(report.manifest), ingested_at: report.manifest.finished_at };
     await deps.sink.put(markKey(group, cur.assembly, objectId(ref)), json(mark));
-    await settle(deps.sink, group, cur.assembly, deps.now ?? Date.now);
-    return report;
+    const publication = await settle(deps.sink, group, cur.assembly, deps.now ?? Date.now);
+    // The object's records are queryable only once its assembly is live: say so where they are counted.
+    const manifest: Manifest = { ...report.manifest, publication };
+    await deps.sink.put(manifestKey(report.manifest.source ?? 'billing', objectId(ref)), json(manifest));
+    return { ...report, manifest };
   }
   const report = await processOne(ref, deps);
   if (report.manifest.status !== 'ignored' || report.manifest.reason !== curManifest.name) return report;
   try {
-    await register(ref, cur, deps);
-    return report;
+    const publication = await register(ref, cur, deps);
+    if (publication === null) return report;
+    const manifest: Manifest = { ...report.manifest, publication };
+    await deps.sink.put(manifestKey(curManifest.name, objectId(ref)), json(manifest));
+    return { ...report, manifest };
   } catch (e) {
     if (!(e instanceof ObjectError)) throw e;
     // The manifest was recorded as ignored; say instead why its assembly cannot complete.
@@ -224,8 +230,11 @@ async function readAll(body: AsyncIterable<Uint8Array>, where: string): Promise<
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads a CUR manifest and records the assembly it describes, then publishes it if complete. */
-async function register(ref: ObjectRef, cur: CurKey, deps: ProcessDeps): Promise<void> {
+/**
+ * Reads a CUR manifest and records the assembly it describes, then publishes it if complete.
+ * Returns where the assembly stands, or null for a report whose files are replaced key by key.
+ */
+async function register(ref: ObjectRef, cur: CurKey, deps: ProcessDeps): Promise<Publication | null> {
   const where = objectUri(ref);
   const opened = await deps.source.open(ref);
   const text = await readAll(opened.body, where);
@@ -245,7 +254,7 @@ async function register(ref: ObjectRef, cur: CurKey, deps: ProcessDeps): Promise
   for (const rk of reportKeys) {
     const k = curKeyOf(rk);
     // Files straight in the period folder: an "overwrite" report, replaced key by key.
-    if (k === null || k.assembly === null) return;
+    if (k === null || k.assembly === null) return null;
     if (assembly !== null && k.assembly !== assembly) {
       throw new ObjectError('unknown_format', `${where}: reportKeys name assembly folders ${JSON.stringify(assembly)} and ${JSON.stringify(k.assembly)}; one manifest lists one assembly`);
     }
@@ -269,30 +278,36 @@ async function register(ref: ObjectRef, cur: CurKey, deps: ProcessDeps): Promise
   // The period-folder manifest and the assembly-folder one describe the same delivery: keep the first time seen.
   const delivered = existing !== null ? Math.min(existing.delivered_at_ms, registration.delivered_at_ms) : registration.delivered_at_ms;
   await deps.sink.put(registrationKey(group, assembly), json({ ...registration, delivered_at_ms: delivered }));
-  await settle(deps.sink, group, assembly, deps.now ?? Date.now);
+  return settle(deps.sink, group, assembly, deps.now ?? Date.now);
 }
 
-/** Publishes the assembly when its manifest and every member mark are present. */
-async function settle(sink: LakeSink, group: string, assembly: string, now: () => number): Promise<void> {
+/** Publishes the assembly when its manifest and every member mark are present; says where it stands. */
+async function settle(sink: LakeSink, group: string, assembly: string, now: () => number): Promise<Publication> {
   const registration = asRegistration(readJson(await sink.get(registrationKey(group, assembly))));
-  if (registration === null) return;
+  if (registration === null) {
+    return { state: 'staged', why: `waiting for the report manifest of assembly ${assembly}, which lists the files of this report version` };
+  }
   const marks: MemberMark[] = [];
+  const missing: string[] = [];
   for (const key of registration.members) {
     const mark = asMark(readJson(await sink.get(markKey(group, assembly, objectId({ bucket: registration.bucket, key })))));
-    if (mark === null) return;
-    marks.push(mark);
+    if (mark === null) missing.push(key);
+    else marks.push(mark);
   }
-  await publish(sink, group, registration, marks, now());
+  if (missing.length > 0) {
+    return { state: 'staged', why: `waiting for ${missing.length} of ${registration.members.length} files of assembly ${assembly}, e.g. ${missing[0] as string}` };
+  }
+  return publish(sink, group, registration, marks, now());
 }
 
-async function publish(sink: LakeSink, group: string, registration: Registration, marks: readonly MemberMark[], now: number): Promise<void> {
+async function publish(sink: LakeSink, group: string, registration: Registration, marks: readonly MemberMark[], now: number): Promise<Publication> {
   const assembly = registration.assembly;
   const staged = marks.flatMap((m) => m.outputs.map((k) => stagedKey(group, assembly, k)));
   const current = asCurrent(readJson(await sink.get(currentKey(group))));
   if (current !== null && current.assembly !== assembly && current.delivered_at_ms > registration.delivered_at_ms) {
     // An older version completing after a newer one went live (a replay): it never goes live.
     await sink.delete(staged);
-    return;
+    return { state: 'discarded', why: `assembly ${assembly} is older than the live assembly ${current.assembly}; its rows were dropped` };
   }
   const published: string[] = [];
   for (const mark of marks) {
@@ -309,4 +324,5 @@ async function publish(sink: LakeSink, group: string, registration: Registration
   const stale = (current?.published ?? []).filter((k) => !live.has(k));
   if (stale.length > 0) await sink.delete(stale);
   await sink.delete(staged);
+  return { state: 'live', why: `assembly ${assembly} published: ${marks.length} files` };
 }

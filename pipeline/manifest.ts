@@ -14,6 +14,13 @@ import type { Compression } from './decompress.js';
  */
 export type ObjectStatus = 'ok' | 'ignored' | 'failed' | 'partial' | 'damaged';
 
+/** Where the records of a run stand, as of that run. */
+export interface Publication {
+  readonly state: 'live' | 'staged' | 'discarded';
+  /** Why, in words: what it waits for, or what was published or dropped. */
+  readonly why: string;
+}
+
 /** Where and how a compressed stream broke. */
 export interface Damage {
   /** `truncated_gzip`, `corrupt_gzip` or `corrupt_archive`. */
@@ -77,6 +84,12 @@ export interface Manifest {
   readonly schema_drift?: number;
   /** Values that did not fit their typed column and were kept in `fields` (`_invalid.<column>`), by column. */
   readonly invalid_values?: Readonly<Record<string, number>>;
+  /**
+   * Whether this run's records are queryable, for objects whose output waits for others (CUR
+   * report versions): `staged` until the assembly completes, `discarded` when an older assembly
+   * completed after a newer one went live. Absent: live as soon as written.
+   */
+  readonly publication?: Publication;
   /** Set on `damaged` manifests. */
   readonly damage?: Damage | null;
   /** Set on `partial` manifests: where the continuation picks up. */
