@@ -81,6 +81,9 @@ export class InvocationTelemetry {
       t.continuations++;
       return;
     }
+    // A damaged object is kept (what decoded is written, it is never retried) but still alarms
+    // as an object error under its damage code.
+    if (m.status === 'damaged') this.error(M.objectErrors, m.reason);
     t.objects++;
     t.linesIn += m.lines_in;
     t.records += m.records;

@@ -37,7 +37,10 @@ export interface IngestHandlerDeps {
 export type IngestHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Thrown when a message's objects failed permanently, so the message ends in the DLQ; already counted. */
-class ObjectsFailed extends Error {}
+class ObjectsFailed extends Error {
+  // Literal, since the bundle is minified: batch failure logs would otherwise say `Error`.
+  override readonly name = 'ObjectsFailed';
+}
 
 /** At most `n` calls of `fn` at a time, the rest queued in order. */
 function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -83,6 +86,7 @@ function logOutcome(log: Logger, outcome: MessageOutcome): void {
       ...(o.archivedTo !== null ? { archived_to: o.archivedTo } : {}),
     };
     if (m.status === 'failed') log.error('object failed', { ...fields, error: m.error });
+    else if (m.status === 'damaged') log.warn('object damaged: kept what decoded before the damage', { ...fields, damage: m.damage });
     else log.info('object processed', fields);
     if (o.archiveSkipped) log.warn('object too large for the raw archive copy (over 5 GiB), not archived', { object: m.object });
   }
