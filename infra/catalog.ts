@@ -6,15 +6,15 @@
  * writes. Partition projection replaces crawlers and `MSCK REPAIR`: a partition is queryable the
  * moment its first file lands.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys } from '../schema/index.js';
+import { EVENT_TIME_RANGE, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
+import { LAKE_PREFIXES } from '../schema/lake-layout.js';
 import { NAMED_QUERIES } from './queries.js';
-import { LAKE_PREFIXES } from './storage.js';
 
 /** Properties of {@link LakeCatalog}. */
 export interface LakeCatalogProps {
@@ -27,15 +27,19 @@ export interface LakeCatalogProps {
   readonly encryptionKey?: kms.IKey;
   /** Per-query scan limit. */
   readonly maxScannedMiBPerQuery: number;
-  /** First day partition projection enumerates, `YYYY-MM-DD`. */
-  readonly partitionsFrom: string;
+  /**
+   * First day partition projection enumerates, `YYYY-MM-DD`. @default EVENT_TIME_RANGE.firstDay,
+   * the first day the worker accepts, so every row it writes is a row Athena can see.
+   */
+  readonly partitionsFrom?: string;
 }
 
 /**
  * Table parameters for partition projection over `source=<enum>/dt=<day>` under `location`.
  *
- * The date range ends one day after now because a record's `dt` is its event time, which can be
- * slightly ahead of the clock evaluating the query in another time zone.
+ * The date range is the one the worker enforces on event times (`schema/limits.ts`): it ends
+ * after now because a record's `dt` is its event time, which can be slightly ahead of the clock
+ * evaluating the query in another time zone.
  */
 function projection(location: string, partitionsFrom: string): Record<string, string> {
   return {
@@ -44,7 +48,7 @@ function projection(location: string, partitionsFrom: string): Record<string, st
     'projection.source.values': SOURCES.join(','),
     'projection.dt.type': 'date',
     'projection.dt.format': 'yyyy-MM-dd',
-    'projection.dt.range': `${partitionsFrom},NOW+1DAYS`,
+    'projection.dt.range': projectionDayRange(partitionsFrom),
     'projection.dt.interval': '1',
     'projection.dt.interval.unit': 'DAYS',
     'storage.location.template': `${location}source=\${source}/dt=\${dt}/`,
@@ -61,6 +65,14 @@ export class LakeCatalog extends Construct {
     const catalogId = Stack.of(this).account;
     this.databaseName = props.databaseName;
     this.workgroupName = props.workgroupName;
+    const partitionsFrom = props.partitionsFrom ?? EVENT_TIME_RANGE.firstDay;
+    if (partitionsFrom > EVENT_TIME_RANGE.firstDay) {
+      // Kept as configured (a later start prunes projection), but the user must know the cost.
+      Annotations.of(this).addWarningV2(
+        'loglake:partitionsFrom',
+        `lake.partitionsFrom is ${partitionsFrom}, later than ${EVENT_TIME_RANGE.firstDay}, the first day the worker accepts: rows dated before ${partitionsFrom} are written to the lake but Athena never sees them (docs/deploy.md)`,
+      );
+    }
 
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId,
@@ -75,7 +87,7 @@ export class LakeCatalog extends Construct {
         name: 'events',
         description: 'every normalized log record, one row per event (docs/schema.md)',
         tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'parquet', EXTERNAL: 'TRUE', ...projection(eventsLocation, props.partitionsFrom) },
+        parameters: { classification: 'parquet', EXTERNAL: 'TRUE', ...projection(eventsLocation, partitionsFrom) },
         partitionKeys: gluePartitionKeys(),
         storageDescriptor: {
           columns: glueColumns(),
@@ -96,7 +108,7 @@ export class LakeCatalog extends Construct {
         name: 'errors',
         description: 'rejected lines with their object, position, reason and raw text',
         tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json', compressionType: 'gzip', EXTERNAL: 'TRUE', ...projection(errorsLocation, props.partitionsFrom) },
+        parameters: { classification: 'json', compressionType: 'gzip', EXTERNAL: 'TRUE', ...projection(errorsLocation, partitionsFrom) },
         partitionKeys: gluePartitionKeys(),
         storageDescriptor: {
           columns: glueErrorColumns(),

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SOURCES, type Source } from '../schema/index.js';
+import { EVENT_TIME_RANGE, FORMAT_NAMES, PARSER_SOURCES, SOURCES, isFormatName, type FormatName, type ParserId, type Source } from '../schema/index.js';
 
 /** How a source bucket tells the pipeline that a new object exists. */
 export const NOTIFICATION_TYPES = {
@@ -21,8 +21,20 @@ export const NOTIFICATION_TYPES = {
 /** One of the notification paths in {@link NOTIFICATION_TYPES}. */
 export type NotificationType = keyof typeof NOTIFICATION_TYPES;
 
-/** `auto` lets the worker route by key pattern and content; a source name pins the format. */
-export type SourceFormat = 'auto' | Source;
+/**
+ * `auto` lets the worker route by key pattern and content; a source name pins the source (its
+ * parsers choose among themselves); a parser id (`billing-dbr`) pins that one parser.
+ */
+export type SourceFormat = 'auto' | FormatName;
+
+/**
+ * The `source` partition a format writes, for everything keyed by source (alarms, notification
+ * suffixes); null for `auto`, which may write any. A parser id maps to its parser's source.
+ */
+export function sourceOfFormat(format: SourceFormat): Source | null {
+  if (format === 'auto') return null;
+  return Object.hasOwn(PARSER_SOURCES, format) ? PARSER_SOURCES[format as ParserId] : (format as Source);
+}
 
 /** One existing bucket (or part of it) whose logs the pipeline ingests. */
 export interface SourceConfig {
@@ -61,7 +73,7 @@ export interface LakeConfig {
   readonly keepRaw: boolean;
   /** Keep records caused by the pipeline's own requests. @default false */
   readonly keepSelfTraffic: boolean;
-  /** Days after which `lake/`, `errors/` and `manifests/` objects expire. @default null (never) */
+  /** Days after which `lake/`, `errors/`, `manifests/` and `assemblies/` objects expire. @default null (never) */
   readonly retentionDays: number | null;
   /** Days after which `lake/` and `errors/` move to Standard-IA (minimum 30). @default 90 */
   readonly infrequentAccessAfterDays: number;
@@ -77,7 +89,11 @@ export interface LakeConfig {
   readonly objectLock: ObjectLockConfig | null;
   /** Days the server access logs of the central bucket are kept. @default 365 */
   readonly accessLogRetentionDays: number;
-  /** First day partition projection enumerates (`YYYY-MM-DD`); older events exist but are not queryable. @default '2010-01-01' */
+  /**
+   * First day partition projection enumerates (`YYYY-MM-DD`). The worker accepts events from
+   * `EVENT_TIME_RANGE.firstDay` on; rows dated before a later day stay in the lake but Athena
+   * never sees them (synthesis warns). @default EVENT_TIME_RANGE.firstDay
+   */
   readonly partitionsFrom: string;
 }
 
@@ -174,7 +190,8 @@ const GLUE_NAME = /^[a-z_][a-z0-9_]{0,254}$/;
 const WORKGROUP = /^[A-Za-z0-9._-]{1,128}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const FORMATS: readonly string[] = ['auto', ...SOURCES];
+/** Parser ids a format may name besides the sources, listed in the refusal of an unknown one. */
+const PARSER_ONLY_IDS: readonly string[] = FORMAT_NAMES.filter((f) => !(SOURCES as readonly string[]).includes(f));
 /** IAM treats these as wildcards in a resource ARN, and S3 filters take them literally. */
 const PREFIX_FORBIDDEN = /[*?$]/;
 
@@ -276,6 +293,20 @@ class Section {
   }
 }
 
+/**
+ * `format` of a source: `auto`, a source or a parser id. Anything else is refused here, at synth
+ * time, naming what exists: the deployed worker would otherwise fail every cold start on it.
+ */
+function readFormat(s: Section, issues: string[]): SourceFormat {
+  const v = s.raw('format');
+  if (v === undefined || v === null || v === 'auto') return 'auto';
+  if (typeof v === 'string' && isFormatName(v)) return v;
+  issues.push(
+    `${s.at('format')}: must be auto, a source (${SOURCES.join(', ')}) or a parser id (${PARSER_ONLY_IDS.join(', ')}), got ${show(v)}`,
+  );
+  return 'auto';
+}
+
 function readSource(value: unknown, path: string, issues: string[]): SourceConfig {
   const s = new Section(value, path, issues, ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn']);
   if (!s.has('bucket')) issues.push(`${s.at('bucket')}: is required (the name of the existing bucket the logs land in)`);
@@ -299,15 +330,16 @@ function readSource(value: unknown, path: string, issues: string[]): SourceConfi
   }
 
   const notification = s.oneOf<NotificationType>('notification', 's3', Object.keys(NOTIFICATION_TYPES));
-  const format = s.oneOf<SourceFormat>('format', 'auto', FORMATS);
+  const format = readFormat(s, issues);
   const topicArn = s.optionalString('topicArn', TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)');
   const needsTopic = notification.endsWith('-sns');
   if (needsTopic && !s.has('topicArn')) issues.push(`${s.at('topicArn')}: is required when notification is ${notification}`);
   if (!needsTopic && s.has('topicArn')) issues.push(`${s.at('topicArn')}: only applies to the *-sns notification types, not ${notification}`);
-  if (notification === 'cloudtrail-sns' && format !== 'auto' && format !== 'cloudtrail') {
+  const pinned = sourceOfFormat(format);
+  if (notification === 'cloudtrail-sns' && pinned !== null && pinned !== 'cloudtrail') {
     issues.push(`${s.at('format')}: a cloudtrail-sns source carries CloudTrail files, got ${show(format)}`);
   }
-  if (notification === 'config-sns' && format !== 'auto' && format !== 'config') {
+  if (notification === 'config-sns' && pinned !== null && pinned !== 'config') {
     issues.push(`${s.at('format')}: a config-sns source carries AWS Config files, got ${show(format)}`);
   }
   return {
@@ -334,6 +366,12 @@ function checkOverlaps(sources: readonly SourceConfig[], issues: string[]): void
       seen.push({ bucket: src.bucket, prefix, at });
     });
   });
+}
+
+/** True for a `YYYY-MM-DD` that names a day that exists (Date.parse rolls 02-30 over to March). */
+function isCalendarDay(day: string): boolean {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
 
 function readLake(value: unknown, issues: string[]): LakeConfig {
@@ -374,7 +412,7 @@ function readLake(value: unknown, issues: string[]): LakeConfig {
     noncurrentVersionRetentionDays: s.int('noncurrentVersionRetentionDays', 30, 1, days),
     objectLock,
     accessLogRetentionDays: s.int('accessLogRetentionDays', 365, 1, days),
-    partitionsFrom: s.string('partitionsFrom', '2010-01-01', DAY, 'a day as YYYY-MM-DD'),
+    partitionsFrom: s.string('partitionsFrom', EVENT_TIME_RANGE.firstDay, DAY, 'a day as YYYY-MM-DD'),
   };
   if (lake.glacierInstantAfterDays !== null && lake.glacierInstantAfterDays <= lake.infrequentAccessAfterDays) {
     issues.push(
@@ -394,6 +432,10 @@ function readLake(value: unknown, issues: string[]): LakeConfig {
   }
   if (lake.objectLock && lake.retentionDays !== null && lake.retentionDays < lake.objectLock.days) {
     issues.push(`lake.retentionDays: must be at least objectLock.days (${lake.objectLock.days}), got ${lake.retentionDays}; locked objects cannot expire earlier`);
+  }
+  // Athena accepts a projection range only of real days; the pattern alone lets 2024-02-30 by.
+  if (!isCalendarDay(lake.partitionsFrom)) {
+    issues.push(`lake.partitionsFrom: must be a calendar day as YYYY-MM-DD, got ${show(lake.partitionsFrom)}`);
   }
   if (!lake.archiveRaw && (s.has('rawRetentionDays') || s.has('rawGlacierAfterDays'))) {
     issues.push('lake.archiveRaw: raw/ lifecycle settings are given but archiveRaw is not true; nothing would be archived');

@@ -16,15 +16,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { SourceConfig, SourceFormat } from './config.js';
+import type { Source } from '../schema/index.js';
+import { sourceOfFormat, type SourceConfig, type SourceFormat } from './config.js';
 import { acknowledge } from './nag.js';
 
 /**
- * Key suffix every object of a pinned format has, so notifications skip everything else the
- * delivering service writes next to its logs. `null`: the format's names have no common suffix.
+ * Key suffix every object of a source has, so notifications of a pinned format skip everything
+ * else the delivering service writes next to its logs. `null`: the source's names have no
+ * common suffix. Keyed by source, not format, so a parser id filters as its source does.
  */
-export const FORMAT_SUFFIXES: Readonly<Record<SourceFormat, string | null>> = {
-  auto: null,
+export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   cloudtrail: '.json.gz',
   alb: '.log.gz',
   elb: '.log',
@@ -33,10 +34,13 @@ export const FORMAT_SUFFIXES: Readonly<Record<SourceFormat, string | null>> = {
   cloudfront: '.gz',
   config: '.json.gz',
   billing: null,
-  vpcflow: '.log.gz',
-  redshift: '.gz',
-  rds: null,
 };
+
+/** The suffix filter of a source's notifications: none for `auto`, which may receive anything. */
+export function suffixOf(format: SourceFormat): string | null {
+  const source = sourceOfFormat(format);
+  return source === null ? null : SOURCE_SUFFIXES[source];
+}
 
 /**
  * An EventBridge target that lets exactly its rule send to the queue and the dead-letter queue.
@@ -103,7 +107,7 @@ export class SourceNotifications extends Construct {
     const rules = new Map<string, SourceConfig[]>();
 
     for (const src of props.sources) {
-      const suffix = FORMAT_SUFFIXES[src.format] ?? undefined;
+      const suffix = suffixOf(src.format) ?? undefined;
       switch (src.notification) {
         case 's3': {
           if (src.account !== null) {
@@ -152,7 +156,7 @@ export class SourceNotifications extends Construct {
     for (const [bucketName, sources] of rules) {
       // One rule per bucket; each prefix (with the format's suffix) is one alternative of the key match.
       const matchers = sources.flatMap((src) => {
-        const suffix = FORMAT_SUFFIXES[src.format];
+        const suffix = suffixOf(src.format);
         return src.prefixes.map((prefix) => (suffix ? events.Match.wildcard(`${prefix}*${suffix}`) : prefix ? events.Match.prefix(prefix) : null));
       });
       // A whole-bucket source without a suffix matches every key: no key filter at all.

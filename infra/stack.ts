@@ -11,8 +11,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { SOURCES, type Source } from '../schema/index.js';
+import { lakeAreas } from '../schema/lake-layout.js';
 import { LakeCatalog } from './catalog.js';
-import { loadConfig, type LoglakeConfig } from './config.js';
+import { loadConfig, sourceOfFormat, type LoglakeConfig } from './config.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
@@ -26,10 +27,14 @@ export interface LoglakeStackProps extends StackProps {
   readonly workerCode?: lambda.Code;
 }
 
-/** Sources whose rejected-line rate is alarmed on: the pinned formats, or all when one is `auto`. */
+/**
+ * Sources whose rejected-line rate is alarmed on: those of the pinned formats (a parser id
+ * counts as its source, the `source` dimension the worker emits), or all when one is `auto`.
+ */
 export function alarmedSources(config: LoglakeConfig): Source[] {
-  if (config.sources.some((s) => s.format === 'auto')) return [...SOURCES];
-  return SOURCES.filter((name) => config.sources.some((s) => s.format === name));
+  const pinned = config.sources.map((s) => sourceOfFormat(s.format));
+  if (pinned.includes(null)) return [...SOURCES];
+  return SOURCES.filter((name) => pinned.includes(name));
 }
 
 /** The whole pipeline of one deployment. */
@@ -96,7 +101,7 @@ export class LoglakeStack extends Stack {
     const output = (id: string, value: string, description: string): void => {
       new CfnOutput(this, id, { value, description });
     };
-    output('LakeBucketName', this.storage.bucket.bucketName, 'central bucket: lake/, errors/, manifests/, raw/');
+    output('LakeBucketName', this.storage.bucket.bucketName, `central bucket: ${lakeAreas(lake.archiveRaw).map((a) => a.prefix).join(', ')}`);
     output('IngestQueueArn', this.queues.ingest.queueArn, 'point S3 notifications of buckets in other accounts here');
     output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
     output('WorkerRoleArn', this.worker.role.roleArn, 'grant this role s3:GetObject in the bucket policy of buckets in other accounts');

@@ -9,18 +9,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { lakeAreas, type LakeArea } from '../schema/lake-layout.js';
 import type { LakeConfig } from './config.js';
-
-/**
- * Key prefixes of the central bucket, as the worker writes them (DESIGN.md "The central bucket").
- * IAM, lifecycle rules and Glue table locations are all scoped by these.
- */
-export const LAKE_PREFIXES = {
-  lake: 'lake/',
-  errors: 'errors/',
-  manifests: 'manifests/',
-  raw: 'raw/',
-} as const;
 
 /** Properties of {@link LakeStorage}. */
 export interface LakeStorageProps {
@@ -38,7 +28,7 @@ const ABORT_MULTIPART_AFTER = Duration.days(7);
 export class LakeStorage extends Construct {
   /** Customer key of the deployment, when `lake.kms` is on. */
   readonly key: kms.IKey | undefined;
-  /** The central bucket: `lake/`, `errors/`, `manifests/`, `raw/`. */
+  /** The central bucket, laid out as `schema/lake-layout.ts` says. */
   readonly bucket: s3.IBucket;
   /** Receives the server access logs of the other two buckets. */
   readonly accessLogs: s3.IBucket;
@@ -123,43 +113,45 @@ export class LakeStorage extends Construct {
 }
 
 /**
- * Lifecycle rules by prefix: data and errors get cheaper with age but stay queryable (Glacier
- * Instant Retrieval, never Flexible, which Athena cannot read); the raw archive goes to
- * Glacier Flexible Retrieval because nobody queries it; replaced versions and stalled uploads
- * are cleaned up everywhere.
+ * Lifecycle rules by prefix, one per area of the lake layout, chosen by what the area holds:
+ * queryable data gets cheaper with age but stays queryable (Glacier Instant Retrieval, never
+ * Flexible, which Athena cannot read); bookkeeping is tiny (no transition pays off) but must not
+ * outlive the data it describes; the raw archive goes to Glacier Flexible Retrieval because
+ * nobody queries it. Replaced versions and stalled uploads are cleaned up everywhere.
  */
 function lifecycleRules(lake: LakeConfig): s3.LifecycleRule[] {
   const expiration = lake.retentionDays !== null ? Duration.days(lake.retentionDays) : undefined;
-  const queryable = (prefix: string): s3.LifecycleRule => ({
-    id: `${prefix.slice(0, -1)}-tiers`,
-    prefix,
-    transitions: [
-      { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(lake.infrequentAccessAfterDays) },
-      ...(lake.glacierInstantAfterDays !== null
-        ? [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(lake.glacierInstantAfterDays) }]
-        : []),
-    ],
-    expiration,
-  });
-  const rules: s3.LifecycleRule[] = [
-    queryable(LAKE_PREFIXES.lake),
-    queryable(LAKE_PREFIXES.errors),
-    {
-      id: 'housekeeping',
-      abortIncompleteMultipartUploadAfter: ABORT_MULTIPART_AFTER,
-      noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionRetentionDays),
-      expiredObjectDeleteMarker: true,
-    },
-  ];
-  // Manifests are tiny (no transition pays off) but must not outlive the data they describe.
-  if (expiration) rules.push({ id: 'manifests-expiry', prefix: LAKE_PREFIXES.manifests, expiration });
-  if (lake.archiveRaw) {
-    rules.push({
-      id: 'raw-archive',
-      prefix: LAKE_PREFIXES.raw,
-      transitions: [{ storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(lake.rawGlacierAfterDays) }],
-      expiration: lake.rawRetentionDays !== null ? Duration.days(lake.rawRetentionDays) : undefined,
-    });
-  }
-  return rules;
+  const ruleFor = (area: LakeArea & { readonly name: string }): s3.LifecycleRule | null => {
+    switch (area.kind) {
+      case 'queryable':
+        return {
+          id: `${area.name}-tiers`,
+          prefix: area.prefix,
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(lake.infrequentAccessAfterDays) },
+            ...(lake.glacierInstantAfterDays !== null
+              ? [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(lake.glacierInstantAfterDays) }]
+              : []),
+          ],
+          expiration,
+        };
+      case 'bookkeeping':
+        return expiration ? { id: `${area.name}-expiry`, prefix: area.prefix, expiration } : null;
+      case 'archive':
+        return {
+          id: `${area.name}-archive`,
+          prefix: area.prefix,
+          transitions: [{ storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(lake.rawGlacierAfterDays) }],
+          expiration: lake.rawRetentionDays !== null ? Duration.days(lake.rawRetentionDays) : undefined,
+        };
+    }
+  };
+  const perArea = lakeAreas(lake.archiveRaw).flatMap((area) => ruleFor(area) ?? []);
+  const housekeeping: s3.LifecycleRule = {
+    id: 'housekeeping',
+    abortIncompleteMultipartUploadAfter: ABORT_MULTIPART_AFTER,
+    noncurrentVersionExpiration: Duration.days(lake.noncurrentVersionRetentionDays),
+    expiredObjectDeleteMarker: true,
+  };
+  return [...perArea, housekeeping];
 }

@@ -2,9 +2,10 @@
  * The ingest worker: the Lambda that drains the ingest and replay queues into the lake, with
  * its role, log group and queue consumers.
  *
- * It grants itself exactly what the pipeline does: read the configured source prefixes, write
- * under the lake prefixes, read and replace its own manifests, send continuations to the replay
- * queue. Nothing wider, so a bug or a compromised dependency cannot reach other data.
+ * It grants itself exactly what the pipeline does: read the configured source prefixes, on the
+ * central bucket exactly what `schema/lake-layout.ts` says the worker does under each prefix,
+ * send continuations to the replay queue. Nothing wider, so a bug or a compromised dependency
+ * cannot reach other data.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +19,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_ENV, INGEST_METRICS } from '../functions/ingest/env-names.js';
+import { lakeAreas, type LakeAccess } from '../schema/lake-layout.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
-import { LAKE_PREFIXES } from './storage.js';
 
 /** Repository root, found from this file so synthesis works from any working directory. */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -63,12 +64,61 @@ export interface IngestWorkerProps {
 /**
  * User routing rules for sources whose format is pinned; `auto` sources need none. The worker
  * reads this JSON from `LOGLAKE_ROUTING_RULES`, in the same shape as the CLI's `--rules` file.
+ * The format goes through as configured, not as its source: a rule pins a source or a parser
+ * id, and a parser id (`billing-dbr`) must keep the other parsers of its source out.
  */
 export function routingRulesFor(sources: readonly SourceConfig[]): string | undefined {
   const rules = sources.flatMap((s) =>
     s.format === 'auto' ? [] : s.prefixes.map((prefix) => ({ bucket: s.bucket, prefix, format: s.format })),
   );
   return rules.length > 0 ? JSON.stringify({ rules }) : undefined;
+}
+
+/**
+ * IAM actions on objects that each access of the lake layout needs. S3 authorizes every part of
+ * a multipart upload as `PutObject` and its clean-up as `AbortMultipartUpload`; the destination
+ * of a server-side copy as `PutObject`, plus `PutObjectTagging` for the tags it carries.
+ * `list` is absent: it is a bucket-level permission (see {@link lakeListed}).
+ */
+export const LAKE_ACCESS_ACTIONS: Readonly<Record<Exclude<LakeAccess, 'list'>, readonly string[]>> = {
+  put: ['s3:PutObject', 's3:AbortMultipartUpload'],
+  copy: ['s3:PutObject', 's3:PutObjectTagging'],
+  get: ['s3:GetObject'],
+  delete: ['s3:DeleteObject'],
+};
+
+/** Statement ids of the lake grants, one per access, stable so policy diffs stay readable. */
+const LAKE_GRANT_SIDS: Readonly<Record<Exclude<LakeAccess, 'list'>, string>> = {
+  put: 'WriteLakePrefixes',
+  copy: 'CopyIntoLakePrefixes',
+  get: 'ReadLakePrefixes',
+  delete: 'ReplaceInLakePrefixes',
+};
+
+/** One statement of the worker's object grants on the central bucket. */
+export interface LakeObjectGrant {
+  readonly sid: string;
+  readonly actions: readonly string[];
+  /** Top-level prefixes of the central bucket, each granted as `<prefix>*`. */
+  readonly prefixes: readonly string[];
+}
+
+/** The worker's object grants on the central bucket, derived from the lake layout alone. */
+export function lakeObjectGrants(archiveRaw: boolean): LakeObjectGrant[] {
+  const areas = lakeAreas(archiveRaw);
+  return (Object.keys(LAKE_ACCESS_ACTIONS) as Array<keyof typeof LAKE_ACCESS_ACTIONS>).flatMap((access) => {
+    const prefixes = areas.filter((a) => a.worker.includes(access)).map((a) => a.prefix);
+    return prefixes.length === 0 ? [] : [{ sid: LAKE_GRANT_SIDS[access], actions: LAKE_ACCESS_ACTIONS[access], prefixes }];
+  });
+}
+
+/**
+ * True when the worker reads keys of the central bucket that may not exist yet: without
+ * `ListBucket` S3 answers 403 instead of 404 for them, and the worker could not tell a first
+ * run from a permission problem.
+ */
+export function lakeListed(archiveRaw: boolean): boolean {
+  return lakeAreas(archiveRaw).some((a) => a.worker.includes('list'));
 }
 
 /** The worker Lambda, its consumers of the two queues, and its least-privilege role. */
@@ -179,47 +229,23 @@ export class IngestWorker extends Construct {
     this.grantSources(role, props);
   }
 
-  /** Write only under the lake prefixes; read only manifests; delete only outputs a re-run replaces. */
+  /** On the central bucket, exactly the accesses of the lake layout, each on its own prefixes. */
   private grantLake(role: iam.Role, props: IngestWorkerProps): void {
     const bucket = props.lakeBucket;
-    const written: string[] = [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors, LAKE_PREFIXES.manifests];
-    if (props.archiveRaw) written.push(LAKE_PREFIXES.raw);
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'WriteLakePrefixes',
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        resources: written.map((p) => bucket.arnForObjects(`${p}*`)),
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadManifests',
-        actions: ['s3:GetObject'],
-        resources: [bucket.arnForObjects(`${LAKE_PREFIXES.manifests}*`)],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReplaceOutputs',
-        actions: ['s3:DeleteObject'],
-        resources: [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors].map((p) => bucket.arnForObjects(`${p}*`)),
-      }),
-      // Without ListBucket S3 answers 403 instead of 404 for a manifest that does not exist yet,
-      // and the worker could not tell a first run from a permission problem.
-      new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
-    ];
-    if (props.archiveRaw) {
-      // CopyObject carries the source object's tags along.
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'TagRawCopies',
-          actions: ['s3:PutObjectTagging'],
-          resources: [bucket.arnForObjects(`${LAKE_PREFIXES.raw}*`)],
-        }),
-      );
+    const objectArns: string[] = [];
+    for (const grant of lakeObjectGrants(props.archiveRaw)) {
+      const resources = grant.prefixes.map((p) => bucket.arnForObjects(`${p}*`));
+      objectArns.push(...resources);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: grant.sid, actions: [...grant.actions], resources }));
     }
-    for (const s of statements) role.addToPrincipalPolicy(s);
+    if (lakeListed(props.archiveRaw)) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListLake', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    }
     props.lakeKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
     acknowledgeWildcardResources(
       role,
-      written.map((p) => bucket.arnForObjects(`${p}*`)),
-      'object access is scoped to one lake prefix (lake/, errors/, manifests/, raw/) of the central bucket; the * is the object keys under it',
+      objectArns,
+      'object access is scoped to one top-level prefix of the central bucket (schema/lake-layout.ts) and only the actions the worker performs there; the * is the object keys under it',
     );
   }
 
@@ -228,7 +254,8 @@ export class IngestWorker extends Construct {
     const partition = Stack.of(this).partition;
     const objectArns = props.sources.flatMap((s) => s.prefixes.map((p) => `arn:${partition}:s3:::${s.bucket}/${p}*`));
     const actions = ['s3:GetObject', 's3:GetObjectVersion'];
-    if (props.archiveRaw) actions.push('s3:GetObjectTagging', 's3:GetObjectVersionTagging');
+    // A server-side copy carries the source object's tags along, which S3 authorizes as tag reads.
+    if (lakeAreas(props.archiveRaw).some((a) => a.worker.includes('copy'))) actions.push('s3:GetObjectTagging', 's3:GetObjectVersionTagging');
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadSourcePrefixes', actions, resources: [...new Set(objectArns)] }));
     const keys = [...new Set(props.sources.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))];
     if (keys.length > 0) {

@@ -3,6 +3,7 @@
  * so SQS redelivery and replays rewrite rather than duplicate.
  */
 import { createHash } from 'node:crypto';
+import { LAKE_PREFIXES } from '../schema/lake-layout.js';
 import type { ObjectRef } from './storage.js';
 
 /** 20 hex characters (80 bits) of SHA-256 over (bucket, key); the version is deliberately excluded. */
@@ -22,9 +23,12 @@ export function keySegment(value: string | null | undefined, fallback: string): 
   return cleaned === '' ? fallback : cleaned;
 }
 
-/** `lake/source=<source>/dt=<dt>/<account>_<region>_<object-id>_<part>.parquet` */
+/**
+ * `lake/source=<source>/dt=<dt>/<account>_<region>_<object-id>_<part>.parquet`. Every prefix
+ * comes from `schema/lake-layout.ts`, from which the deployed role's grants are derived too.
+ */
 export function lakeKey(source: string, dt: string, account: string, region: string, id: string, part: number): string {
-  return `lake/source=${source}/dt=${dt}/${account}_${region}_${id}_${String(part).padStart(4, '0')}.parquet`;
+  return `${LAKE_PREFIXES.lake}source=${source}/dt=${dt}/${account}_${region}_${id}_${String(part).padStart(4, '0')}.parquet`;
 }
 
 /**
@@ -33,12 +37,12 @@ export function lakeKey(source: string, dt: string, account: string, region: str
  */
 export function errorsKey(source: string, dt: string, id: string, part = 0): string {
   const suffix = part === 0 ? '' : `_${String(part).padStart(4, '0')}`;
-  return `errors/source=${source}/dt=${dt}/${id}${suffix}.jsonl.gz`;
+  return `${LAKE_PREFIXES.errors}source=${source}/dt=${dt}/${id}${suffix}.jsonl.gz`;
 }
 
 /** `manifests/<source>/<object-id>.json` */
 export function manifestKey(source: string, id: string): string {
-  return `manifests/${source}/${id}.json`;
+  return `${LAKE_PREFIXES.manifests}${source}/${id}.json`;
 }
 
 const DAY_MS = 86_400_000;

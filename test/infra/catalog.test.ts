@@ -1,6 +1,7 @@
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_QUERIES } from '../../infra/queries.js';
-import { SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, type GlueColumn } from '../../schema/index.js';
+import { EVENT_TIME_RANGE, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange, type GlueColumn } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface TableInput {
@@ -54,11 +55,21 @@ describe('LakeCatalog', () => {
       'projection.source.values': SOURCES.join(','),
       'projection.dt.type': 'date',
       'projection.dt.format': 'yyyy-MM-dd',
-      'projection.dt.range': '2010-01-01,NOW+1DAYS',
+      'projection.dt.range': projectionDayRange(),
       'projection.dt.interval': '1',
       'projection.dt.interval.unit': 'DAYS',
     });
     expect(flat(p['storage.location.template'])).toBe(`s3://<${bucket}>/lake/source=<source>/dt=<dt>/`);
+  });
+
+  it('projects dt over exactly the event times the worker accepts, in both tables', () => {
+    for (const name of ['events', 'errors']) {
+      expect(table(s, name).Parameters['projection.dt.range'], name).toBe(`${EVENT_TIME_RANGE.firstDay},NOW+${EVENT_TIME_RANGE.daysAhead}DAYS`);
+    }
+  });
+
+  it('warns about nothing Athena cannot see when projection starts on the first accepted day', () => {
+    Annotations.fromStack(s.stack).hasNoWarning('*', Match.stringLikeRegexp('partitionsFrom'));
   });
 
   it('projects every partition key the schema declares, and nothing else', () => {
@@ -115,7 +126,7 @@ describe('named queries', () => {
     }
   });
 
-  it('bound dt so partition projection prunes instead of listing every day since 2010', () => {
+  it('bound dt so partition projection prunes instead of listing every day since the first projected one', () => {
     for (const q of NAMED_QUERIES) expect(q.sql, q.id).toMatch(/\bdt >= /);
   });
 
@@ -147,7 +158,15 @@ describe('LakeCatalog with a customer key and tuned limits', () => {
 
   it('names database and workgroup after the deployment and starts projection at the configured day', () => {
     s.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'full_lake' } });
-    expect(table(s, 'events').Parameters['projection.dt.range']).toBe('2016-01-01,NOW+1DAYS');
+    for (const name of ['events', 'errors']) expect(table(s, name).Parameters['projection.dt.range'], name).toBe(projectionDayRange(FULL.lake.partitionsFrom));
     for (const [, q] of s.resources('AWS::Athena::NamedQuery')) expect(q.Properties).toMatchObject({ Database: 'full_lake', WorkGroup: 'full-lake' });
+  });
+
+  it('warns at synthesis that rows dated before a later configured start stay invisible to Athena', () => {
+    expect(FULL.lake.partitionsFrom > EVENT_TIME_RANGE.firstDay).toBe(true);
+    Annotations.fromStack(s.stack).hasWarning(
+      '/full-lake/Catalog',
+      Match.stringLikeRegexp(`lake.partitionsFrom is ${FULL.lake.partitionsFrom}, later than ${EVENT_TIME_RANGE.firstDay}.*rows dated before ${FULL.lake.partitionsFrom} are written to the lake but Athena never sees them`),
+    );
   });
 });

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, LoglakeConfigError, parseConfig } from '../../infra/config.js';
-import { REPO } from './synth.js';
+import { loadConfig, LoglakeConfigError, parseConfig, sourceOfFormat } from '../../infra/config.js';
+import { createApp } from '../../infra/stack.js';
+import { EVENT_TIME_RANGE, FORMAT_NAMES, PARSER_IDS, PARSER_SOURCES, SOURCES } from '../../schema/index.js';
+import { CDK_CONTEXT, INLINE_CODE, REPO } from './synth.js';
 
 /** The issues a configuration is rejected with, or [] when it is valid. */
 function issuesOf(value: unknown): string[] {
@@ -36,7 +38,7 @@ describe('parseConfig', () => {
       glacierInstantAfterDays: 365,
       noncurrentVersionRetentionDays: 30,
       objectLock: null,
-      partitionsFrom: '2010-01-01',
+      partitionsFrom: EVENT_TIME_RANGE.firstDay,
     });
     expect(c.worker).toMatchObject({ timeoutSeconds: 300, batchSize: 10, batchWindowSeconds: 5, replayMaxConcurrency: 2, maxReceiveCount: 5 });
     expect(c.athena).toEqual({ databaseName: 'loglake', workgroupName: 'loglake', maxScannedMiBPerQuery: 10240, resultRetentionDays: 30 });
@@ -77,7 +79,7 @@ describe('parseConfig', () => {
       'sources[0].prefixes[0]: must not start with "/" (S3 keys have no leading slash), got "/AWSLogs/"',
       'sources[0].prefixes[1]: must not contain *, ? or $ (it is a literal prefix, not a pattern), got "logs/*"',
       'sources[0].notification: must be one of s3, s3-sns, cloudtrail-sns, config-sns, eventbridge, got "sqs"',
-      'sources[0].format: must be one of auto, cloudtrail, alb, elb, nlb, s3access, cloudfront, config, billing, vpcflow, redshift, rds, got "syslog"',
+      'sources[0].format: must be auto, a source (cloudtrail, alb, elb, nlb, s3access, cloudfront, config, billing) or a parser id (billing-cur, billing-dbr), got "syslog"',
       'worker.timeoutSeconds: must be an integer from 60 to 900, got 5',
     ]);
   });
@@ -118,6 +120,53 @@ describe('parseConfig', () => {
     expect(issuesOf({ sources: [{ ...source, notification: 'config-sns', topicArn, format: 'cloudtrail' }] })).toEqual([
       'sources[0].format: a config-sns source carries AWS Config files, got "cloudtrail"',
     ]);
+  });
+
+  it('accepts as format auto, every source and every parser id, and nothing else', () => {
+    for (const format of ['auto', ...SOURCES, ...PARSER_IDS]) {
+      expect(issuesOf({ sources: [{ ...source, format }] }), format).toEqual([]);
+      expect(parseConfig({ sources: [{ ...source, format }] }).sources[0]?.format).toBe(format);
+    }
+    for (const format of ['vpcflow', 'redshift', 'rds', 'Billing', 'billing-', '']) {
+      expect(issuesOf({ sources: [{ ...source, format }] }), format).toHaveLength(1);
+    }
+  });
+
+  it('refuses a format without a parser, naming every format that exists', () => {
+    const [issue] = issuesOf({ sources: [{ ...source, format: 'vpcflow' }] });
+    expect(issue).toMatch(/^sources\[0\]\.format: must be auto, a source \(.*\) or a parser id \(.*\), got "vpcflow"$/);
+    for (const name of FORMAT_NAMES) expect(issue, name).toContain(name);
+  });
+
+  it('refuses such a format at synth time, before CloudFormation sees anything', () => {
+    const config = { sources: [{ ...source, format: 'vpcflow' }] };
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE })).toThrow(LoglakeConfigError);
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE })).toThrow(/format: must be auto, a source .*billing-dbr.*got "vpcflow"/);
+  });
+
+  it('maps a parser id to the source it writes, a source to itself and auto to none', () => {
+    for (const id of PARSER_IDS) expect(sourceOfFormat(id), id).toBe(PARSER_SOURCES[id]);
+    for (const name of SOURCES) expect(sourceOfFormat(name), name).toBe(name);
+    expect(sourceOfFormat('auto')).toBeNull();
+  });
+
+  it('checks a topic source pinned to a parser id by the source of that parser', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:111111111111:t';
+    expect(issuesOf({ sources: [{ ...source, notification: 'cloudtrail-sns', topicArn, format: 'billing-cur' }] })).toEqual([
+      'sources[0].format: a cloudtrail-sns source carries CloudTrail files, got "billing-cur"',
+    ]);
+    expect(issuesOf({ sources: [{ ...source, notification: 'config-sns', topicArn, format: 'config' }] })).toEqual([]);
+  });
+
+  it('starts partition projection by default on the first day the worker accepts', () => {
+    expect(parseConfig({ sources: [source] }).lake.partitionsFrom).toBe(EVENT_TIME_RANGE.firstDay);
+  });
+
+  it('refuses a partitionsFrom that is not a calendar day', () => {
+    expect(issuesOf({ sources: [source], lake: { partitionsFrom: '2024-02-30' } })).toEqual([
+      'lake.partitionsFrom: must be a calendar day as YYYY-MM-DD, got "2024-02-30"',
+    ]);
+    expect(issuesOf({ sources: [source], lake: { partitionsFrom: '2024-2-1' } })).toEqual(['lake.partitionsFrom: must be a day as YYYY-MM-DD, got "2024-2-1"']);
   });
 
   it('rejects overlapping prefixes of one bucket, which would ingest objects twice', () => {

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_METRICS } from '../../functions/ingest/env-names.js';
-import { SOURCES } from '../../schema/index.js';
+import { parseConfig } from '../../infra/config.js';
+import { alarmedSources } from '../../infra/stack.js';
+import { PARSER_IDS, PARSER_SOURCES, SOURCES } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 const alarms = (s: Synth): Map<string, Record<string, unknown>> =>
@@ -143,5 +145,19 @@ describe('PipelineMonitoring with an e-mail, a customer key and auto sources', (
     expect(rejected.sort()).toEqual(SOURCES.map((src) => `full-lake-rejected-lines-${src}`).sort());
     for (const n of rejected) expect(byName.get(n)?.Threshold).toBe(0.5);
     expect(byName.get('full-lake-ingest-falling-behind')?.Threshold).toBe(900);
+  });
+});
+
+describe('alarmedSources', () => {
+  const pinned = (...formats: string[]): string[] =>
+    alarmedSources(parseConfig({ sources: formats.map((format, i) => ({ bucket: `acme-logs-${i}`, format })) }));
+
+  it('alarms on the source a pinned parser id writes, the dimension the worker emits', () => {
+    for (const id of PARSER_IDS) expect(pinned(id), id).toEqual([PARSER_SOURCES[id]]);
+    expect(pinned('billing-cur', 'billing-dbr', 'alb')).toEqual(['alb', 'billing']);
+  });
+
+  it('alarms on every source when one source is auto', () => {
+    expect(pinned('billing-dbr', 'auto')).toEqual([...SOURCES]);
   });
 });

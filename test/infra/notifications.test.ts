@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SOURCE_SUFFIXES, suffixOf } from '../../infra/notifications.js';
+import { FORMAT_NAMES, PARSER_IDS, PARSER_SOURCES, SOURCES } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface QueueConfiguration {
@@ -146,5 +148,17 @@ describe('SourceNotifications for every notification path', () => {
         ...rules,
       ].sort(),
     );
+  });
+});
+
+describe('suffixOf', () => {
+  it('filters a parser id by the suffix of the source it writes', () => {
+    for (const id of PARSER_IDS) expect(suffixOf(id), id).toBe(SOURCE_SUFFIXES[PARSER_SOURCES[id]]);
+  });
+
+  it('has a suffix (or an explicit none) for every source and format, and none for auto', () => {
+    expect(Object.keys(SOURCE_SUFFIXES).sort()).toEqual([...SOURCES].sort());
+    for (const name of FORMAT_NAMES) expect(suffixOf(name), name).not.toBeUndefined();
+    expect(suffixOf('auto')).toBeNull();
   });
 });

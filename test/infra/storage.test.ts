@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lakeAreas } from '../../schema/lake-layout.js';
 import { FULL, MINIMAL, flat, logicalId, synth, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface Rule {
@@ -103,6 +104,7 @@ describe('LakeStorage with the defaults', () => {
       });
     }
     expect(ruleFor(rules, 'manifests/')).toBeUndefined();
+    expect(ruleFor(rules, 'assemblies/')).toBeUndefined();
     expect(ruleFor(rules, 'raw/')).toBeUndefined();
   });
 
@@ -165,7 +167,7 @@ describe('LakeStorage with KMS, Object Lock, retention and the raw archive', () 
     });
   });
 
-  it('expires lake/, errors/ and manifests/ after the retention with the configured tiers', () => {
+  it('expires lake/, errors/, manifests/ and assemblies/ after the retention with the configured tiers', () => {
     const rules = rulesOf(s, central);
     for (const prefix of ['lake/', 'errors/']) {
       expect(ruleFor(rules, prefix), prefix).toMatchObject({
@@ -177,6 +179,8 @@ describe('LakeStorage with KMS, Object Lock, retention and the raw archive', () 
       });
     }
     expect(ruleFor(rules, 'manifests/')).toEqual({ Id: 'manifests-expiry', Prefix: 'manifests/', Status: 'Enabled', ExpirationInDays: 2555 });
+    // CUR versions that never complete leave staged files behind; they must not outlive the lake either.
+    expect(ruleFor(rules, 'assemblies/')).toEqual({ Id: 'assemblies-expiry', Prefix: 'assemblies/', Status: 'Enabled', ExpirationInDays: 2555 });
     expect(ruleFor(rules, undefined)).toMatchObject({ NoncurrentVersionExpiration: { NoncurrentDays: 10 } });
   });
 
@@ -188,6 +192,11 @@ describe('LakeStorage with KMS, Object Lock, retention and the raw archive', () 
       Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 30 }],
       ExpirationInDays: 3000,
     });
+  });
+
+  it('has one lifecycle rule per area of the lake layout and the bucket-wide housekeeping, nothing else', () => {
+    const prefixes = rulesOf(s, central).map((r) => r.Prefix ?? '(bucket)').sort();
+    expect(prefixes).toEqual(['(bucket)', ...lakeAreas(true).map((a) => a.prefix)].sort());
   });
 
   it('tags every bucket with the configured tags', () => {

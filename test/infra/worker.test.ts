@@ -126,12 +126,14 @@ describe('IngestWorker with the defaults', () => {
     expect(resourcesFor(statements, 's3:GetObjectVersion')).toEqual(['arn:<AWS::Partition>:s3:::acme-cloudtrail/AWSLogs/*']);
   });
 
-  it('writes only under lake/, errors/ and manifests/ of the central bucket', () => {
+  it('writes only under lake/, errors/, manifests/ and assemblies/ of the central bucket', () => {
     const lake = (p: string): string => `<${ids.bucket}.Arn>/${p}*`;
-    expect(resourcesFor(statements, 's3:PutObject')).toEqual([lake('errors/'), lake('lake/'), lake('manifests/')]);
-    expect(resourcesFor(statements, 's3:AbortMultipartUpload')).toEqual([lake('errors/'), lake('lake/'), lake('manifests/')]);
-    expect(resourcesFor(statements, 's3:DeleteObject')).toEqual([lake('errors/'), lake('lake/')]);
-    expect(resourcesFor(statements, 's3:GetObject').filter((r) => r.includes(ids.bucket))).toEqual([lake('manifests/')]);
+    expect(resourcesFor(statements, 's3:PutObject')).toEqual([lake('assemblies/'), lake('errors/'), lake('lake/'), lake('manifests/')]);
+    expect(resourcesFor(statements, 's3:AbortMultipartUpload')).toEqual([lake('assemblies/'), lake('errors/'), lake('lake/'), lake('manifests/')]);
+    // A re-run replaces its outputs; a published CUR version replaces the previous one and drops its staging.
+    expect(resourcesFor(statements, 's3:DeleteObject')).toEqual([lake('assemblies/'), lake('errors/'), lake('lake/')]);
+    expect(resourcesFor(statements, 's3:GetObject').filter((r) => r.includes(ids.bucket))).toEqual([lake('assemblies/'), lake('manifests/')]);
+    expect(resourcesFor(statements, 's3:PutObjectTagging')).toEqual([]);
     expect(resourcesFor(statements, 's3:ListBucket')).toEqual([`<${ids.bucket}.Arn>`]);
   });
 
@@ -194,6 +196,8 @@ describe('IngestWorker with the raw archive, source keys and concurrency limits'
     expect(resourcesFor(statements, 's3:PutObject')).toContain(`<${ids.bucket}.Arn>/raw/*`);
     expect(resourcesFor(statements, 's3:PutObjectTagging')).toEqual([`<${ids.bucket}.Arn>/raw/*`]);
     expect(resourcesFor(statements, 's3:DeleteObject')).not.toContain(`<${ids.bucket}.Arn>/raw/*`);
+    // A copy is one request: there is no multipart upload to abort.
+    expect(resourcesFor(statements, 's3:AbortMultipartUpload')).not.toContain(`<${ids.bucket}.Arn>/raw/*`);
     expect((fn.Properties.Environment as { Variables: Record<string, string> }).Variables[INGEST_ENV.archiveRaw]).toBe('true');
   });
 
@@ -220,6 +224,16 @@ describe('IngestWorker with the raw archive, source keys and concurrency limits'
 });
 
 describe('routingRulesFor', () => {
+  it('pins a parser id as configured, so the other parsers of its source stay out', () => {
+    const config = { sources: [{ bucket: 'acme-billing', prefixes: ['dbr/'], format: 'billing-dbr' }, { bucket: 'acme-billing', prefixes: ['cur/'], format: 'billing' }] };
+    expect(JSON.parse(routingRulesFor(parseConfig(config).sources) ?? '{}')).toEqual({
+      rules: [
+        { bucket: 'acme-billing', prefix: 'dbr/', format: 'billing-dbr' },
+        { bucket: 'acme-billing', prefix: 'cur/', format: 'billing' },
+      ],
+    });
+  });
+
   it('leaves the variable out when every source is auto', () => {
     expect(routingRulesFor(parseConfig({ sources: [{ bucket: 'acme-logs' }] }).sources)).toBeUndefined();
   });

@@ -1,0 +1,101 @@
+/**
+ * The top-level prefixes of the central bucket and what the worker does under each.
+ *
+ * One list, because three readers must agree on it and used to keep their own copies: the
+ * pipeline builds its keys from these prefixes (`pipeline/identity.ts`), the stack derives every
+ * S3 grant of the worker role and every per-prefix lifecycle rule from it (`infra/`), and the
+ * infra tests check both against what the real worker does on a local S3. A prefix the worker
+ * touches but this list omits is a prefix the deployed role refuses with AccessDenied.
+ */
+
+/**
+ * What the worker does to objects under a prefix, as S3 authorizes it:
+ * - `put`: writes objects (single PUT or multipart upload, aborted when a write fails);
+ * - `copy`: writes objects by server-side copy of a source object, its tags included;
+ * - `get`: reads objects back;
+ * - `delete`: deletes objects (outputs a re-run or a newer report version replaces);
+ * - `list`: reads keys that may not exist yet, so a missing one must answer 404, not 403; S3
+ *   grants that through bucket listing, which IAM cannot narrow to a prefix for this purpose.
+ */
+export type LakeAccess = 'put' | 'copy' | 'get' | 'delete' | 'list';
+
+/**
+ * What the objects under a prefix are, which decides how long and where they are kept:
+ * - `queryable`: read by Athena through a Glue table; tiered to cheaper classes Athena still
+ *   reads, expired with the lake's retention;
+ * - `bookkeeping`: small state the worker reads back; never tiered (no transition pays off for
+ *   tiny objects), expired with the lake's retention so it never outlives the data it describes;
+ * - `archive`: original source objects, never queried; moved to Glacier Flexible Retrieval.
+ */
+export type LakeAreaKind = 'queryable' | 'bookkeeping' | 'archive';
+
+/** One top-level prefix of the central bucket. */
+export interface LakeArea {
+  /** The prefix, one key segment ending in `/`. */
+  readonly prefix: string;
+  /** Everything the worker does there; its role is granted exactly this. */
+  readonly worker: readonly LakeAccess[];
+  /** True when the prefix is used only with the raw archive on (`lake.archiveRaw`). */
+  readonly rawArchiveOnly: boolean;
+  readonly kind: LakeAreaKind;
+  /** What lives there, for documentation and messages. */
+  readonly doc: string;
+}
+
+/** Every top-level prefix of the central bucket, by name. Nothing else is written there. */
+export const LAKE_LAYOUT = {
+  lake: {
+    prefix: 'lake/',
+    worker: ['put', 'delete'],
+    rawArchiveOnly: false,
+    kind: 'queryable',
+    doc: 'Parquet files of the `events` table, `source=<source>/dt=<day>/`; a re-run or a newer report version deletes the files it replaces',
+  },
+  errors: {
+    prefix: 'errors/',
+    worker: ['put', 'delete'],
+    rawArchiveOnly: false,
+    kind: 'queryable',
+    doc: 'rejected lines of the `errors` table as gzipped JSON lines, `source=<source>/dt=<day>/`; replaced like `lake/`',
+  },
+  manifests: {
+    prefix: 'manifests/',
+    worker: ['put', 'get', 'list'],
+    rawArchiveOnly: false,
+    kind: 'bookkeeping',
+    doc: 'one manifest per source object: what its last run wrote, read back so a re-run replaces exactly those outputs',
+  },
+  assemblies: {
+    prefix: 'assemblies/',
+    worker: ['put', 'get', 'delete', 'list'],
+    rawArchiveOnly: false,
+    kind: 'bookkeeping',
+    doc: 'Cost and Usage Report versions being assembled: outputs staged until the version is complete, member marks, the version manifest and the pointer to the published version; staged copies are deleted once published',
+  },
+  raw: {
+    prefix: 'raw/',
+    worker: ['copy'],
+    rawArchiveOnly: true,
+    kind: 'archive',
+    doc: 'server-side copies of the source objects, `<source>/<account>/<region>/YYYY/MM/DD/<file>`',
+  },
+} as const satisfies Readonly<Record<string, LakeArea>>;
+
+/** Name of one area of {@link LAKE_LAYOUT}. */
+export type LakeAreaName = keyof typeof LAKE_LAYOUT;
+
+/** The prefix of every area, for building keys: `LAKE_PREFIXES.lake` is `'lake/'`. */
+export const LAKE_PREFIXES: { readonly [K in LakeAreaName]: (typeof LAKE_LAYOUT)[K]['prefix'] } = {
+  lake: LAKE_LAYOUT.lake.prefix,
+  errors: LAKE_LAYOUT.errors.prefix,
+  manifests: LAKE_LAYOUT.manifests.prefix,
+  assemblies: LAKE_LAYOUT.assemblies.prefix,
+  raw: LAKE_LAYOUT.raw.prefix,
+};
+
+/** The areas a deployment uses: all of them with the raw archive on, else those not only for it. */
+export function lakeAreas(archiveRaw: boolean): Array<LakeArea & { readonly name: LakeAreaName }> {
+  return (Object.keys(LAKE_LAYOUT) as LakeAreaName[])
+    .map((name) => ({ name, ...LAKE_LAYOUT[name] }))
+    .filter((area) => archiveRaw || !area.rawArchiveOnly);
+}
