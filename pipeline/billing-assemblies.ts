@@ -28,6 +28,7 @@
  * their keys, and the per-object replace of `processObject` already keeps only the newest rows.
  */
 import { createHash } from 'node:crypto';
+import { LAKE_PREFIXES } from '../schema/index.js';
 import { manifest as curManifest } from '../parsers/billing-cur.js';
 import { decompress } from './decompress.js';
 import { ObjectError } from './errors.js';
@@ -37,7 +38,7 @@ import type { ObjectReport, ProcessDeps } from './process-object.js';
 import { objectUri, type LakeSink, type ObjectRef, type OutputFile } from './storage.js';
 
 /** Where every piece of assembly state lives in the sink. */
-export const ASSEMBLIES_PREFIX = 'assemblies/billing/';
+export const ASSEMBLIES_PREFIX = `${LAKE_PREFIXES.assemblies}billing/`;
 
 /** Largest CUR manifest read (they list every column; real ones stay well under 1 MiB). */
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
@@ -155,7 +156,7 @@ class StagingSink implements LakeSink {
   ) {}
 
   private staged(key: string): string {
-    return key.startsWith('lake/') || key.startsWith('errors/') ? stagedKey(this.group, this.assembly, key) : key;
+    return key.startsWith(LAKE_PREFIXES.lake) || key.startsWith(LAKE_PREFIXES.errors) ? stagedKey(this.group, this.assembly, key) : key;
   }
 
   describe(key: string): string {

@@ -4,6 +4,7 @@
  * retention without passing through the Lambda.
  */
 import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { LAKE_PREFIXES } from '../schema/index.js';
 import { toPipelineError } from './aws-errors.js';
 import { accountRegionFromKey, dayFromKey, keySegment } from './identity.js';
 import type { Manifest } from './manifest.js';
@@ -34,7 +35,7 @@ export function rawArchiveKey(ref: ObjectRef, m: Manifest): string {
   const day = dayFromKey(ref.key) ?? m.outputs[0]?.dt ?? m.started_at.slice(0, 10);
   const [yyyy, mm, dd] = day.split('-');
   const name = ref.key.slice(ref.key.lastIndexOf('/') + 1) || 'object';
-  return `raw/${keySegment(m.source, 'unknown')}/${account}/${region}/${yyyy}/${mm}/${dd}/${name}`;
+  return `${LAKE_PREFIXES.raw}${keySegment(m.source, 'unknown')}/${account}/${region}/${yyyy}/${mm}/${dd}/${name}`;
 }
 
 /** `x-amz-copy-source`: bucket and key URL-encoded segment by segment, version appended. */

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { LAKE_PREFIXES } from '../schema/index.js';
 import { toPipelineError } from './aws-errors.js';
 import { ConfigError } from './errors.js';
 import { LakeQuery } from './lake-query.js';
@@ -54,7 +55,7 @@ async function listKeys(client: S3Client, bucket: string, prefix: string): Promi
  */
 export async function downloadLake(client: S3Client, location: S3Location, dir: string): Promise<number> {
   let files = 0;
-  for (const sub of ['lake/', 'errors/']) {
+  for (const sub of [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors]) {
     for (const key of await listKeys(client, location.bucket, location.prefix + sub)) {
       const path = join(dir, key.slice(location.prefix.length));
       await mkdir(dirname(path), { recursive: true });

@@ -6,4 +6,5 @@ export * from './parquet.js';
 export * from './glue.js';
 export * from './docs.js';
 export * from './limits.js';
+export * from './lake-layout.js';
 export * from './validate.js';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parser as cloudtrail } from '../../parsers/cloudtrail.js';
 import { LakeQuery } from '../../pipeline/lake-query.js';
 import type { Manifest } from '../../pipeline/manifest.js';
 import { filesUnder, runLocal, tempDir, writeInput } from '../helpers/lake.js';
@@ -84,7 +85,7 @@ describe('processObject', () => {
     expect(await read()).toEqual(before);
     expect(before).toHaveLength(2);
     expect((before[0] as { object: string }).object).toBe(path);
-    expect((before[1] as { parser_version: string }).parser_version).toBe('cloudtrail@1');
+    expect((before[1] as { parser_version: string }).parser_version).toBe(`cloudtrail@${cloudtrail.version}`);
   });
 
   it('writes rejected lines to errors/ with object, ordinal, reason and raw, and counts reconcile', async () => {
