@@ -6,9 +6,20 @@
  * Format: https://docs.aws.amazon.com/config/latest/developerguide/notifications-for-AWS-Config.html
  * Pure: the worker parses the SQS body and passes the message object here; the SNS envelope
  * (`Type: Notification`, `Message` as a JSON string or, in AWS's docs, an object) is unwrapped.
+ * Items become records through `changeNotificationResults` (config.ts), which the Config parser
+ * also uses for notifications saved as files, so both paths write the same rows.
  */
 import type { EventFields } from '../schema/index.js';
-import { isObject, itemsOfChangeNotification, normalizeConfigurationItem, unwrapSnsEnvelope, type JsonObject } from './config.js';
+import {
+  CHANGE_NOTIFICATION,
+  IGNORED_CONFIG_MESSAGE_TYPES,
+  changeNotificationResults,
+  isObject,
+  unwrapSnsEnvelope,
+  type JsonObject,
+} from './config.js';
+
+export { IGNORED_CONFIG_MESSAGE_TYPES };
 
 /** An S3 object to read; keys in Config messages are plain, not URL-encoded. */
 export interface ConfigObjectRef {
@@ -29,28 +40,16 @@ export type ConfigNotificationWork =
   | { readonly kind: 'ignore'; readonly reason: string }
   | { readonly kind: 'unknown'; readonly reason: string };
 
-/** Config message types that carry neither items nor objects: known, acknowledged, dropped. */
-export const IGNORED_CONFIG_MESSAGE_TYPES: ReadonlySet<string> = new Set([
-  'ConfigurationSnapshotDeliveryStarted',
-  'ConfigurationSnapshotDeliveryFailed',
-  'ConfigurationHistoryDeliveryFailed',
-  'OversizedConfigurationItemChangeDeliveryFailed',
-  'ComplianceChangeNotification',
-  'ConfigRulesEvaluationStarted',
-  'ScheduledNotification',
-]);
-
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 function changeRecords(message: JsonObject): ConfigNotificationWork {
-  const carried = itemsOfChangeNotification(message);
-  if (carried === null || carried.items.length === 0) {
+  const results = changeNotificationResults(message);
+  if (results === null || results.length === 0) {
     return { kind: 'unknown', reason: 'ConfigurationItemChangeNotification without a configurationItem object' };
   }
   const raw = JSON.stringify(message);
   const records: ConfigNotificationRecord[] = [];
-  for (const ci of carried.items) {
-    const result = normalizeConfigurationItem(ci, carried.change);
+  for (const result of results) {
     if (result.ok !== true) {
       const detail = result.ok === false ? `${result.reason}: ${result.detail ?? ''}` : result.reason;
       return { kind: 'unknown', reason: `ConfigurationItemChangeNotification item is not usable (${detail})` };
@@ -89,7 +88,7 @@ export function configNotificationWork(message: unknown): ConfigNotificationWork
   const type = str(inner.messageType);
   if (type === null) return { kind: 'unknown', reason: 'not a Config notification: no messageType' };
   switch (type) {
-    case 'ConfigurationItemChangeNotification':
+    case CHANGE_NOTIFICATION:
       return changeRecords(inner);
     case 'OversizedConfigurationItemChangeNotification':
       return oversizedRef(inner);
