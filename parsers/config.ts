@@ -362,7 +362,7 @@ export function isConfigNotificationHead(head: string): boolean {
 export const parser: JsonParser = {
   id: 'config',
   source: 'config',
-  version: 1,
+  version: 2,
   framing: 'json-records',
   description: 'AWS Config configuration snapshots, configuration history, oversized change notifications and saved Config notifications (plain or SNS envelopes)',
   docsUrl: 'https://docs.aws.amazon.com/config/latest/developerguide/config-item-table.html',

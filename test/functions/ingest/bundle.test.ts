@@ -6,6 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parser as cloudtrail } from '../../../parsers/cloudtrail.js';
 import { objectId } from '../../../pipeline/identity.js';
 import { bundleWorker, type WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { lambdaContext, s3Event, sqsEvent, sqsRecord } from '../../helpers/notifications.js';
@@ -60,7 +61,7 @@ describe('esbuild bundle of functions/ingest/handler.ts', () => {
     await s3.put('bundle-source', key, trailFile(5));
     const response = await handler({ Records: [sqsRecord(s3Event('bundle-source', [key])), sqsRecord('{"not":"a notification"}', 'poison')] }, lambdaContext());
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'poison' }] });
-    expect(await queryLake(s3, 'bundle-lake', 'SELECT count(*) AS n, min(parser_version) AS v FROM events')).toEqual([{ n: '5', v: 'cloudtrail@1' }]);
+    expect(await queryLake(s3, 'bundle-lake', 'SELECT count(*) AS n, min(parser_version) AS v FROM events')).toEqual([{ n: '5', v: `cloudtrail@${cloudtrail.version}` }]);
     expect(await readManifest(s3, 'bundle-lake', 'cloudtrail', objectId({ bucket: 'bundle-source', key }))).toMatchObject({ status: 'ok', records: 5 });
     expect((await s3.list('bundle-lake', 'raw/')).length).toBe(1);
   });
