@@ -7,6 +7,7 @@
  * (`Events[].CloudTrailEvent`), since users export both to S3 as well.
  */
 import type { EventFields, Outcome } from '../schema/index.js';
+import { nameOf, tableResource } from './cloudtrail-resources.js';
 import { isIP } from './ip.js';
 import { parseIsoUtc } from './time.js';
 import type { Ignorable, JsonParser, ParseContext, ParseResult } from './types.js';
@@ -42,8 +43,10 @@ const KNOWN = new Set([
 ]);
 
 /**
- * Request parameters that name the resource an API call acts on, in order of preference,
- * used when the event has no `resources[]`.
+ * Request parameters that name the resource an API call acts on, in order of preference: the
+ * last resort, for events that have no `resources[]` and that the table of
+ * `cloudtrail-resources.ts` does not resolve (its services, or any other). Untyped, since the
+ * same name means different things in different services.
  */
 const RESOURCE_PARAMS = [
   'instanceId',
@@ -86,6 +89,15 @@ function actorOf(identity: Json | undefined, event: JsonObject): { actor: string
   }
 }
 
+const NO_RESOURCE = { resource: null, resourceType: null } as const;
+
+/**
+ * The resource an event acts on: CloudTrail's own `resources[]` first (its first entry with an
+ * ARN), then the per-service table of `cloudtrail-resources.ts`, then the generic fallback:
+ * `bucketName[/key]`, the EC2 `instancesSet` of request or response, the first of
+ * RESOURCE_PARAMS. List-valued targets give their first element; the rest stay in
+ * `fields.requestParameters` / `fields.responseElements`.
+ */
 function resourceOf(event: JsonObject): { resource: string | null; resourceType: string | null } {
   const resources = event.resources;
   if (Array.isArray(resources)) {
@@ -93,22 +105,25 @@ function resourceOf(event: JsonObject): { resource: string | null; resourceType:
       if (isObject(r) && str(r.ARN)) return { resource: str(r.ARN), resourceType: str(r.type) };
     }
   }
-  const params = event.requestParameters;
-  if (!isObject(params)) return { resource: null, resourceType: null };
-  const bucket = str(params.bucketName);
+  const params = isObject(event.requestParameters) ? event.requestParameters : null;
+  const response = isObject(event.responseElements) ? event.responseElements : null;
+  const hit = tableResource(str(event.eventSource), str(event.eventName), params, response);
+  if (hit !== null) return hit;
+  if (params === null) return NO_RESOURCE;
+  const bucket = nameOf(params.bucketName);
   if (bucket) {
-    const key = str(params.key);
+    const key = nameOf(params.key);
     return key ? { resource: `${bucket}/${key}`, resourceType: 'AWS::S3::Object' } : { resource: bucket, resourceType: 'AWS::S3::Bucket' };
   }
   // EC2 instance calls name instances in instancesSet: the request for Start/Stop/Terminate, the
   // response for RunInstances, which only learns the id once the instance exists.
-  const instance = firstInstanceId(params) ?? (isObject(event.responseElements) ? firstInstanceId(event.responseElements) : null);
+  const instance = firstInstanceId(params) ?? (response ? firstInstanceId(response) : null);
   if (instance) return { resource: instance, resourceType: 'AWS::EC2::Instance' };
   for (const name of RESOURCE_PARAMS) {
-    const v = str(params[name]);
+    const v = nameOf(params[name]);
     if (v) return { resource: v, resourceType: null };
   }
-  return { resource: null, resourceType: null };
+  return NO_RESOURCE;
 }
 
 function firstInstanceId(container: JsonObject): string | null {
@@ -202,7 +217,7 @@ export function normalizeCloudTrailEvent(event: JsonObject, ctx?: ParseContext):
 export const parser: JsonParser = {
   id: 'cloudtrail',
   source: 'cloudtrail',
-  version: 1,
+  version: 2,
   framing: 'json-records',
   description: 'AWS CloudTrail log files (management, data and Insights events)',
   docsUrl: 'https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html',
