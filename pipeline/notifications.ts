@@ -14,7 +14,8 @@
  * 5. EventBridge `Object Created` events (`detail.bucket.name`, `detail.object.key`, not encoded).
  * 6. The project's own replay and continuation messages (`{"loglake": "replay" | "continuation"}`).
  */
-import { configNotificationWork, IGNORED_CONFIG_MESSAGE_TYPES } from '../parsers/config-notification.js';
+import { configNotificationWork } from '../parsers/config-notification.js';
+import { CONFIG_MESSAGE_TYPES } from '../parsers/config.js';
 import { MessageError, preview } from './errors.js';
 import type { ResumePoint } from './manifest.js';
 import type { ObjectRef } from './storage.js';
@@ -106,14 +107,8 @@ function timeMs(v: unknown): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-/** Config message types this worker knows; any other `messageType` is an unknown shape. */
-const CONFIG_TYPES = new Set([
-  'ConfigurationItemChangeNotification',
-  'OversizedConfigurationItemChangeNotification',
-  'ConfigurationSnapshotDeliveryCompleted',
-  'ConfigurationHistoryDeliveryCompleted',
-  ...IGNORED_CONFIG_MESSAGE_TYPES,
-]);
+/** Config message types this worker knows (the Config parser's list); any other `messageType` is an unknown shape. */
+const CONFIG_TYPES = CONFIG_MESSAGE_TYPES;
 
 class Decoder {
   constructor(private readonly messageId: string) {}

@@ -99,7 +99,8 @@ describe('cloudtrail parser: mapping', () => {
   it('derives the resource from the request when resources[] is absent', () => {
     expect(record({ ...base, requestParameters: { bucketName: 'b', key: 'a/b.txt' } })).toMatchObject({ resource: 'b/a/b.txt', resource_type: 'AWS::S3::Object' });
     expect(record({ ...base, requestParameters: { bucketName: 'b' } })).toMatchObject({ resource: 'b', resource_type: 'AWS::S3::Bucket' });
-    expect(record({ ...base, requestParameters: { userName: 'bob' } })).toMatchObject({ resource: 'bob', resource_type: null });
+    expect(record({ ...base, requestParameters: { userName: 'bob' } })).toMatchObject({ resource: 'bob', resource_type: 'AWS::IAM::User' });
+    expect(record({ ...base, eventSource: 'example.amazonaws.com', requestParameters: { userName: 'bob' } })).toMatchObject({ resource: 'bob', resource_type: null });
     expect(record({ ...base, requestParameters: { instancesSet: { items: [{ instanceId: 'i-1' }] } } }).resource).toBe('i-1');
     expect(record({ ...base, requestParameters: { instancesSet: { items: [{ imageId: 'ami-1' }] } }, responseElements: { instancesSet: { items: [{ instanceId: 'i-2' }] } } }).resource).toBe('i-2');
   });
