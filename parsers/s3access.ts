@@ -3,15 +3,19 @@
  * under a prefix the bucket owner chooses.
  *
  * Format: https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html
- * Supports every documented field: the original 18 (through Version Id), Host Id, Signature
- * Version, Cipher Suite, Authentication Type, Host Header and TLS version (2019), Access Point
- * ARN (2020) and aclRequired (2022). Older lines with fewer fields are valid; later fields are
- * kept under positional names (`field_27` is the Region the current documentation example
- * shows, not yet named there). Both key layouts: `<prefix>YYYY-mm-DD-HH-MM-SS-<id>` and the
- * date-partitioned `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
+ * Supports every documented field: the original 17 (Bucket Owner through User-Agent), then the
+ * ones AWS appended over the years: Version Id, Host Id, Signature Version, Cipher Suite,
+ * Authentication Type, Host Header and TLS version (2019), Access Point ARN (2020) and
+ * aclRequired (2022). A line is valid from 17 fields on (older, shorter lines end at User-Agent;
+ * the fields they lack are absent from `fields`); fields past aclRequired are kept under
+ * positional names (`field_27` is the Region the current documentation example shows, not yet
+ * named there). The Key field is URL-encoded in two layers and is decoded into `resource`
+ * (`decodeS3Key`); the Request-URI is kept as logged. Both key layouts:
+ * `<prefix>YYYY-mm-DD-HH-MM-SS-<id>` and the date-partitioned
+ * `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, canonicalUnsigned, countTrailingDrift, httpOutcome, percentDecode, positionalName, present, screenLine, unsigned } from './access-log.js';
+import { DASH, badNumber, canonicalUnsigned, countTrailingDrift, httpOutcome, positionalName, present, screenLine, unsigned } from './access-log.js';
 import { isIP } from './ip.js';
 import { parseClfTime } from './time.js';
 import { Tokens } from './tokenizer.js';
@@ -47,8 +51,9 @@ export const S3_ACCESS_FIELDS = [
   'acl_required',
 ] as const;
 
-/** The original layout ends at Version Id. */
-const MIN_FIELDS = 18;
+/** The oldest layout ends at User-Agent: Version Id and everything after it were appended later. */
+const MIN_FIELDS = 17;
+const I_VERSION_ID = 17;
 const I_TIME = 2;
 const I_REMOTE_IP = 3;
 const I_REQUESTER = 4;
@@ -75,6 +80,28 @@ function isCanonicalId(s: string): boolean {
   return true;
 }
 
+/**
+ * The object key an S3 access-log Key field stands for. S3 writes the key URL-encoded in two
+ * layers: the key is encoded once, with a space as `+`, and that text is percent-encoded again.
+ * A real REST.PUT.OBJECT line (corpus `signalfx_s3.log`) logs `WhatsApp%2BImage%2B…` for the key
+ * its Request-URI sends as `/WhatsApp%20Image%20…`; batch deletes and lifecycle records are
+ * reported to show a space as `%2520` (`%20` encoded again; no such sample in the corpus). So:
+ * percent-decode once, then decode again with `+` as a space. That also reads a key logged in
+ * one layer (`%20` or `+` for a space, `%C3%A9`) as meant, unless it holds a literal `+` or
+ * `%`, which such a line cannot tell apart anyway.
+ * A malformed escape (`%zz`, a lone `%`, bytes that are not UTF-8) in either layer returns the
+ * logged text unchanged: never thrown, never guessed at.
+ */
+export function decodeS3Key(logged: string): string {
+  try {
+    let key = logged.indexOf('%') < 0 ? logged : decodeURIComponent(logged);
+    if (key.indexOf('+') >= 0) key = key.replaceAll('+', ' ');
+    return key.indexOf('%') < 0 ? key : decodeURIComponent(key);
+  } catch {
+    return logged;
+  }
+}
+
 /** What kind of principal the Requester field names. */
 export function requesterType(requester: string): string | null {
   if (requester === DASH) return 'Anonymous';
@@ -98,7 +125,7 @@ export function parseS3AccessLine(line: string): ParseResult {
   if (n > I_TIME && tokens.quoted[I_TIME] !== 1) {
     return { ok: false, reason: 'unknown_format', detail: `an S3 access-log line has its [time] third, found ${JSON.stringify((v[I_TIME] as string).slice(0, 40))}` };
   }
-  if (n < MIN_FIELDS) return { ok: false, reason: 'field_count_mismatch', detail: `${n} fields, an S3 access-log line has at least ${MIN_FIELDS}` };
+  if (n < MIN_FIELDS) return { ok: false, reason: 'field_count_mismatch', detail: `${n} fields, an S3 access-log line has at least the ${MIN_FIELDS} fields through User-Agent` };
   const timeText = v[I_TIME] as string;
   const time = parseClfTime(timeText);
   if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `time [${timeText.slice(0, 40)}] is not dd/MMM/yyyy:HH:mm:ss +zzzz` };
@@ -121,7 +148,8 @@ export function parseS3AccessLine(line: string): ParseResult {
   const remoteIsIp = remote !== DASH && isIP(remote);
   const bucket = v[1] as string;
   const keyText = v[I_KEY] as string;
-  const key = keyText === DASH ? null : percentDecode(keyText);
+  // Most keys hold neither `%` nor `+`: only those pay for decoding.
+  const key = keyText === DASH ? null : keyText.indexOf('%') < 0 && keyText.indexOf('+') < 0 ? keyText : decodeS3Key(keyText);
   // Named stores in a fixed order keep these objects in a few shared V8 shapes (see alb.ts).
   const fields: Record<string, string> = {};
   let x: string;
@@ -135,7 +163,8 @@ export function parseS3AccessLine(line: string): ParseResult {
   if (total !== null && !canonicalUnsigned(totalText)) fields.total_time = totalText;
   if (present(turnText)) fields.turn_around_time = turnText;
   if (present((x = v[15] as string))) fields.referer = x;
-  if (present((x = v[17] as string))) fields.version_id = x;
+  // Tokens are reused line after line: past `n` the values are another line's.
+  if (n > I_VERSION_ID && present((x = v[I_VERSION_ID] as string))) fields.version_id = x;
   if (n > 18) {
     if (present((x = v[18] as string))) fields.host_id = x;
     if (present((x = tokens.at(19)))) fields.signature_version = x;
@@ -181,7 +210,8 @@ export function parseS3AccessLine(line: string): ParseResult {
 export const parser: LineParser = {
   id: 's3access',
   source: 's3access',
-  version: 1,
+  // 2: lines of 17 fields (through User-Agent) are read; keys are decoded in both layers.
+  version: 2,
   framing: 'lines',
   description: 'Amazon S3 server access logs',
   docsUrl: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseS3AccessLine, parser, requesterType } from '../../parsers/s3access.js';
+import { decodeS3Key, parseS3AccessLine, parser, requesterType, S3_ACCESS_FIELDS } from '../../parsers/s3access.js';
+import type { ParseContext } from '../../parsers/types.js';
 import type { EventFields } from '../../schema/index.js';
 
 type Rec = EventFields & { fields: Record<string, string> };
@@ -60,7 +61,7 @@ describe('S3 server access log parser', () => {
     expect(record(line)).toMatchObject({ resource: 'awsexamplebucket1', resource_type: 'AWS::S3::Bucket', actor_type: 'CanonicalUser', bytes_out: 113, duration_ms: 7 });
   });
 
-  it('accepts an original 18-field line: later fields are null', () => {
+  it('accepts an 18-field line (through Version Id): later fields are absent', () => {
     const line = PUT.split(' ').slice(0, 23).join(' ');
     const r = record(line);
     expect(r.fields.host_id).toBeUndefined();
@@ -133,5 +134,160 @@ describe('S3 server access log parser', () => {
     expect(parser.sniff('https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc 192.168.131.39:2817 10.0.0.1:80')).toBe(false);
     expect(parser.sniff('#Version: 1.0\n#Fields: date time x-edge-location')).toBe(false);
     expect(parser.sniff(`WRONG FORMAT ${PUT}`)).toBe(false);
+  });
+});
+
+/**
+ * Every documented field of one line, in order, as written (quoted fields with their quotes), so a
+ * line of any historical length is `LAYOUT.slice(0, n).join(' ')`.
+ */
+const LAYOUT = [
+  OWNER,
+  'amzn-s3-demo-bucket1',
+  '[06/Feb/2009:00:01:57 +0000]',
+  '192.0.2.3',
+  OWNER,
+  '3E57427F3EXAMPLE',
+  'REST.GET.OBJECT',
+  'photos/puppy.jpg',
+  '"GET /amzn-s3-demo-bucket1/photos/puppy.jpg HTTP/1.1"',
+  '200',
+  '-',
+  '2662992',
+  '3462992',
+  '70',
+  '10',
+  '"https://example.com/"',
+  '"curl/7.15.1"',
+  '3HL4kqtJvjVBH40Nrjfkd',
+  's9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234=',
+  'SigV4',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'AuthHeader',
+  'amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com',
+  'TLSv1.2',
+  'arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP',
+  'Yes',
+] as const;
+const layout = (n: number): string => LAYOUT.slice(0, n).join(' ');
+/** What each appended field's value is in `fields`, by its documented name. */
+const APPENDED = S3_ACCESS_FIELDS.slice(17);
+
+describe('S3 server access log lines of every historical length', () => {
+  it('lays out the 26 documented fields', () => {
+    expect(LAYOUT).toHaveLength(S3_ACCESS_FIELDS.length);
+    expect(S3_ACCESS_FIELDS[16]).toBe('user_agent');
+  });
+
+  it('accepts the original lines that end at User-Agent (17 fields, before Version Id existed)', () => {
+    const r = record(layout(17));
+    expect(r).toMatchObject({ user_agent: 'curl/7.15.1', resource: 'amzn-s3-demo-bucket1/photos/puppy.jpg', status: '200', duration_ms: 70 });
+    expect(r.fields).toEqual({
+      bucket_owner: OWNER,
+      bucket: 'amzn-s3-demo-bucket1',
+      request_uri: 'GET /amzn-s3-demo-bucket1/photos/puppy.jpg HTTP/1.1',
+      object_size: '3462992',
+      turn_around_time: '10',
+      referer: 'https://example.com/',
+    });
+  });
+
+  it('accepts a 17-field line ending with a space or a bare - user agent', () => {
+    expect(record(`${layout(17)} `).user_agent).toBe('curl/7.15.1');
+    expect(record(layout(17).replace('"curl/7.15.1"', '-')).user_agent).toBeNull();
+  });
+
+  for (let n = 18; n <= LAYOUT.length; n++) {
+    it(`accepts a ${n}-field line: fields up to ${S3_ACCESS_FIELDS[n - 1]} are read, later ones absent`, () => {
+      const fields = record(layout(n)).fields;
+      for (const [i, name] of APPENDED.entries()) {
+        const at = 17 + i;
+        if (at < n) expect(fields[name], name).toBe(LAYOUT[at]);
+        else expect(fields[name], name).toBeUndefined();
+      }
+    });
+  }
+
+  it('reads no field of a longer line parsed before a shorter one (the token buffer is reused)', () => {
+    const ctx: ParseContext = { object: 'test', ordinal: 1, state: undefined };
+    expect(parser.parse(layout(26), ctx).ok).toBe(true);
+    const r = parser.parse(layout(17), ctx);
+    expect(r.ok === true && r.record.fields).toEqual(record(layout(17)).fields);
+    expect(ctx.drift ?? 0).toBe(0);
+  });
+
+  it('rejects a line that stops before User-Agent, saying how many fields it had and what the minimum is', () => {
+    for (let n = 4; n <= 16; n++) {
+      const r = parseS3AccessLine(layout(n));
+      expect(r, `${n} fields`).toMatchObject({ ok: false, reason: 'field_count_mismatch' });
+      expect(r.ok === false && r.detail).toBe(`${n} fields, an S3 access-log line has at least the 17 fields through User-Agent`);
+    }
+  });
+});
+
+/** A REST line whose Key field is `key` as logged, with the Request-URI left as it was. */
+const withKey = (key: string, operation = 'REST.GET.OBJECT'): string => {
+  const fields: string[] = [...LAYOUT];
+  fields[6] = operation;
+  fields[7] = key;
+  return fields.join(' ');
+};
+const resourceOf = (key: string, operation?: string): string | null | undefined => record(withKey(key, operation)).resource;
+
+describe('S3 access-log object keys', () => {
+  it('decodes the space S3 logs as %2B in a REST key (real SignalFx line: the Request-URI has %20 where the Key has %2B)', () => {
+    const r = record(withKey('WhatsApp%2BImage%2B2020-07-05%2Bat%2B18.34.43.jpeg', 'REST.PUT.OBJECT'));
+    expect(r.resource).toBe('amzn-s3-demo-bucket1/WhatsApp Image 2020-07-05 at 18.34.43.jpeg');
+    expect(r.fields.key).toBe('WhatsApp%2BImage%2B2020-07-05%2Bat%2B18.34.43.jpeg');
+  });
+
+  it('decodes a plus, a percent sign and UTF-8 characters logged in two layers', () => {
+    expect(resourceOf('notes/C%252B%252B%2Bprimer.txt')).toBe('amzn-s3-demo-bucket1/notes/C++ primer.txt');
+    expect(resourceOf('sale/50%2525%2Boff.html')).toBe('amzn-s3-demo-bucket1/sale/50% off.html');
+    expect(resourceOf('caf%25C3%25A9/na%25C3%25AFve%2B%25E8%25B3%2587%25E6%2596%2599.pdf')).toBe('amzn-s3-demo-bucket1/café/naïve 資料.pdf');
+  });
+
+  it('decodes keys logged in one layer: %20 or a bare + for a space, %XX UTF-8', () => {
+    expect(resourceOf('reports/2019%20Q1.pdf')).toBe('amzn-s3-demo-bucket1/reports/2019 Q1.pdf');
+    expect(resourceOf('Screen+Shot+2024-05-01.png')).toBe('amzn-s3-demo-bucket1/Screen Shot 2024-05-01.png');
+    expect(resourceOf('caf%C3%A9.txt')).toBe('amzn-s3-demo-bucket1/café.txt');
+  });
+
+  it('decodes the %2520 spaces of batch deletes and lifecycle records', () => {
+    const batch = record(withKey('old%2520reports/2019%2520Q1%252B.pdf', 'BATCH.DELETE.OBJECT'));
+    expect(batch.resource).toBe('amzn-s3-demo-bucket1/old reports/2019 Q1+.pdf');
+    expect(batch.fields.key).toBe('old%2520reports/2019%2520Q1%252B.pdf');
+    expect(resourceOf('logs/caf%25C3%25A9%2520menu.txt', 'S3.EXPIRE.OBJECT')).toBe('amzn-s3-demo-bucket1/logs/café menu.txt');
+    expect(resourceOf('tmp/a%2520b', 'S3.TRANSITION_SIA.OBJECT')).toBe('amzn-s3-demo-bucket1/tmp/a b');
+  });
+
+  it('keeps a key with a malformed escape as logged, still a record', () => {
+    for (const key of ['bad%zz.txt', 'fifty%', 'half%2', 'latin1-caf%E9.txt', 'broken%C3%28.txt', 'second-layer%25zz', 'second-layer%25FF', 'lone%2525%25']) {
+      const r = parseS3AccessLine(withKey(key));
+      expect(r.ok, key).toBe(true);
+      if (r.ok !== true) continue;
+      expect(r.record.resource, key).toBe(`amzn-s3-demo-bucket1/${key}`);
+      expect(r.record.fields?.key, key).toBeUndefined();
+    }
+  });
+
+  it('leaves a key without % or + alone and stores no copy of it', () => {
+    const r = record(withKey('images/products/1042/hero.jpg'));
+    expect(r.resource).toBe('amzn-s3-demo-bucket1/images/products/1042/hero.jpg');
+    expect(r.fields.key).toBeUndefined();
+  });
+
+  it('keeps the Request-URI exactly as logged', () => {
+    const uri = 'GET /amzn-s3-demo-bucket1/caf%C3%A9%20menu+1.txt?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20190902%2Fus-east-1 HTTP/1.1';
+    const r = record(withKey('caf%25C3%25A9%2Bmenu%252B1.txt').replace('"GET /amzn-s3-demo-bucket1/photos/puppy.jpg HTTP/1.1"', `"${uri}"`));
+    expect(r.resource).toBe('amzn-s3-demo-bucket1/café menu+1.txt');
+    expect(r.fields.request_uri).toBe(uri);
+  });
+
+  it('decodes keys with the function the parser uses, which never throws', () => {
+    expect(decodeS3Key('a%2Bb')).toBe('a b');
+    expect(decodeS3Key('a%252Bb')).toBe('a+b');
+    expect(decodeS3Key('%')).toBe('%');
+    expect(decodeS3Key('plain')).toBe('plain');
   });
 });
