@@ -180,6 +180,8 @@ export class JsonRecordFramer implements Framer {
   private captureDepth = -1;
   private capturePrimitive = false;
   private garbage = false;
+  /** A line break was seen (outside strings) since the current capture started. */
+  private multiline = false;
   /** The captured record nests deeper than `maxJsonDepth`. */
   private tooDeep = false;
   private readonly depthLimit: number;
@@ -228,6 +230,8 @@ export class JsonRecordFramer implements Framer {
     let i = 0;
     // Start of the captured bytes inside this chunk, when a capture is open.
     let capStart = this.captureDepth >= 0 || this.garbage ? 0 : -1;
+    // The next line break at or after i, looked up once per line rather than once per string.
+    let nextNl = -1;
     while (i < n) {
       if (this.garbage) {
         const nl = data.indexOf(NL, i);
@@ -244,6 +248,21 @@ export class JsonRecordFramer implements Framer {
       }
       if (this.inString) {
         const q = data.indexOf(QUOTE, i);
+        if (nextNl < i) {
+          nextNl = data.indexOf(NL, i);
+          if (nextNl < 0) nextNl = n;
+        }
+        if (nextNl < (q < 0 ? n : q) && !this.multiline) {
+          // JSON never holds a raw line break inside a string: a byte of this line was damaged
+          // (a quote lost or added). In one-record-per-line input (NDJSON, exports), reject what
+          // was captured and read on from the next line, so the damage costs this record and not
+          // every record after it. A record spread over lines (pretty-printed) is left to fail
+          // whole: restarting mid-record would turn each of its remaining lines into a reject.
+          this.brokenString(data, capStart, nextNl);
+          capStart = -1;
+          i = nextNl + 1;
+          continue;
+        }
         if (q < 0) {
           let bs = 0;
           for (let j = n - 1; j >= i && data[j] === BACKSLASH; j--) bs++;
@@ -282,6 +301,7 @@ export class JsonRecordFramer implements Framer {
       }
       const c = data[i] as number;
       if (isSpace(c)) {
+        if (c === NL) this.multiline = true;
         i++;
         continue;
       }
@@ -296,6 +316,7 @@ export class JsonRecordFramer implements Framer {
           this.expectKey = true;
           this.lastKey = null;
           this.captureDepth = 0;
+          this.multiline = false;
           capStart = i;
         } else if (c === LBRACKET) {
           this.top = 2;
@@ -311,6 +332,7 @@ export class JsonRecordFramer implements Framer {
       }
       if (this.depth === this.recordDepth && this.captureDepth < 0 && c !== COMMA && c !== RBRACKET) {
         this.captureDepth = this.depth;
+        this.multiline = false;
         capStart = i;
         if (c !== LBRACE && c !== LBRACKET) {
           this.capturePrimitive = true;
@@ -380,6 +402,35 @@ export class JsonRecordFramer implements Framer {
       i++;
     }
     if (capStart >= 0 && (this.captureDepth >= 0 || this.garbage)) this.capture.add(data.subarray(capStart, n));
+  }
+
+  /** A line break inside a string: rejects the open capture up to it and starts over between documents. */
+  private brokenString(data: Buffer, capStart: number, nl: number): void {
+    if (this.captureDepth >= 0 || this.capturePrimitive) {
+      if (capStart >= 0) this.capture.add(data.subarray(capStart, nl));
+      const oversized = this.capture.oversized;
+      const total = this.capture.total;
+      if (oversized) {
+        rejectOversize(this.sink, this.capture, this.opts);
+      } else {
+        const bytes = this.capture.bytes();
+        const text = decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text;
+        this.sink.reject('invalid_json', text, `a line break inside a JSON string after ${total} bytes: the record is damaged; reading goes on at the next line`);
+      }
+    }
+    this.depth = 0;
+    this.inString = false;
+    this.pendingBackslashes = 0;
+    this.top = 0;
+    this.container = false;
+    this.expectKey = false;
+    this.collectingKey = false;
+    this.lastKey = null;
+    this.containerValueNext = false;
+    this.recordDepth = -1;
+    this.captureDepth = -1;
+    this.capturePrimitive = false;
+    this.tooDeep = false;
   }
 
   private finishGarbage(): void {

@@ -199,3 +199,18 @@ describe('13. one deeply nested record', () => {
   });
 });
 
+
+describe('14. one damaged byte in one-record-per-line JSON', () => {
+  it('costs only the record that holds it when a quote is lost or added', async () => {
+    const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(event(i)));
+    for (const [name, damaged] of [
+      ['a lost quote', (lines[1] as string).replace('"Call1"', '"Call1')],
+      ['an added quote', (lines[1] as string).replace('"Call1"', '"Ca"ll1"')],
+    ] as const) {
+      const text = [lines[0], damaged, ...lines.slice(2)].join('\n');
+      const { manifest } = await runLocal(writeInput(dir.path, `in/${name}.ndjson`, `${text}\n`), join(dir.path, name));
+      expect(manifest, name).toMatchObject({ status: 'ok', records: 4, rejected: 1, rejected_by_reason: { invalid_json: 1 } });
+      reconciles(manifest);
+    }
+  });
+});
