@@ -5,7 +5,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A usage or configuration mistake: printed with the verb's help hint, exit code 2. */
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  // Literal, not the class's own name, which minification would rename (pipeline/errors.ts).
+  override readonly name = 'UsageError';
+}
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -39,27 +39,41 @@ export const MESSAGE_ERROR_CODES = {
 } as const;
 export type MessageErrorCode = keyof typeof MESSAGE_ERROR_CODES;
 
-/** Base of every error the pipeline raises on purpose. */
+/**
+ * Base of every error the pipeline raises on purpose.
+ *
+ * Each class states its `name` as a literal: the Lambda bundle is minified, which renames
+ * classes, so a name taken from `new.target.name` or `constructor.name` would read `s` or `e`
+ * in logs and stack traces (test/pipeline/errors.test.ts minifies these classes to check).
+ */
 export class LoglakeError<C extends string = string> extends Error {
+  override readonly name: string = 'LoglakeError';
   readonly code: C;
   constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
   }
 }
 
 /** Ends processing of one object: recorded in its manifest, never retried. */
-export class ObjectError extends LoglakeError<ObjectErrorCode> {}
+export class ObjectError extends LoglakeError<ObjectErrorCode> {
+  override readonly name = 'ObjectError';
+}
 
 /** A retryable failure (throttling, 5xx, timeouts): re-thrown so SQS redelivers the message. */
-export class TransientError extends LoglakeError<TransientErrorCode> {}
+export class TransientError extends LoglakeError<TransientErrorCode> {
+  override readonly name = 'TransientError';
+}
 
 /** A queue message that cannot be decoded: it fails alone and ends in the DLQ, never retried into success. */
-export class MessageError extends LoglakeError<MessageErrorCode> {}
+export class MessageError extends LoglakeError<MessageErrorCode> {
+  override readonly name = 'MessageError';
+}
 
 /** Invalid configuration or usage, found before any object is processed. */
-export class ConfigError extends LoglakeError<ConfigErrorCode> {}
+export class ConfigError extends LoglakeError<ConfigErrorCode> {
+  override readonly name = 'ConfigError';
+}
 
 /** Shortens a received value for an error message, so messages stay readable and bounded. */
 export function preview(value: string, max = 80): string {
