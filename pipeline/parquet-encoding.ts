@@ -513,12 +513,58 @@ class LeafChunk {
   }
 }
 
+/** True for a UTF-16 surrogate code unit (D800–DFFF). */
+const isSurrogate = (c: number): boolean => (c & 0xf800) === 0xd800;
+
+/**
+ * Compares two strings as their UTF-8 bytes compare (unsigned), the order Parquet readers
+ * (parquet-mr, Trino/Athena, DuckDB) prune row groups by. JavaScript's `<` compares UTF-16 code
+ * units, which differs only where a surrogate is involved: an astral character (D83D DE00)
+ * sorts before U+E000–U+FFFF as code units but after them as bytes. So the first differing
+ * code units decide unless one is a surrogate; then the encoded bytes do, which also makes a
+ * lone surrogate compare as the U+FFFD that `Buffer.write` stores in its place.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (!isSurrogate(x) && !isSurrogate(y)) return x - y;
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  }
+  // One is a prefix of the other; a high surrogate at its end may be paired only in the longer.
+  if (n > 0 && isSurrogate(a.charCodeAt(n - 1))) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return a.length - b.length;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Min and max in UTF-8 byte order, computed once per chunk over its dictionary. Without a
+ * surrogate anywhere, `<` already is byte order, and a native regular-expression scan per value
+ * costs far less than comparing in JavaScript: a 32k-entry dictionary of ARNs measured ~1.0 ms
+ * (scan + `<`, against ~0.5 ms for `<` alone) but ~8.5 ms with `compareUtf8` throughout, whose
+ * per-character loop walks their long shared prefixes.
+ */
 function stringMinMax(values: readonly string[]): { min: string | undefined; max: string | undefined } {
   let min: string | undefined;
   let max: string | undefined;
+  if (!values.some((v) => SURROGATE.test(v))) {
+    for (const v of values) {
+      if (min === undefined || v < min) min = v;
+      if (max === undefined || v > max) max = v;
+    }
+    return { min, max };
+  }
   for (const v of values) {
-    if (min === undefined || v < min) min = v;
-    if (max === undefined || v > max) max = v;
+    if (min === undefined || max === undefined) {
+      min = max = v;
+    } else if (compareUtf8(v, min) < 0) {
+      min = v;
+    } else if (compareUtf8(v, max) > 0) {
+      max = v;
+    }
   }
   return { min, max };
 }
@@ -534,7 +580,14 @@ function appendFlat(chunk: LeafChunk, column: readonly unknown[], rows: number):
   }
 }
 
-/** Appends a map column's rows to its key and value leaves: one entry per key, one placeholder for an empty or null map. */
+/**
+ * Definition level of a map that is there but has no entry. A map column is never written NULL:
+ * a record without tags or fields gets an empty map, because in Athena `cardinality(NULL)` is
+ * NULL, so `cardinality(tags) = 0` would miss NULL maps (schema/columns.ts documents the rule).
+ */
+const EMPTY_MAP_DEF = 1;
+
+/** Appends a map column's rows to its key and value leaves: one entry per key, one placeholder for an empty, null or missing map. */
 function appendMap(keys: LeafChunk, values: LeafChunk, column: readonly unknown[], rows: number): void {
   for (let r = 0; r < rows; r++) {
     const m = column[r] as Record<string, string | null | undefined> | null | undefined;
@@ -550,8 +603,8 @@ function appendMap(keys: LeafChunk, values: LeafChunk, column: readonly unknown[
       }
     }
     if (pos === 0) {
-      keys.addNull(0, 0);
-      values.addNull(0, 0);
+      keys.addNull(EMPTY_MAP_DEF, 0);
+      values.addNull(EMPTY_MAP_DEF, 0);
     }
   }
 }

@@ -59,8 +59,16 @@ export const COLUMNS = [
   { name: 'amount', type: 'double', doc: 'billing cost' },
   { name: 'quantity', type: 'double', doc: 'billing usage amount' },
   { name: 'currency', type: 'string', doc: 'billing currency' },
-  { name: 'tags', type: 'map', doc: 'resource tags (billing `user:` tags, Config tags)' },
-  { name: 'fields', type: 'map', doc: 'every source field not mapped above, under its AWS name' },
+  {
+    name: 'tags',
+    type: 'map',
+    doc: 'resource tags (billing `user:` tags, Config tags); an empty map, never NULL, when there are none, so `cardinality(tags) = 0` finds those rows',
+  },
+  {
+    name: 'fields',
+    type: 'map',
+    doc: 'every source field not mapped above, under its AWS name; an empty map, never NULL, when there are none',
+  },
   { name: 'raw', type: 'string', stamped: true, doc: 'the original line or JSON record' },
   {
     name: 'object',

@@ -46,7 +46,7 @@ function row(i: number): Partial<EventRow> {
   };
 }
 
-/** What a reader should return for a row: maps with null values dropped to null, empty maps as null. */
+/** What a reader should return for a row: a null or missing map as an empty map, never NULL. */
 function expected(r: Partial<EventRow>): Record<string, unknown> {
   const fields = r.fields as Record<string, string | null>;
   return {
@@ -65,7 +65,7 @@ function expected(r: Partial<EventRow>): Record<string, unknown> {
     bytes_out: r.bytes_out,
     duration_ms: r.duration_ms,
     amount: r.amount,
-    tags: r.tags && Object.keys(r.tags).length > 0 ? r.tags : null,
+    tags: r.tags ?? {},
     fields,
     raw: r.raw,
     object: r.object,
@@ -109,7 +109,6 @@ function normalizeHyparquet(r: Record<string, unknown>): Record<string, unknown>
     bytes_in: num(r.bytes_in),
     bytes_out: num(r.bytes_out),
     ordinal: num(r.ordinal),
-    tags: r.tags && Object.keys(r.tags as object).length > 0 ? r.tags : null,
   };
 }
 
@@ -138,7 +137,7 @@ describe('ParquetFileWriter', () => {
           bytes_in: r.bytes_in === null ? null : Number(r.bytes_in),
           bytes_out: Number(r.bytes_out),
           ordinal: Number(r.ordinal),
-          tags: r.tags === null || (r.tags as unknown[]).length === 0 ? null : Object.fromEntries((r.tags as Array<{ key: string; value: string }>).map((e) => [e.key, e.value])),
+          tags: Object.fromEntries((r.tags as Array<{ key: string; value: string }>).map((e) => [e.key, e.value])),
           fields: Object.fromEntries((r.fields as Array<{ key: string; value: string }>).map((e) => [e.key, e.value])),
         }));
         expect(viaDuck).toEqual(rows.map(expected));
@@ -219,6 +218,61 @@ describe('ParquetFileWriter', () => {
     const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
     expect(meta.row_groups.length).toBeGreaterThan(1);
     expect(meta.row_groups.reduce((a, g) => a + Number(g.num_rows), 0)).toBe(600);
+  });
+
+  it('writes an empty map, never NULL, for tags and fields a record leaves out, so cardinality() is 0 as Athena counts it', async () => {
+    // Athena: cardinality(NULL) is NULL, so `WHERE cardinality(tags) = 0` would miss NULL maps.
+    const rows = [
+      { ...row(1), tags: undefined, fields: undefined },
+      { ...row(2), tags: null, fields: null },
+      { ...row(3), tags: {}, fields: {} },
+      { ...row(4), tags: { team: 'a' }, fields: { k: 'v' } },
+    ] as Array<Partial<EventRow>>;
+    const path = await write(rows, 'GZIP', 1000);
+    const back = await readHyparquet(path);
+    expect(back.map((r) => [r.tags, r.fields])).toEqual([
+      [{}, {}],
+      [{}, {}],
+      [{}, {}],
+      [{ team: 'a' }, { k: 'v' }],
+    ]);
+    const q = await LakeQuery.open(dir.path);
+    try {
+      const sql = 'SELECT ordinal, cardinality(tags) AS t, cardinality(fields) AS f, tags IS NULL AS tags_null, fields IS NULL AS fields_null FROM events ORDER BY ordinal';
+      expect((await q.rows(sql)).rows.map((r) => ({ ...r, ordinal: Number(r.ordinal), t: Number(r.t), f: Number(r.f) }))).toEqual([
+        { ordinal: 2, t: 0, f: 0, tags_null: false, fields_null: false },
+        { ordinal: 3, t: 0, f: 0, tags_null: false, fields_null: false },
+        { ordinal: 4, t: 0, f: 0, tags_null: false, fields_null: false },
+        { ordinal: 5, t: 1, f: 1, tags_null: false, fields_null: false },
+      ]);
+    } finally {
+      q.close();
+    }
+  });
+
+  it('writes string min/max statistics in UTF-8 byte order, which readers prune row groups by', async () => {
+    // JavaScript's `<` compares UTF-16 code units: an astral character (surrogates D83D DE00)
+    // sorts before U+E000 and U+FFFD, while its UTF-8 bytes (F0 9F 98 80) sort after theirs.
+    // A lone surrogate is written as U+FFFD (EF BF BD), so it must compare as that.
+    const values = ['a', '\uE000', '\uFFFD', '😀', 'b\uD800'];
+    const rows = Array.from({ length: 200 }, (_, i) => ({ ...row(i), action: values[i % values.length] as string }));
+    const path = await write(rows, 'GZIP', 1000);
+    const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
+    const action = meta.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'action')?.meta_data;
+    expect(action?.encodings).toContain('RLE_DICTIONARY');
+    expect(action?.statistics).toMatchObject({ min_value: 'a', max_value: '😀' });
+    const q = await LakeQuery.open(dir.path);
+    try {
+      for (const v of values) {
+        // The lone surrogate was stored as U+FFFD, so that is what a query asks for.
+        const n = (await q.rows(`SELECT count(*) AS n FROM events WHERE action = '${v.replace('\uD800', '\uFFFD')}'`)).rows[0]?.n;
+        expect(Number(n), v).toBe(40);
+      }
+      const above = (await q.rows("SELECT count(*) AS n FROM events WHERE action > '\uFFFD'")).rows[0]?.n;
+      expect(Number(above)).toBe(40);
+    } finally {
+      q.close();
+    }
   });
 
   it('refuses a null in a required column instead of writing a corrupt file', async () => {
