@@ -1,16 +1,17 @@
 /**
  * Ingests local files and folders into a lake: the loop behind `loglake ingest` and `npm start`.
  * Objects are processed one after another (each is already streaming); one object's failure is
- * recorded in its manifest and the run goes on.
+ * recorded in its manifest and the run goes on, whether `processObject` reported it or threw.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
+import { recordObjectFailure } from './failed-manifest.js';
 import { LocalLakeSink, LocalSource } from './local-storage.js';
 import type { Manifest } from './manifest.js';
 import type { PipelineOptions } from './options.js';
 import { processObject, type ObjectReport } from './process-object.js';
-import type { Route } from './route.js';
+import type { Pin, Registry } from './route.js';
 import type { ObjectRef } from './storage.js';
 
 /** A file-name glob (`*` and `?`, matched against the base name) as a regular expression. */
@@ -83,7 +84,9 @@ export interface IngestProgress {
 export interface IngestLocalOptions {
   readonly lakeDir: string;
   readonly options: PipelineOptions;
-  readonly rule?: (ref: ObjectRef) => Route | null;
+  readonly rule?: (ref: ObjectRef) => Pin | null;
+  /** Parsers and ignorables to route with. @default DEFAULT_REGISTRY */
+  readonly registry?: Registry;
   readonly onProgress?: (p: IngestProgress) => void;
   readonly onObject?: (r: ObjectReport) => void;
 }
@@ -111,10 +114,14 @@ export function addToTotals(totals: Map<string, SourceTotals>, m: Manifest): voi
   t.durationMs += m.duration_ms;
 }
 
-/** Ingests every file into `lakeDir`; never throws for a bad object, only for transient or internal errors. */
+/**
+ * Ingests every file into `lakeDir`. An object that fails — a reported object error or an
+ * exception thrown while processing it — gets a `failed` manifest and the next file is
+ * processed; only a lake that cannot be written stops the run.
+ */
 export async function ingestLocalFiles(files: readonly string[], opts: IngestLocalOptions): Promise<IngestSummary> {
   const started = Date.now();
-  const deps = { source: new LocalSource(), sink: new LocalLakeSink(opts.lakeDir), options: opts.options, rule: opts.rule };
+  const deps = { source: new LocalSource(), sink: new LocalLakeSink(opts.lakeDir), options: opts.options, rule: opts.rule, registry: opts.registry };
   const reports: ObjectReport[] = [];
   const totals = new Map<string, SourceTotals>();
   let records = 0;
@@ -122,7 +129,16 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
   for (let i = 0; i < files.length; i++) {
     const file = files[i] as string;
     opts.onProgress?.({ done: i, total: files.length, current: file, records, bytes });
-    const report = await processObject({ bucket: '', key: file }, deps);
+    const ref = { bucket: '', key: file };
+    const objectStarted = Date.now();
+    let report: ObjectReport;
+    try {
+      report = await processObject(ref, deps);
+    } catch (e) {
+      // processObject throws what the Lambda worker leaves to SQS to retry; nobody retries a
+      // local run, and one bad file must not cost the manifests of every file after it.
+      report = await recordObjectFailure(ref, e, deps, objectStarted);
+    }
     reports.push(report);
     records += report.manifest.records;
     bytes += report.manifest.bytes_decompressed;
