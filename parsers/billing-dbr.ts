@@ -111,7 +111,8 @@ export const parser: CsvParser<DbrState> = {
       state.month ??= monthStartOf(time);
     } else {
       // Totals and rounding rows have no usage time: they belong to the start of their month.
-      const month = monthStartIn(ctx.object) ?? state.month;
+      // The zip entry is named like the file AWS delivers (…-YYYY-MM.csv) even when the object was renamed.
+      const month = monthStartIn(ctx.entry ?? '') ?? monthStartIn(ctx.object) ?? state.month;
       if (month === null) return { ok: false, reason: 'no_event_time', detail: 'UsageStartDate is empty and neither the file name nor an earlier row names the billing month' };
       time = month;
     }

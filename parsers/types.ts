@@ -26,6 +26,8 @@ export interface ParseContext<S = unknown> {
   readonly object: string;
   /** 1-based position of the frame in the object. */
   ordinal: number;
+  /** Name of the archive entry being read (zip), null or absent otherwise. */
+  entry?: string | null;
   /** Parser-owned state for this object (e.g. the `#Fields` of a W3C file); see `createState`. */
   state: S;
   /**

@@ -34,6 +34,11 @@ export interface Damage {
 export interface ResumePoint {
   readonly ordinal: number;
   readonly part: number;
+  /**
+   * Day of the object's first record, when a run before this point had one: the partition of
+   * the object's rejected lines, whichever run writes them, as in one uninterrupted run.
+   */
+  readonly first_dt?: string | null;
 }
 
 export interface PartitionOutput {

@@ -235,11 +235,12 @@ class Decoder {
       }
       if (base.format === undefined) return this.fail('invalid_message', 'continuation needs the format of the run it continues');
       const etag = str(body.etag);
+      const firstDt = isRecord(resume) && typeof resume.first_dt === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(resume.first_dt) ? resume.first_dt : null;
       return {
         kind: 'objects',
         shape: 'continuation',
         sns: false,
-        objects: [{ ...base, ...(etag !== undefined ? { etag } : {}), resume: { ordinal: ordinal as number, part: part as number } }],
+        objects: [{ ...base, ...(etag !== undefined ? { etag } : {}), resume: { ordinal: ordinal as number, part: part as number, first_dt: firstDt } }],
         skippedRecords: 0,
       };
     }

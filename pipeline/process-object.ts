@@ -81,6 +81,12 @@ interface Partition {
  */
 const SPILL_CHARS = 24 * 1024 * 1024;
 
+/**
+ * Rejected text held back while no record has said the object's day; past this it is written
+ * under the key's or the clock's day, so an object of nothing but bad lines stays in bounded memory.
+ */
+const MAX_PENDING_REJECT_CHARS = 4 * 1024 * 1024;
+
 /** Holds the state of one run over one object; `FrameSink` is the hot path. */
 class ObjectRun implements FrameSink {
   linesIn = 0;
@@ -98,6 +104,7 @@ class ObjectRun implements FrameSink {
   errorsKey: string | null = null;
   private errorsOpening: Promise<void> | null = null;
   private readonly pendingRejects: Array<Parameters<ErrorsWriter['add']>[0]> = [];
+  private pendingRejectChars = 0;
   private readonly days = new DayFormatter();
   private readonly ctx: ParseContext;
   private readonly bounds: TimeBounds;
@@ -105,7 +112,8 @@ class ObjectRun implements FrameSink {
   readonly invalidValues: Record<string, number> = {};
   private readonly parserVersion: string;
   private readonly ingestedAt: number;
-  private firstDt: string | null = null;
+  /** Day of the object's first record (carried over from earlier runs); names the errors partition. */
+  firstDt: string | null;
   private readonly keyAccount: string | null;
   private readonly keyRegion: string | null;
   /** Frames up to this ordinal were processed by the runs this one continues. */
@@ -124,6 +132,7 @@ class ObjectRun implements FrameSink {
     this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), drift: 0 };
     this.bounds = timeBounds(now);
     this.resumeAfter = deps.resume?.ordinal ?? 0;
+    this.firstDt = deps.resume?.first_dt ?? null;
     this.part = deps.resume?.part ?? 0;
     this.parserVersion = `${parser.id}@${parser.version}`;
     this.ingestedAt = now;
@@ -133,8 +142,9 @@ class ObjectRun implements FrameSink {
   }
 
   /** A new archive entry restarts per-file parser state (W3C `#Fields`, CSV headers). */
-  resetState(): void {
+  resetState(entry: string | null): void {
     this.ctx.state = this.parser.createState?.();
+    this.ctx.entry = entry;
   }
 
   frame(text: string, invalidUtf8: boolean, cells?: readonly string[]): void {
@@ -212,7 +222,9 @@ class ObjectRun implements FrameSink {
     this.rejected++;
     this.rejectedBy[reason] = (this.rejectedBy[reason] ?? 0) + 1;
     const max = this.deps.options.maxRejectRawBytes;
-    this.pendingRejects.push({ object: this.uri, ordinal, reason, detail, raw: raw.length > max ? raw.slice(0, max) : raw });
+    const kept = raw.length > max ? raw.slice(0, max) : raw;
+    this.pendingRejects.push({ object: this.uri, ordinal, reason, detail, raw: kept });
+    this.pendingRejectChars += kept.length + detail.length;
   }
 
   private accept(record: EventFields, raw: string, ordinal: number): void {
@@ -264,7 +276,7 @@ class ObjectRun implements FrameSink {
   }
 
   /** Writes out full row groups and queued rejections; called between chunks, never per line. */
-  async drain(now: number): Promise<void> {
+  async drain(now: number, final = false): Promise<void> {
     if (this.bufferedRows >= this.deps.options.rowGroupRows || this.bufferedChars >= SPILL_CHARS) this.spill();
     while (this.full.length > 0) {
       const p = this.full.pop() as Partition;
@@ -277,7 +289,10 @@ class ObjectRun implements FrameSink {
       this.bufferedRows -= rows;
       this.bufferedChars -= chars;
     }
-    if (this.pendingRejects.length > 0) {
+    // Rejections wait for the first record's day, so their partition does not depend on where
+    // reads or hand-overs cut the object; an object of rejections only waits a bounded while.
+    const waitForDay = this.firstDt === null && !final && this.pendingRejectChars < MAX_PENDING_REJECT_CHARS;
+    if (this.pendingRejects.length > 0 && !waitForDay) {
       if (this.errors === null) {
         this.errorsOpening ??= this.openErrors(now);
         await this.errorsOpening;
@@ -285,6 +300,7 @@ class ObjectRun implements FrameSink {
       const errors = this.errors as ErrorsWriter | null;
       for (const r of this.pendingRejects) errors?.add(r);
       this.pendingRejects.length = 0;
+      this.pendingRejectChars = 0;
     }
   }
 
@@ -295,7 +311,7 @@ class ObjectRun implements FrameSink {
   }
 
   async close(now: number): Promise<PartitionOutput[]> {
-    await this.drain(now);
+    await this.drain(now, true);
     const outputs: PartitionOutput[] = [];
     for (const p of this.partitions.values()) {
       const bytes = await p.writer.close();
@@ -464,6 +480,47 @@ async function* contentOf(ref: ObjectRef, base: ManifestBase, deps: ProcessDeps,
 }
 
 /**
+ * Merges the first chunks of the object's first entry until they hold `HEAD_BYTES` (or the
+ * entry ends), so content routing sees the same head however the source's reads are cut.
+ * Chunks already collected are handed out before an error is passed on.
+ */
+async function* headFirst(chunks: AsyncIterable<ContentChunk>): AsyncGenerator<ContentChunk> {
+  let first: ContentChunk | null = null;
+  let parts: Buffer[] = [];
+  let size = 0;
+  let collecting = true;
+  const merged = (): ContentChunk => {
+    const head = first as ContentChunk;
+    const out = { ...head, data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size) };
+    first = null;
+    parts = [];
+    collecting = false;
+    return out;
+  };
+  try {
+    for await (const chunk of chunks) {
+      if (!collecting) {
+        yield chunk;
+        continue;
+      }
+      if (first !== null && chunk.entryStart) {
+        yield merged();
+        yield chunk;
+        continue;
+      }
+      first ??= chunk;
+      parts.push(chunk.data);
+      size += chunk.data.byteLength;
+      if (size >= HEAD_BYTES) yield merged();
+    }
+  } catch (e) {
+    if (first !== null) yield merged();
+    throw e;
+  }
+  if (first !== null) yield merged();
+}
+
+/**
  * Processes one object end to end. Object-level problems (unreadable, corrupt, unknown format)
  * come back as a `failed` manifest; transient and unexpected errors are thrown after any
  * partial output has been discarded.
@@ -527,7 +584,7 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
     base.opened = await deps.source.open(ref);
     const where = uri;
     let framer: Framer | null = null;
-    const chunks = contentOf(ref, base, deps, base.opened);
+    const chunks = headFirst(contentOf(ref, base, deps, base.opened));
     for (;;) {
       let next: IteratorResult<ContentChunk>;
       try {
@@ -559,8 +616,9 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
             throw new ObjectError('unknown_format', `${uri}: no format matches the key or the first bytes ${JSON.stringify(chunk.data.subarray(0, 60).toString('utf8'))}`);
           }
           run = new ObjectRun(base.route.parser, uri, base.id, ref, deps, base.started);
+          run.resetState(chunk.entry);
         } else {
-          run.resetState();
+          run.resetState(chunk.entry);
         }
         framer = makeFramer(run.parser, run, deps.options, chunk.entry ? `${uri}#${chunk.entry}` : uri);
       }
@@ -570,7 +628,7 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
       const unread = base.opened.size === undefined || base.counter.bytes < base.opened.size;
       if (run !== null && unread && run.linesIn > (deps.resume?.ordinal ?? 0) && deps.shouldYield?.() === true) {
         // Frames up to linesIn are complete; a partial last line is re-read by the continuation.
-        resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1 };
+        resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1, first_dt: run.firstDt };
         break;
       }
     }

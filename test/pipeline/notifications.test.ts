@@ -163,7 +163,10 @@ describe("decodeNotification: the project's own messages", () => {
 
   it('reads a continuation with its resume point, ETag and format', () => {
     const body = encodeWorkerMessage({ loglake: 'continuation', v: 1, bucket: 'b', key: 'k', etag: '"e"', format: 'cloudtrail', resume: { ordinal: 120, part: 2 } });
-    expect(objectsOf(decodeNotification(body, 'm'))).toEqual([{ bucket: 'b', key: 'k', etag: '"e"', format: 'cloudtrail', resume: { ordinal: 120, part: 2 } }]);
+    expect(objectsOf(decodeNotification(body, 'm'))).toEqual([{ bucket: 'b', key: 'k', etag: '"e"', format: 'cloudtrail', resume: { ordinal: 120, part: 2, first_dt: null } }]);
+    // The day of the object's first record travels along, so rejects of every run share one partition.
+    const withDay = encodeWorkerMessage({ loglake: 'continuation', v: 1, bucket: 'b', key: 'k', format: 'cloudtrail', resume: { ordinal: 120, part: 2, first_dt: '2024-05-01' } });
+    expect(objectsOf(decodeNotification(withDay, 'm'))[0]?.resume).toEqual({ ordinal: 120, part: 2, first_dt: '2024-05-01' });
   });
 
   it('rejects malformed own messages as invalid_message', () => {
