@@ -126,10 +126,18 @@ export class CsvFramer implements Framer {
       return { text: decodeVisible(bytes, 0, bytes.byteLength).text, bytes: total };
     }
     if (this.kept === 0) return null;
-    const total = this.kept;
     const bytes = this.takeRowBytes();
     this.firstNl = -1;
-    return { text: decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text, bytes: total };
+    // Only the last line was cut. Lines before it that an open quote had joined into this row
+    // are framed as at a clean end of the entry: the quote's line rejected, the others read again.
+    const lastNl = bytes.lastIndexOf(NL);
+    const cut = lastNl < 0 ? bytes : bytes.subarray(lastNl + 1);
+    if (lastNl >= 0) {
+      this.queue.push(bytes.subarray(0, lastNl + 1));
+      this.end();
+    }
+    if (cut.byteLength === 0) return null;
+    return { text: decodeVisible(cut, 0, Math.min(cut.byteLength, this.opts.maxRejectRawBytes)).text, bytes: cut.byteLength };
   }
 
   private skipBom(data: Buffer): Buffer {

@@ -153,6 +153,13 @@ export async function* decompress(
   }
 }
 
+const AFTER_COMPLETE_MEMBER = new WeakSet<Error>();
+
+/** True for damage found after a complete gzip member: the content before it is whole, its last line included. */
+export function afterCompleteMember(e: Error): boolean {
+  return AFTER_COMPLETE_MEMBER.has(e);
+}
+
 /**
  * Decodes a gzip object a second time, after `node:zlib` stopped on damage, to recover what it
  * could not hand out: zlib drops the output it holds when it meets an error (up to a whole
@@ -179,6 +186,13 @@ export async function* salvageGzip(body: AsyncIterable<Uint8Array>, skipBytes: n
       return null;
     } catch (e) {
       const message = (e as Error).message;
+      if (message === 'invalid gzip data') {
+        // fflate says this only where a member's header should start: every member before it
+        // ended whole, so what they held is complete and only the bytes after them are bad.
+        const tail = new ObjectError('corrupt_gzip', `${where}: the bytes after the last complete gzip member are not gzip (trailing garbage)`, { cause: e });
+        AFTER_COMPLETE_MEMBER.add(tail);
+        return tail;
+      }
       return /EOF/i.test(message)
         ? new ObjectError('truncated_gzip', `${where}: gzip stream ends before its end marker (truncated object)`, { cause: e })
         : new ObjectError('corrupt_gzip', `${where}: invalid gzip data: ${message}`, { cause: e });

@@ -8,10 +8,10 @@ import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
 import { withBillingAssemblies } from './billing-assemblies.js';
 import { CsvFramer } from './csv-framer.js';
 import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
-import { decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from './decompress.js';
+import { afterCompleteMember, decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from './decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
-import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from './framing.js';
+import { JsonRecordFramer, LineFramer, type CutFrame, type Framer, type FrameSink } from './framing.js';
 import {
   DayFormatter,
   accountRegionFromKey,
@@ -594,7 +594,9 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
         // before it, reject the frame it cut, and say in the manifest what was left unread.
         if (run === null || framer === null || !isDamage(e)) throw e;
         base.damage = { reason: e.code, detail: e.message, compressed_bytes_unread: base.opened.size !== undefined ? Math.max(0, base.opened.size - base.counter.bytes) : null };
-        const cut = framer.abandon();
+        let cut: CutFrame | null = null;
+        if (afterCompleteMember(e)) framer.end();
+        else cut = framer.abandon();
         if (cut !== null) run.reject('damaged_input', cut.text, `${cut.bytes} bytes cut off by the damage: ${e.message}`);
         framer = null;
         break;
