@@ -51,4 +51,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `loglake formats | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
 process.exitCode = await main(process.argv.slice(2));

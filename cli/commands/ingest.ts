@@ -125,5 +125,14 @@ export async function run(argv: readonly string[]): Promise<number> {
   for (const r of failed) {
     process.stderr.write(`loglake: failed ${r.manifest.object}: [${r.manifest.reason}] ${r.manifest.error}\n`);
   }
+  // The table counts what was read; these say what of it is not (yet) in the lake, and why.
+  for (const { manifest: m } of summary.reports) {
+    if (m.status === 'damaged') {
+      process.stderr.write(`loglake: damaged ${m.object}: [${m.reason}] kept the ${m.records} records decoded before the damage; ${m.damage?.detail ?? ''}\n`);
+    }
+    if (m.publication !== undefined && m.publication.state !== 'live' && m.records > 0) {
+      process.stderr.write(`loglake: ${m.publication.state} ${m.object}: ${m.records} records not queryable: ${m.publication.why}\n`);
+    }
+  }
   return failed.length > 0 ? 1 : 0;
 }
