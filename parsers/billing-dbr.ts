@@ -2,7 +2,7 @@
  * AWS Detailed Billing Reports (DBR), with or without resources and tags: a zip holding one
  * fully quoted CSV per month, rewritten by AWS several times a day under the same key.
  *
- * Format: https://docs.aws.amazon.com/cur/latest/userguide/detailed-billing.html (FORMATS.md 9.1)
+ * Format: https://docs.aws.amazon.com/cur/latest/userguide/detailed-billing.html
  * Columns are found by header name: the report with resources and tags adds `ResourceId` and
  * one column per activated cost-allocation tag (`user:Team`, `aws:createdBy`); the oldest
  * single-account layout has `Rate`/`Cost` instead of the blended/unblended pairs. Totals and

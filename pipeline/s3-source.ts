@@ -8,7 +8,7 @@ import { awsErrorCode, awsHttpStatus, toPipelineError } from './aws-errors.js';
 import { ObjectError, TransientError } from './errors.js';
 import { objectUri, type ObjectRef, type ObjectSource, type OpenedObject } from './storage.js';
 
-/** Chunks handed on are at least this big: gunzip and the framers run far faster on large reads (NOTES-performance). */
+/** Chunks handed on are at least this big: gunzip and the framers run far faster on large reads (bench/README.md). */
 const COALESCE_BYTES = 1024 * 1024;
 
 /**
