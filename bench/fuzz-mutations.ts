@@ -25,10 +25,10 @@ import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { PARSERS, type ParseContext, type ParseResult, type Parser } from '../parsers/index.js';
 import { REJECT_REASONS, SKIP_REASONS, timeBounds, validateRecord, type EventFields, type ParserId, type TimeBounds } from '../schema/index.js';
-import { CsvFramer } from '../pipeline/csv-framer.js';
 import { decompress } from '../pipeline/decompress.js';
 import { ObjectError } from '../pipeline/errors.js';
-import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from '../pipeline/framing.js';
+import type { FrameSink } from '../pipeline/framing.js';
+import { framerFor, parseFrame } from '../pipeline/parse-frame.js';
 import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
 import type { Manifest } from '../pipeline/manifest.js';
 import { resolveOptions, type PipelineOptions } from '../pipeline/options.js';
@@ -111,18 +111,6 @@ function sampleFiles(root: string): string[] {
   return out;
 }
 
-/** The pipeline's framer for a parser, feeding `sink`. */
-export function framerFor(parser: Parser, sink: FrameSink, options: PipelineOptions, where: string): Framer {
-  switch (parser.framing) {
-    case 'json-records':
-      return new JsonRecordFramer(sink, options, parser.containerKeys ?? [], where);
-    case 'lines':
-      return new LineFramer(sink, options);
-    case 'csv':
-      return new CsvFramer(sink, options);
-  }
-}
-
 /** Cuts bytes into what the framer hands on; an `ObjectError` of the framer is returned, anything else thrown. */
 export function cutFrames(parser: Parser, bytes: Buffer, options: PipelineOptions): { cuts: Cut[]; objectError: ObjectError | null } {
   const cuts: Cut[] = [];
@@ -158,29 +146,6 @@ export interface Evaluation {
 
 const REJECTS: ReadonlySet<string> = new Set(Object.keys(REJECT_REASONS));
 const SKIPS: ReadonlySet<string> = new Set(Object.keys(SKIP_REASONS));
-
-/** `ObjectRun.parseFrame`: the parser's answer for one frame, null for a header. */
-function parseFrame(parser: Parser, text: string, cells: readonly string[] | undefined, ctx: ParseContext): ParseResult | null {
-  switch (parser.framing) {
-    case 'lines':
-      if (parser.header !== undefined && parser.header(text, ctx.state)) return null;
-      return parser.parse(text, ctx);
-    case 'csv': {
-      const row = cells ?? [text];
-      if (parser.header(row, ctx.state)) return null;
-      return parser.parse(row, ctx);
-    }
-    case 'json-records': {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
-      }
-      return parser.parse(value, ctx);
-    }
-  }
-}
 
 function contractOf(result: unknown): string | undefined {
   if (result === null) return undefined;

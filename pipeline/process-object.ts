@@ -6,12 +6,12 @@
 import { timeBounds, validateRecord, type EventFields, type TimeBounds, type RejectReason, type SkipReason } from '../schema/index.js';
 import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
 import { withBillingAssemblies } from './billing-assemblies.js';
-import { CsvFramer } from './csv-framer.js';
 import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
 import { afterCompleteMember, decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from './decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
-import { JsonRecordFramer, LineFramer, type CutFrame, type Framer, type FrameSink } from './framing.js';
+import type { CutFrame, Framer, FrameSink } from './framing.js';
+import { framerFor, parseFrame } from './parse-frame.js';
 import {
   DayFormatter,
   accountRegionFromKey,
@@ -155,7 +155,7 @@ class ObjectRun implements FrameSink {
     this.ctx.ordinal = ordinal;
     let result: ParseResult | null;
     try {
-      result = this.parseFrame(text, cells);
+      result = parseFrame(this.parser, text, cells, this.ctx);
     } catch (e) {
       // A parser bug or a pathological value (deep recursion) costs this record, not the object.
       const err = e instanceof Error ? e : new Error(String(e));
@@ -165,30 +165,6 @@ class ObjectRun implements FrameSink {
     if (result.ok === true) this.accept(result.record, text, ordinal);
     else if (result.ok === false) this.addReject(ordinal, result.reason, text, result.detail ?? '');
     else this.skip(result.reason);
-  }
-
-  /** The parser's answer for one frame, given the input its framing defines; null for a header. */
-  private parseFrame(text: string, cells: readonly string[] | undefined): ParseResult | null {
-    const parser = this.parser;
-    switch (parser.framing) {
-      case 'lines':
-        if (parser.header !== undefined && parser.header(text, this.ctx.state)) return null;
-        return parser.parse(text, this.ctx);
-      case 'csv': {
-        const row = cells ?? [text];
-        if (parser.header(row, this.ctx.state)) return null;
-        return parser.parse(row, this.ctx);
-      }
-      case 'json-records': {
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (e) {
-          return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
-        }
-        return parser.parse(value, this.ctx);
-      }
-    }
   }
 
   reject(reason: RejectReason, raw: string, detail: string): void {
@@ -350,17 +326,6 @@ class DeferredOutput {
 
   async abort(): Promise<void> {
     if (this.file) await (await this.file).abort();
-  }
-}
-
-function makeFramer(parser: Parser, sink: FrameSink, options: PipelineOptions, where: string): Framer {
-  switch (parser.framing) {
-    case 'json-records':
-      return new JsonRecordFramer(sink, options, parser.containerKeys ?? [], where);
-    case 'lines':
-      return new LineFramer(sink, options);
-    case 'csv':
-      return new CsvFramer(sink, options);
   }
 }
 
@@ -622,7 +587,7 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
         } else {
           run.resetState(chunk.entry);
         }
-        framer = makeFramer(run.parser, run, deps.options, chunk.entry ? `${uri}#${chunk.entry}` : uri);
+        framer = framerFor(run.parser, run, deps.options, chunk.entry ? `${uri}#${chunk.entry}` : uri);
       }
       base.decompressed += chunk.data.byteLength;
       (framer as Framer).push(chunk.data);

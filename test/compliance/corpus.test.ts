@@ -4,31 +4,16 @@
  * alias in cases.ts) passes the checks of suite.ts. A missing corpus fails under CI and is
  * reported as skipped, with the reason, elsewhere (test/helpers/corpus.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PARSERS } from '../../parsers/index.js';
 import { corpusMissingReason, corpusPresent, requireCorpusInCi } from '../helpers/corpus.js';
 import { discoverCorpus, parserOfFolder } from './cases.js';
-import { Duck, removeTempRoots } from './harness.js';
-import { describeCase, type SuiteContext } from './suite.js';
+import { describeCase, suiteContext } from './suite.js';
 
 const plan = discoverCorpus();
 
 describe.skipIf(!corpusPresent)(`compliance over the conformance corpus${corpusPresent ? '' : ` (skipped: ${corpusMissingReason})`}`, () => {
-  let duck: Duck | undefined;
-  beforeAll(async () => {
-    duck = await Duck.open();
-  });
-  afterAll(() => {
-    duck?.close();
-    removeTempRoots();
-  });
-  const ctx: SuiteContext = {
-    duck: () => {
-      if (duck === undefined) throw new Error('DuckDB opens in beforeAll');
-      return duck;
-    },
-    sampleRuns: new Map(),
-  };
+  const ctx = suiteContext(new Map());
 
   it('finds corpus files for parsers', () => {
     expect(plan.cases.length).toBeGreaterThan(0);

@@ -5,31 +5,16 @@
  * its vocabulary entry, or outside this suite. Nothing here names a parser: a new one is covered
  * by registering it and adding samples.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { IGNORABLES, PARSERS } from '../../parsers/index.js';
 import { PARSER_SOURCES, SOURCES } from '../../schema/index.js';
 import { discoverSamples } from './cases.js';
-import { Duck, removeTempRoots } from './harness.js';
-import { describeCase, describeIgnorables, type SuiteContext } from './suite.js';
+import { describeCase, describeIgnorables, suiteContext } from './suite.js';
 
 // Discovery runs every sample once: its manifest says which parser read it.
 const samples = await discoverSamples();
 
-let duck: Duck | undefined;
-beforeAll(async () => {
-  duck = await Duck.open();
-});
-afterAll(() => {
-  duck?.close();
-  removeTempRoots();
-});
-const ctx: SuiteContext = {
-  duck: () => {
-    if (duck === undefined) throw new Error('DuckDB opens in beforeAll');
-    return duck;
-  },
-  sampleRuns: samples.runs,
-};
+const ctx = suiteContext(samples.runs);
 
 /** Parsers this file defined checks for, filled while the tests are collected. */
 const covered = new Set<string>();

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IGNORABLES, type Parser } from '../../parsers/index.js';
 import { outputKeys, type Manifest } from '../../pipeline/manifest.js';
 import { HEAD_BYTES, routeByContent, routeByKey, type Pin } from '../../pipeline/route.js';
@@ -19,6 +19,7 @@ import { decodeVisible } from '../../pipeline/utf8.js';
 import type { FormatName } from '../../schema/index.js';
 import { IGNORABLE_EXAMPLES, type Case, type SampleRun } from './cases.js';
 import {
+  Duck,
   MemorySink,
   counts,
   fixedCuts,
@@ -26,9 +27,9 @@ import {
   lineCuts,
   runHandedOver,
   runOnce,
+  removeTempRoots,
   runToFolder,
   tempRoot,
-  type Duck,
   type Row,
 } from './harness.js';
 import { SCHEMA_COLUMNS, readWithDuckDb, readWithParquetWasm } from './parquet-readers.js';
@@ -119,6 +120,28 @@ export interface SuiteContext {
   duck(): Duck;
   /** Sample references already ran during discovery; corpus references run on first use. */
   readonly sampleRuns: ReadonlyMap<string, SampleRun>;
+}
+
+/**
+ * The context of one suite file: a DuckDB session opened before its tests and closed (with the
+ * temporary lakes) after them. Call it inside the describe block it serves.
+ */
+export function suiteContext(sampleRuns: ReadonlyMap<string, SampleRun>): SuiteContext {
+  let duck: Duck | undefined;
+  beforeAll(async () => {
+    duck = await Duck.open();
+  });
+  afterAll(() => {
+    duck?.close();
+    removeTempRoots();
+  });
+  return {
+    duck: () => {
+      if (duck === undefined) throw new Error('DuckDB opens in beforeAll');
+      return duck;
+    },
+    sampleRuns,
+  };
 }
 
 const references = new Map<string, Promise<Reference>>();

@@ -1,0 +1,47 @@
+/**
+ * How the pipeline hands one frame to a parser, in one place: the framer a parser's framing
+ * calls for, and the parser's answer for one frame given the input its framing defines (a line,
+ * the value `JSON.parse` makes of the text, a CSV row's cells). The object run and the fuzzing
+ * bench both call these, so what is fuzzed is what runs.
+ */
+import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
+import { CsvFramer } from './csv-framer.js';
+import { JsonRecordFramer, LineFramer, type Framer, type FramerOptions, type FrameSink } from './framing.js';
+
+/** The framer of `parser`'s framing, feeding `sink`; `where` names the object in errors. */
+export function framerFor(parser: Parser, sink: FrameSink, options: FramerOptions, where: string): Framer {
+  switch (parser.framing) {
+    case 'json-records':
+      return new JsonRecordFramer(sink, options, parser.containerKeys, where);
+    case 'lines':
+      return new LineFramer(sink, options);
+    case 'csv':
+      return new CsvFramer(sink, options);
+  }
+}
+
+/**
+ * The parser's answer for one non-empty frame, or null when its header hook consumed it. JSON
+ * text is parsed here, once; text that is not JSON is rejected as `invalid_json`.
+ */
+export function parseFrame(parser: Parser, text: string, cells: readonly string[] | undefined, ctx: ParseContext): ParseResult | null {
+  switch (parser.framing) {
+    case 'lines':
+      if (parser.header !== undefined && parser.header(text, ctx.state)) return null;
+      return parser.parse(text, ctx);
+    case 'csv': {
+      const row = cells ?? [text];
+      if (parser.header(row, ctx.state)) return null;
+      return parser.parse(row, ctx);
+    }
+    case 'json-records': {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
+      }
+      return parser.parse(value, ctx);
+    }
+  }
+}
