@@ -5,6 +5,9 @@ import { dirname, join, relative } from 'node:path';
 import { LocalLakeSink, LocalSource } from '../../pipeline/local-storage.js';
 import { resolveOptions } from '../../pipeline/options.js';
 import { processObject, type ObjectReport, type ProcessDeps } from '../../pipeline/process-object.js';
+import { ObjectError } from '../../pipeline/errors.js';
+import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
+import type { ObjectRef, ObjectSource, OpenedObject } from '../../pipeline/storage.js';
 
 export function tempDir(prefix = 'loglake-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -41,4 +44,40 @@ export function filesUnder(root: string): string[] {
 export async function runLocal(path: string, lake: string, overrides: Omit<Partial<ProcessDeps>, 'options'> & { options?: Record<string, unknown> } = {}): Promise<ObjectReport> {
   const { options, ...rest } = overrides;
   return processObject({ bucket: '', key: path }, { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions(options ?? {}), ...rest });
+}
+
+/** An object held in memory and served in fixed-size reads, with an ETag like S3's. */
+export class BytesSource implements ObjectSource {
+  constructor(
+    private bytes: Buffer,
+    private readonly readBytes: number,
+    public etag = '"v1"',
+  ) {}
+
+  replace(bytes: Buffer, etag: string): void {
+    this.bytes = bytes;
+    this.etag = etag;
+  }
+
+  async open(ref: ObjectRef): Promise<OpenedObject> {
+    const { bytes, readBytes } = this;
+    if (ref.etag !== undefined && ref.etag !== this.etag) throw new ObjectError('object_changed', `${ref.key}: ETag ${this.etag}, expected ${ref.etag}`);
+    return {
+      etag: this.etag,
+      size: bytes.byteLength,
+      body: (async function* (): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < bytes.byteLength; i += readBytes) yield bytes.subarray(i, i + readBytes);
+      })(),
+    };
+  }
+}
+
+/** The rows of one query over a local lake. */
+export async function lakeRows(lake: string, sql: string): Promise<QueryRow[]> {
+  const q = await LakeQuery.open(lake);
+  try {
+    return (await q.rows(sql)).rows;
+  } finally {
+    q.close();
+  }
 }

@@ -8,43 +8,13 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParseContext, ParseResult, LineParser } from '../../parsers/index.js';
 import { SUPERSEDED_CONTINUATION } from '../../pipeline/continuation.js';
-import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
 import { LocalLakeSink } from '../../pipeline/local-storage.js';
 import type { Manifest, ResumePoint } from '../../pipeline/manifest.js';
 import { resolveOptions } from '../../pipeline/options.js';
 import { processObject, type ObjectReport, type ProcessDeps } from '../../pipeline/process-object.js';
 import { DEFAULT_REGISTRY, type Registry } from '../../pipeline/route.js';
-import type { ObjectRef, ObjectSource, OpenedObject } from '../../pipeline/storage.js';
-import { filesUnder, tempDir } from '../helpers/lake.js';
-
-/** An object held in memory and served in fixed-size reads, with an ETag like S3's. */
-class BytesSource implements ObjectSource {
-  constructor(
-    private bytes: Buffer,
-    private readonly readBytes: number,
-    public etag = '"v1"',
-  ) {}
-
-  replace(bytes: Buffer, etag: string): void {
-    this.bytes = bytes;
-    this.etag = etag;
-  }
-
-  async open(ref: ObjectRef): Promise<OpenedObject> {
-    const { bytes, readBytes } = this;
-    if (ref.etag !== undefined && ref.etag !== this.etag) {
-      const { ObjectError } = await import('../../pipeline/errors.js');
-      throw new ObjectError('object_changed', `${ref.key}: ETag ${this.etag}, expected ${ref.etag}`);
-    }
-    return {
-      etag: this.etag,
-      size: bytes.byteLength,
-      body: (async function* (): AsyncGenerator<Uint8Array> {
-        for (let i = 0; i < bytes.byteLength; i += readBytes) yield bytes.subarray(i, i + readBytes);
-      })(),
-    };
-  }
-}
+import type { ObjectRef, ObjectSource } from '../../pipeline/storage.js';
+import { BytesSource, filesUnder, lakeRows, tempDir } from '../helpers/lake.js';
 
 /**
  * A W3C-like test format: `#Fields: a b c` names the columns of the lines after it, a line with
@@ -121,15 +91,6 @@ async function runInPieces(lake: string, source: ObjectSource, chunksPerRun: num
   }
 }
 
-async function rows(lake: string, sql: string): Promise<QueryRow[]> {
-  const q = await LakeQuery.open(lake);
-  try {
-    return (await q.rows(sql)).rows;
-  } finally {
-    q.close();
-  }
-}
-
 const EVENT_COLUMNS = "record_id, ordinal, dt, time, action, request_id, raw, fields['id'] AS id";
 
 describe('processObject continuations', () => {
@@ -143,8 +104,8 @@ describe('processObject continuations', () => {
     expect(reports.slice(0, -1).every((r) => r.manifest.status === 'partial')).toBe(true);
     reports.slice(0, -1).forEach((r, i) => expect(r.manifest.resume?.part).toBe(i + 1));
 
-    expect(await rows(split, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY ordinal`)).toEqual(await rows(whole, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY ordinal`));
-    expect(await rows(split, 'SELECT ordinal, reason, raw FROM errors ORDER BY ordinal')).toEqual(await rows(whole, 'SELECT ordinal, reason, raw FROM errors ORDER BY ordinal'));
+    expect(await lakeRows(split, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY ordinal`)).toEqual(await lakeRows(whole, `SELECT ${EVENT_COLUMNS} FROM events ORDER BY ordinal`));
+    expect(await lakeRows(split, 'SELECT ordinal, reason, raw FROM errors ORDER BY ordinal')).toEqual(await lakeRows(whole, 'SELECT ordinal, reason, raw FROM errors ORDER BY ordinal'));
 
     const final = (reports.at(-1) as ObjectReport).manifest;
     const m = reference.manifest;
@@ -211,7 +172,7 @@ describe('processObject continuations', () => {
     }
     expect(report.manifest).toMatchObject({ status: 'ok', records: 3000 });
     for (const key of stale) expect(filesUnder(lake)).not.toContain(key);
-    expect(await rows(lake, 'SELECT dt, count(*) AS n FROM events GROUP BY dt')).toEqual([{ dt: '2024-05-02', n: '3000' }]);
+    expect(await lakeRows(lake, 'SELECT dt, count(*) AS n FROM events GROUP BY dt')).toEqual([{ dt: '2024-05-02', n: '3000' }]);
   });
 
   it('records the drift a parser reports in the manifest', async () => {

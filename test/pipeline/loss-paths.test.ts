@@ -7,38 +7,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
 import { LocalLakeSink } from '../../pipeline/local-storage.js';
 import type { Manifest, ResumePoint } from '../../pipeline/manifest.js';
 import { resolveOptions } from '../../pipeline/options.js';
 import { processObject, type ObjectReport } from '../../pipeline/process-object.js';
 import type { Pin } from '../../pipeline/route.js';
-import type { ObjectRef, ObjectSource, OpenedObject } from '../../pipeline/storage.js';
+import type { ObjectRef } from '../../pipeline/storage.js';
 import { EVENT_TIME_RANGE } from '../../schema/index.js';
-import { runLocal, tempDir, writeInput } from '../helpers/lake.js';
+import { ctEvent, trailOf } from '../helpers/cloudtrail.js';
+import { BytesSource, lakeRows, runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'samples');
 const DBR = join(SAMPLES, 'billing', '123456789012-aws-billing-detailed-line-items-with-resources-and-tags-2019-06.csv.zip');
 const CUR = join(SAMPLES, 'billing', 'acme-cur-00001.csv.gz');
-
-/** An object in memory served in fixed-size reads. */
-class BytesSource implements ObjectSource {
-  constructor(
-    private readonly bytes: Buffer,
-    private readonly readBytes: number,
-  ) {}
-
-  async open(): Promise<OpenedObject> {
-    const { bytes, readBytes } = this;
-    return {
-      etag: '"v1"',
-      size: bytes.byteLength,
-      body: (async function* (): AsyncGenerator<Uint8Array> {
-        for (let i = 0; i < bytes.byteLength; i += readBytes) yield bytes.subarray(i, i + readBytes);
-      })(),
-    };
-  }
-}
 
 const pin = (format: string): (() => Pin) => () => ({ kind: 'pin', format }) as Pin;
 
@@ -46,26 +27,8 @@ function reconciles(m: Manifest): void {
   expect(m.lines_in).toBe(m.records + m.rejected + m.skipped);
 }
 
-async function rows(lake: string, sql: string): Promise<QueryRow[]> {
-  const q = await LakeQuery.open(lake);
-  try {
-    return (await q.rows(sql)).rows;
-  } finally {
-    q.close();
-  }
-}
-
-const event = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  eventVersion: '1.09',
-  eventTime: '2024-05-01T10:00:00Z',
-  eventName: `Call${i}`,
-  eventSource: 's3.amazonaws.com',
-  awsRegion: 'eu-west-1',
-  eventID: `id-${i}`,
-  recipientAccountId: '111122223333',
-  ...extra,
-});
-const trail = (events: unknown[]): string => JSON.stringify({ Records: events });
+const event = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ctEvent(i, undefined, extra);
+const trail = trailOf;
 const nested = (depth: number): string => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 
 let dir: ReturnType<typeof tempDir>;
@@ -109,10 +72,10 @@ describe('2. a pinned source still recognizes its ignorables first', () => {
     const first = (await runLocal(data, lake, { rule: pin('billing') })).manifest;
     expect(first).toMatchObject({ status: 'ok', records: 1, publication: { state: 'staged' } });
     expect(first.publication?.why).toMatch(/waiting for the report manifest/);
-    expect(await rows(lake, 'SELECT count(*)::INT AS n FROM events')).toEqual([{ n: 0 }]);
+    expect(await lakeRows(lake, 'SELECT count(*)::INT AS n FROM events')).toEqual([{ n: 0 }]);
     const second = (await runLocal(manifestFile, lake, { rule: pin('billing') })).manifest;
     expect(second).toMatchObject({ status: 'ignored', reason: 'cur-manifest', publication: { state: 'live' } });
-    expect(await rows(lake, 'SELECT request_id FROM events')).toEqual([{ request_id: 'x1' }]);
+    expect(await lakeRows(lake, 'SELECT request_id FROM events')).toEqual([{ request_id: 'x1' }]);
   });
 });
 
@@ -147,7 +110,7 @@ describe('4. a CSV object continued after a hand-over keeps its header', () => {
     expect(reports.every((r, i) => i === 0 || r.manifest.records > 0)).toBe(true);
     expect(reports.reduce((n, r) => n + r.manifest.rejected, 0)).toBe(0);
     const cols = 'record_id, ordinal, time, amount, request_id, raw';
-    expect(await rows(join(dir.path, 'split'), `SELECT ${cols} FROM events ORDER BY ordinal`)).toEqual(await rows(join(dir.path, 'whole'), `SELECT ${cols} FROM events ORDER BY ordinal`));
+    expect(await lakeRows(join(dir.path, 'split'), `SELECT ${cols} FROM events ORDER BY ordinal`)).toEqual(await lakeRows(join(dir.path, 'whole'), `SELECT ${cols} FROM events ORDER BY ordinal`));
   });
 });
 
@@ -157,7 +120,7 @@ describe('5. a value that does not fit its column costs only that value', () => 
     const path = writeInput(dir.path, 'in/t.json', trail(events));
     const { manifest } = await runLocal(path, lake);
     expect(manifest).toMatchObject({ status: 'ok', records: 3, rejected: 0, invalid_values: { bytes_in: 1, bytes_out: 1 } });
-    expect(await rows(lake, "SELECT bytes_in::INT AS b, fields['_invalid.bytes_in'] AS i, fields['_invalid.bytes_out'] AS o FROM events ORDER BY ordinal")).toEqual([
+    expect(await lakeRows(lake, "SELECT bytes_in::INT AS b, fields['_invalid.bytes_in'] AS i, fields['_invalid.bytes_out'] AS o FROM events ORDER BY ordinal")).toEqual([
       { b: null, i: null, o: null },
       { b: null, i: '1.5', o: '1e+30' },
       { b: 7, i: null, o: null },
@@ -172,8 +135,8 @@ describe('8. event times no reader can see', () => {
     const path = writeInput(dir.path, 'in/t.json', trail(times.map((t, i) => event(i, { eventTime: t }))));
     const { manifest } = await runLocal(path, lake);
     expect(manifest).toMatchObject({ records: 2, rejected: 3, rejected_by_reason: { time_out_of_range: 3 } });
-    expect(await rows(lake, 'SELECT DISTINCT dt FROM events ORDER BY dt')).toEqual([{ dt: EVENT_TIME_RANGE.firstDay }, { dt: '2024-05-01' }]);
-    const rejects = await rows(lake, 'SELECT ordinal::INT AS o, raw FROM errors ORDER BY ordinal');
+    expect(await lakeRows(lake, 'SELECT DISTINCT dt FROM events ORDER BY dt')).toEqual([{ dt: EVENT_TIME_RANGE.firstDay }, { dt: '2024-05-01' }]);
+    const rejects = await lakeRows(lake, 'SELECT ordinal::INT AS o, raw FROM errors ORDER BY ordinal');
     expect(rejects.map((r) => r.o)).toEqual([1, 2, 5]);
     expect(String(rejects[0]?.raw)).toContain('1970-01-01T00:00:00Z');
   });

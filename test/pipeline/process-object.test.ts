@@ -6,21 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parser as cloudtrail } from '../../parsers/cloudtrail.js';
 import { LakeQuery } from '../../pipeline/lake-query.js';
 import type { Manifest } from '../../pipeline/manifest.js';
+import { ctEvent, trailOf } from '../helpers/cloudtrail.js';
 import { filesUnder, runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
-const event = (i: number, time = '2024-05-01T10:00:00Z', extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  eventVersion: '1.09',
-  eventTime: time,
-  eventName: `Call${i}`,
-  eventSource: 'ec2.amazonaws.com',
-  awsRegion: 'eu-west-1',
-  eventID: `id-${i}`,
-  recipientAccountId: '111122223333',
-  userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333' },
-  sourceIPAddress: '192.0.2.1',
-  ...extra,
-});
-const trail = (events: unknown[]): string => JSON.stringify({ Records: events });
+const event = ctEvent;
+const trail = trailOf;
 
 function reconciles(m: Manifest): void {
   expect(m.lines_in).toBe(m.records + m.rejected + m.skipped);
