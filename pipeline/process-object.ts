@@ -430,17 +430,13 @@ async function* contentOf(ref: ObjectRef, base: ManifestBase, deps: ProcessDeps,
       throw e;
     }
     if (again.etag !== undefined && opened.etag !== undefined && again.etag !== opened.etag) throw e;
-    let failure: unknown = e;
-    try {
-      for await (const data of salvageGzip(again.body, delivered, base.uri)) {
-        yield { data, entry: null, entryStart: delivered === 0 };
-        delivered += data.byteLength;
-      }
-    } catch (later) {
-      failure = isDamage(later) ? later : failure;
-      if (!isDamage(later)) throw later;
+    // A damage the salvage meets is thrown from here: it says where decoding really stopped.
+    for await (const data of salvageGzip(again.body, delivered, base.uri)) {
+      yield { data, entry: null, entryStart: delivered === 0 };
+      delivered += data.byteLength;
     }
-    throw failure;
+    // The second decoder read to the end (a damage only zlib checks, such as a CRC): zlib's error stands.
+    throw e;
   }
 }
 

@@ -5,7 +5,7 @@
  * a pin never turns a digest into rejected lines. An object nothing recognizes is `unknown`,
  * never guessed.
  */
-import { PARSER_SOURCES, SOURCES, isFormatName, type FormatName, type Source } from '../schema/index.js';
+import { FORMAT_NAMES, PARSER_SOURCES, isFormatName, type FormatName, type Source } from '../schema/index.js';
 import { IGNORABLES, PARSERS, type Ignorable, type Parser } from '../parsers/index.js';
 
 /** How a route was decided. */
@@ -54,10 +54,9 @@ export function sourceOf(format: FormatName): Source {
   return Object.hasOwn(PARSER_SOURCES, format) ? PARSER_SOURCES[format as keyof typeof PARSER_SOURCES] : (format as Source);
 }
 
-/** Every name a pin may use in this registry: its sources, then the parser ids that differ from them. */
+/** Every name a pin may use in this registry: the vocabulary's format names that pin one of its parsers. */
 export function formatNames(registry: Registry = DEFAULT_REGISTRY): string[] {
-  const sources = SOURCES.filter((s) => registry.parsers.some((p) => p.source === s));
-  return [...sources, ...registry.parsers.map((p) => p.id).filter((id) => !(sources as readonly string[]).includes(id))];
+  return FORMAT_NAMES.filter((name) => parsersFor(name, registry).length > 0);
 }
 
 /** True when `name` pins at least one parser of `registry`. */
