@@ -8,10 +8,16 @@ import type { RejectReason } from '../schema/index.js';
 import { ObjectError, preview } from './errors.js';
 import { decodeVisible } from './utf8.js';
 
+/** A JSON record as the framer parsed it, so the pipeline need not parse it again. */
+export type ParsedJson = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
 /** Receives frames in order; each call is one unit of `lines_in`. */
 export interface FrameSink {
-  /** `fields` carries the cells of a CSV row (csv framing only); the parser reads them as `ctx.fields`. */
-  frame(text: string, invalidUtf8: boolean, fields?: readonly string[]): void;
+  /**
+   * `fields` carries the cells of a CSV row (csv framing only); `json` the parsed value of a
+   * JSON record (json-records framing only).
+   */
+  frame(text: string, invalidUtf8: boolean, fields?: readonly string[], json?: ParsedJson): void;
   /** A frame that could not be cut cleanly: oversized, truncated, or not JSON at all. */
   reject(reason: RejectReason, raw: string, detail: string): void;
 }
@@ -71,6 +77,12 @@ class FrameBuffer {
 
   get oversized(): boolean {
     return this.total > this.limit;
+  }
+
+  /** The kept bytes, left in place. */
+  peek(): Buffer {
+    if (this.pieces.length !== 1) this.pieces = [Buffer.concat(this.pieces, this.kept)];
+    return this.pieces[0] as Buffer;
   }
 
   bytes(): Buffer {
@@ -155,12 +167,126 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === NL || c === CR || c === 0x09;
 }
 
+function closerOf(opener: number): number {
+  return opener === LBRACKET ? RBRACKET : RBRACE;
+}
+
+function skipSpace(b: Buffer, i: number): number {
+  while (i < b.byteLength && isSpace(b[i] as number)) i++;
+  return i;
+}
+
+/** End (exclusive) of the object or array opening at `start`, or -1 when `b` ends inside it. */
+function valueEnd(b: Buffer, start: number): number {
+  let depth = 0;
+  for (let i = start; i < b.byteLength; i++) {
+    const c = b[i] as number;
+    if (c === QUOTE) {
+      for (i++; i < b.byteLength && b[i] !== QUOTE; i++) if (b[i] === BACKSLASH) i++;
+    } else if (c === LBRACE || c === LBRACKET) {
+      depth++;
+    } else if ((c === RBRACE || c === RBRACKET) && --depth === 0) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+/** `"key"` of the first key of the JSON object in `b` (as written, escapes kept), or null. */
+function firstKey(b: Buffer): Buffer | null {
+  const open = skipSpace(b, 1);
+  if (b[open] !== QUOTE) return null;
+  for (let i = open + 1; i < b.byteLength; i++) {
+    if (b[i] === BACKSLASH) i++;
+    else if (b[i] === QUOTE) return Buffer.from(b.subarray(open, i + 1));
+  }
+  return null;
+}
+
+function parses(b: Buffer, start: number, end: number): boolean {
+  try {
+    JSON.parse(b.toString('utf8', start, end));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resync candidates tried per salvage, and bytes scanned at most, relative to the capture. */
+const RESYNC_CANDIDATES = 256;
+const RESYNC_SCAN_FACTOR = 4;
+
+/** Records of a container array (comma-separated), or top-level documents (one per line). */
+export type ResyncMode = 'array' | 'documents';
+
 /**
- * Cuts a JSON stream into records without parsing it: the elements of a container array such as
- * `{"Records":[…]}` (the container key may come after other keys), or else each top-level value
- * of a concatenated / NDJSON stream. Text that is not JSON at top level is rejected line by
- * line as `invalid_json`; a record cut off by the end of the object is `truncated_record`.
- * Only string and bracket boundaries are tracked; validating a record is the parser's job.
+ * Where the records after a damaged one start in `b` (the damaged capture and what it
+ * swallowed), or -1. In `documents` mode a candidate is a `{` that starts a line (pretty-printed
+ * documents indent everything else); it is taken when the documents from there parse one after
+ * another or the first runs past the end of `b`. In `array` mode a candidate is an object after a comma; it is taken when the objects from
+ * there parse one after another, comma-separated, to the end of `b` (`atEnd`: or to the array's
+ * close at the end of the file). A candidate inside a nested array of the damaged record
+ * (CloudTrail `resources`) fails that test: its chain closes with `]` before the end of `b`.
+ * Two damaged records in one capture leave no such chain, and the capture is rejected whole.
+ */
+export function resyncPoint(b: Buffer, atEnd: boolean, mode: ResyncMode = 'array', knownKey: Buffer | null = null): number {
+  const array = mode === 'array';
+  const recordKey = array ? (knownKey ?? firstKey(b)) : null;
+  let budget = RESYNC_SCAN_FACTOR * b.byteLength;
+  let tried = 0;
+  for (let i = b.indexOf(array ? COMMA : NL, 1); i >= 0 && tried < RESYNC_CANDIDATES && budget > 0; i = b.indexOf(array ? COMMA : NL, i + 1)) {
+    const start = array ? skipSpace(b, i + 1) : i + 1;
+    if (b[start] !== LBRACE) continue;
+    if (array && recordKey !== null) {
+      const k = skipSpace(b, start + 1);
+      if (k + recordKey.byteLength <= b.byteLength && b.compare(recordKey, 0, recordKey.byteLength, k, k + recordKey.byteLength) === 0) return start;
+    }
+    tried++;
+    let at = start;
+    let values = 0;
+    for (;;) {
+      const end = valueEnd(b, at);
+      budget -= (end < 0 ? b.byteLength : end) - at;
+      // A document that starts a line runs on past `b` when the damage cut the capture short:
+      // it is framed again from its start. At the end of the file the last record may be cut.
+      if (end < 0 && (!array || (atEnd && values > 0))) return start;
+      // A value left open at the end of `b`, or one that does not parse, ends the chain short:
+      // a candidate inside the damaged record looks just like that (its nested array holds a
+      // damaged object), so only a chain that reaches the end is taken.
+      if (end < 0 || !parses(b, at, end)) break;
+      values++;
+      at = skipSpace(b, end);
+      if (at >= b.byteLength) return start;
+      const c = b[at] as number;
+      if (!array) {
+        if (c === LBRACE) continue;
+        break;
+      }
+      if (c === COMMA) {
+        at = skipSpace(b, at + 1);
+        if (at < b.byteLength && b[at] === LBRACE) continue;
+        if (at >= b.byteLength) return start;
+        break;
+      }
+      // At the end of the file the array may close, followed by the container's own `}`;
+      // anywhere else a `]` closes a nested array of the damaged record.
+      let tail = c === RBRACKET && atEnd ? skipSpace(b, at + 1) : -1;
+      if (tail >= 0 && b[tail] === RBRACE) tail = skipSpace(b, tail + 1);
+      if (tail === b.byteLength) return start;
+      break;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Cuts a JSON stream into records: the elements of a container array such as `{"Records":[…]}`
+ * (the container key may come after other keys), or else each top-level value of a
+ * concatenated / NDJSON stream. Only string and bracket boundaries are tracked while cutting;
+ * each cut record is then parsed once, here, and handed on with its value, so a damaged record
+ * of a single-line container is found where it ends (see `finishCapture`). Text that is not
+ * JSON at top level is rejected line by line as `invalid_json`; a record cut off by the end of
+ * the object is `truncated_record`.
  */
 export class JsonRecordFramer implements Framer {
   private depth = 0;
@@ -184,6 +310,13 @@ export class JsonRecordFramer implements Framer {
   private multiline = false;
   /** The captured record nests deeper than `maxJsonDepth`. */
   private tooDeep = false;
+  /** The byte that opened the captured record (`{` or `[`). */
+  private captureOpener = 0;
+  /**
+   * `"key"` as the first record of the current records array starts (CloudTrail records all
+   * start with `"eventVersion"`): a later record boundary is recognised by it (see `resyncPoint`).
+   */
+  private recordKey: Buffer | null = null;
   private readonly depthLimit: number;
   private readonly capture: FrameBuffer;
 
@@ -197,13 +330,20 @@ export class JsonRecordFramer implements Framer {
     this.depthLimit = opts.maxJsonDepth ?? Infinity;
   }
 
-  private finishCapture(): void {
+  /**
+   * Hands the captured record to the sink, parsed. A record of a container array that does not
+   * parse may have swallowed the records after it (a damaged quote turns the rest of a
+   * single-line file inside out); when later records parse on from a boundary inside it, it is
+   * salvaged instead and the bytes from there are returned to be framed again.
+   */
+  private finishCapture(): Buffer[] | null {
+    const mode = this.resyncMode();
     this.captureDepth = -1;
     this.capturePrimitive = false;
     if (this.capture.oversized) {
       this.tooDeep = false;
       rejectOversize(this.sink, this.capture, this.opts);
-      return;
+      return null;
     }
     if (this.tooDeep) {
       this.tooDeep = false;
@@ -211,11 +351,24 @@ export class JsonRecordFramer implements Framer {
       const bytes = this.capture.bytes();
       const text = decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text;
       this.sink.reject('too_deep', text, `a record of ${total} bytes nests deeper than ${this.depthLimit} levels (maxJsonDepth)`);
-      return;
+      return null;
     }
-    const bytes = this.capture.bytes();
+    const bytes = this.capture.peek();
     const { text, invalid } = decodeVisible(bytes, 0, bytes.byteLength, true);
-    this.sink.frame(text, invalid);
+    let json: ParsedJson;
+    try {
+      json = { ok: true, value: JSON.parse(text) as unknown };
+      if (mode === 'array' && this.recordKey === null) this.recordKey = firstKey(bytes);
+    } catch (e) {
+      if (mode !== null) {
+        const at = resyncPoint(bytes, false, mode, this.recordKey);
+        if (at >= 0) return this.salvage(at, mode);
+      }
+      json = { ok: false, error: (e as Error).message };
+    }
+    this.capture.bytes();
+    this.sink.frame(text, invalid, undefined, json);
+    return null;
   }
 
   private notArray(found: number): never {
@@ -226,6 +379,17 @@ export class JsonRecordFramer implements Framer {
   }
 
   push(data: Buffer): void {
+    // A damaged record in a records array hands back bytes to read again (see salvage); a queue
+    // rather than recursion, so a file with many damaged records cannot exhaust the stack.
+    const queue: Buffer[] = [data];
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      const again = this.scan(next);
+      if (again !== null) queue.unshift(...again);
+    }
+  }
+
+  /** Frames one chunk; returns the bytes to read next instead of the chunk's rest after a salvage. */
+  private scan(data: Buffer): Buffer[] | null {
     const n = data.byteLength;
     let i = 0;
     // Start of the captured bytes inside this chunk, when a capture is open.
@@ -252,12 +416,13 @@ export class JsonRecordFramer implements Framer {
           nextNl = data.indexOf(NL, i);
           if (nextNl < 0) nextNl = n;
         }
-        if (nextNl < (q < 0 ? n : q) && !this.multiline) {
+        if (nextNl < (q < 0 ? n : q) && !this.multiline && this.recordDepth !== 2) {
           // JSON never holds a raw line break inside a string: a byte of this line was damaged
           // (a quote lost or added). In one-record-per-line input (NDJSON, exports), reject what
           // was captured and read on from the next line, so the damage costs this record and not
           // every record after it. A record spread over lines (pretty-printed) is left to fail
           // whole: restarting mid-record would turn each of its remaining lines into a reject.
+          // A record of a container array is salvaged inside the array instead (finishCapture).
           this.brokenString(data, capStart, nextNl);
           capStart = -1;
           i = nextNl + 1;
@@ -294,8 +459,8 @@ export class JsonRecordFramer implements Framer {
         if (this.capturePrimitive) {
           // a string element of a records array ends with its closing quote
           this.capture.add(data.subarray(capStart, i));
-          this.finishCapture();
           capStart = -1;
+          this.finishCapture();
         }
         continue;
       }
@@ -330,8 +495,17 @@ export class JsonRecordFramer implements Framer {
         i++;
         continue;
       }
+      if (this.depth === this.recordDepth && this.captureDepth < 0 && c === RBRACE) {
+        // Only `,`, `]` and values belong between records: a `}` here is a stray closer (a
+        // damaged byte, or an extra brace that ended the record before it early). Rejecting it
+        // alone keeps the array open for the records after it.
+        this.sink.reject('invalid_json', '}', 'a stray "}" between the records of the array: a damaged byte');
+        i++;
+        continue;
+      }
       if (this.depth === this.recordDepth && this.captureDepth < 0 && c !== COMMA && c !== RBRACKET) {
         this.captureDepth = this.depth;
+        this.captureOpener = c;
         this.multiline = false;
         capStart = i;
         if (c !== LBRACE && c !== LBRACKET) {
@@ -354,6 +528,7 @@ export class JsonRecordFramer implements Framer {
           if (this.depth === 1 && this.top === 1 && c === LBRACKET && this.lastKey !== null && this.containerKeys.includes(this.lastKey)) {
             this.container = true;
             this.recordDepth = 2;
+            this.recordKey = null;
             if (this.captureDepth === 0) {
               this.captureDepth = -1;
               this.capture.bytes();
@@ -365,16 +540,34 @@ export class JsonRecordFramer implements Framer {
           break;
         case RBRACE:
         case RBRACKET:
+          if (this.recordDepth === 2 && this.depth === 3 && this.captureDepth === 2 && c !== closerOf(this.captureOpener)) {
+            // A record of the container array closed by the wrong bracket: a quote or bracket
+            // inside it was damaged and the framer lost its place. Find the records after it.
+            if (capStart >= 0) this.capture.add(data.subarray(capStart, i));
+            if (this.capture.oversized) {
+              this.enterRecordsArray();
+              rejectOversize(this.sink, this.capture, this.opts);
+              return [data.subarray(i)];
+            }
+            const at = resyncPoint(this.capture.peek(), false, 'array', this.recordKey);
+            if (at >= 0) return [...this.salvage(at, 'array'), data.subarray(i)];
+            // No later record inside it: an opening bracket of this record was lost, and this
+            // closer is its partner. Read on to the record's own end, where it fails to parse.
+            capStart = i;
+            i++;
+            continue;
+          }
           if (this.capturePrimitive && this.depth === this.captureDepth) {
             this.capture.add(data.subarray(capStart, i));
-            this.finishCapture();
             capStart = -1;
+            this.finishCapture();
           }
           this.depth--;
           if (this.captureDepth >= 0 && this.depth === this.captureDepth) {
             this.capture.add(data.subarray(capStart, i + 1));
-            this.finishCapture();
             capStart = -1;
+            const again = this.finishCapture();
+            if (again !== null) return [...again, data.subarray(i + 1)];
           }
           if (this.depth === 1 && this.recordDepth === 2) this.recordDepth = -1;
           if (this.depth === 0) {
@@ -385,8 +578,8 @@ export class JsonRecordFramer implements Framer {
         case COMMA:
           if (this.capturePrimitive && this.depth === this.captureDepth) {
             this.capture.add(data.subarray(capStart, i));
-            this.finishCapture();
             capStart = -1;
+            this.finishCapture();
           }
           if (this.depth === 1 && this.top === 1) this.expectKey = true;
           break;
@@ -402,6 +595,64 @@ export class JsonRecordFramer implements Framer {
       i++;
     }
     if (capStart >= 0 && (this.captureDepth >= 0 || this.garbage)) this.capture.add(data.subarray(capStart, n));
+    return null;
+  }
+
+  /**
+   * The open capture is a damaged record: of a container array (single-line `{"Records":[…]}`
+   * files have no line break to resync at), or a top-level document whose damage hid the line
+   * breaks after it. Rejects the capture up to `at`, the record boundary from which the records
+   * parse on (see `resyncPoint`), and hands back the bytes from there to be framed again inside
+   * the array or between documents. With `at` -1 the whole capture is the one rejected frame.
+   */
+  private salvage(at: number, mode: ResyncMode): Buffer[] {
+    const array = `"${this.lastKey ?? ''}" array`;
+    if (mode === 'array') this.enterRecordsArray();
+    else this.betweenDocuments();
+    const bytes = this.capture.bytes();
+    const head = at < 0 ? bytes : bytes.subarray(0, at);
+    const text = decodeVisible(head, 0, Math.min(head.byteLength, this.opts.maxRejectRawBytes)).text;
+    const what = mode === 'array' ? `record of ${head.byteLength} bytes in the ${array}` : `JSON document of ${head.byteLength} bytes`;
+    const detail = `a damaged ${what}: its quotes or brackets do not balance`;
+    if (at < 0) {
+      this.sink.reject('invalid_json', text, detail);
+      return [];
+    }
+    this.sink.reject('invalid_json', text, `${detail}; reading resumed at the next ${mode === 'array' ? 'record' : 'document'} that parses`);
+    return [bytes.subarray(at)];
+  }
+
+  /** How the open capture can be resynced when it turns out damaged, or null when it cannot. */
+  private resyncMode(): ResyncMode | null {
+    if (this.capturePrimitive) return null;
+    if (this.recordDepth === 2 && this.captureDepth === 2) return 'array';
+    return this.captureDepth === 0 ? 'documents' : null;
+  }
+
+  /** Framer state inside a container's records array, between records. */
+  private enterRecordsArray(): void {
+    this.betweenDocuments();
+    this.depth = 2;
+    this.top = 1;
+    this.container = true;
+    this.recordDepth = 2;
+  }
+
+  /** Framer state between top-level documents. */
+  private betweenDocuments(): void {
+    this.depth = 0;
+    this.inString = false;
+    this.pendingBackslashes = 0;
+    this.top = 0;
+    this.container = false;
+    this.expectKey = false;
+    this.collectingKey = false;
+    this.containerValueNext = false;
+    this.recordDepth = -1;
+    this.captureDepth = -1;
+    this.capturePrimitive = false;
+    this.tooDeep = false;
+    this.garbage = false;
   }
 
   /** A line break inside a string: rejects the open capture up to it and starts over between documents. */
@@ -418,19 +669,8 @@ export class JsonRecordFramer implements Framer {
         this.sink.reject('invalid_json', text, `a line break inside a JSON string after ${total} bytes: the record is damaged; reading goes on at the next line`);
       }
     }
-    this.depth = 0;
-    this.inString = false;
-    this.pendingBackslashes = 0;
-    this.top = 0;
-    this.container = false;
-    this.expectKey = false;
-    this.collectingKey = false;
+    this.betweenDocuments();
     this.lastKey = null;
-    this.containerValueNext = false;
-    this.recordDepth = -1;
-    this.captureDepth = -1;
-    this.capturePrimitive = false;
-    this.tooDeep = false;
   }
 
   private finishGarbage(): void {
@@ -461,6 +701,14 @@ export class JsonRecordFramer implements Framer {
     if (this.garbage) {
       this.finishGarbage();
       return;
+    }
+    // A record left open at the end: a damaged quote or bracket may have swallowed the records
+    // after it. Each salvage consumes at least one byte.
+    for (let mode = this.resyncMode(); mode !== null && !this.capture.oversized; mode = this.resyncMode()) {
+      const at = resyncPoint(this.capture.peek(), true, mode, this.recordKey);
+      if (at < 0) break;
+      for (const b of this.salvage(at, mode)) this.push(b);
+      if (this.garbage) return this.finishGarbage();
     }
     if (this.captureDepth >= 0 || this.capturePrimitive) {
       const total = this.capture.total;

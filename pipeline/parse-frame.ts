@@ -6,7 +6,7 @@
  */
 import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
 import { CsvFramer } from './csv-framer.js';
-import { JsonRecordFramer, LineFramer, type Framer, type FramerOptions, type FrameSink } from './framing.js';
+import { JsonRecordFramer, LineFramer, type Framer, type FramerOptions, type FrameSink, type ParsedJson } from './framing.js';
 
 /** The framer of `parser`'s framing, feeding `sink`; `where` names the object in errors. */
 export function framerFor(parser: Parser, sink: FrameSink, options: FramerOptions, where: string): Framer {
@@ -22,9 +22,10 @@ export function framerFor(parser: Parser, sink: FrameSink, options: FramerOption
 
 /**
  * The parser's answer for one non-empty frame, or null when its header hook consumed it. JSON
- * text is parsed here, once; text that is not JSON is rejected as `invalid_json`.
+ * text comes parsed by the framer (`json`) or is parsed here; text that is not JSON is rejected
+ * as `invalid_json`.
  */
-export function parseFrame(parser: Parser, text: string, cells: readonly string[] | undefined, ctx: ParseContext): ParseResult | null {
+export function parseFrame(parser: Parser, text: string, cells: readonly string[] | undefined, ctx: ParseContext, json?: ParsedJson): ParseResult | null {
   switch (parser.framing) {
     case 'lines':
       if (parser.header !== undefined && parser.header(text, ctx.state)) return null;
@@ -35,13 +36,17 @@ export function parseFrame(parser: Parser, text: string, cells: readonly string[
       return parser.parse(row, ctx);
     }
     case 'json-records': {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        return { ok: false, reason: 'invalid_json', detail: (e as Error).message };
-      }
-      return parser.parse(value, ctx);
+      const parsed = json ?? parseJson(text);
+      if (!parsed.ok) return { ok: false, reason: 'invalid_json', detail: parsed.error };
+      return parser.parse(parsed.value, ctx);
     }
+  }
+}
+
+function parseJson(text: string): ParsedJson {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
   }
 }

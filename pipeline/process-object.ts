@@ -10,7 +10,7 @@ import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './cont
 import { afterCompleteMember, decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from './decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
-import type { CutFrame, Framer, FrameSink } from './framing.js';
+import type { CutFrame, Framer, FrameSink, ParsedJson } from './framing.js';
 import { framerFor, parseFrame } from './parse-frame.js';
 import {
   DayFormatter,
@@ -147,7 +147,7 @@ class ObjectRun implements FrameSink {
     this.ctx.entry = entry;
   }
 
-  frame(text: string, invalidUtf8: boolean, cells?: readonly string[]): void {
+  frame(text: string, invalidUtf8: boolean, cells?: readonly string[], json?: ParsedJson): void {
     const ordinal = ++this.linesIn;
     if (ordinal <= this.resumeAfter) return this.replayHeader(text, cells);
     if (invalidUtf8) this.invalidUtf8++;
@@ -155,7 +155,7 @@ class ObjectRun implements FrameSink {
     this.ctx.ordinal = ordinal;
     let result: ParseResult | null;
     try {
-      result = parseFrame(this.parser, text, cells, this.ctx);
+      result = parseFrame(this.parser, text, cells, this.ctx, json);
     } catch (e) {
       // A parser bug or a pathological value (deep recursion) costs this record, not the object.
       const err = e instanceof Error ? e : new Error(String(e));

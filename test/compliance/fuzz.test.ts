@@ -52,8 +52,6 @@ const seedsOf = (id: ParserId): ParserSeeds => {
  * silently even then: every line still reconciles, and the costs are printed.
  */
 const KNOWN_LOCALITY_LIMITS: Readonly<Record<string, string>> = {
-  cloudtrail: 'one damaged quote or brace inside a record of a single-line {"Records":[…]} file costs the records after it in that file',
-  config: 'one damaged quote or brace inside an item of a single-line snapshot costs the items after it in that file',
   'billing-dbr': 'in a file named without its month, a totals row takes its month from the line items before it, so damage to those costs the totals row',
 };
 
@@ -133,31 +131,28 @@ describe('fuzzing findings, minimal inputs', () => {
       expect(counts(await run('trail-clean.json', trail, 'cloudtrail'))).toEqual({ status: 'ok', records: 3, rejected: {} });
     });
 
-    // Known open loss path (single-line container files): `it.fails` turns red the day it is fixed; then make it `it`.
-    it.fails('Config snapshot: the closing quote of a key in item 1 flipped to X keeps items 2 and 3', async () => {
+    it('Config snapshot: the closing quote of a key in item 1 flipped to X keeps items 2 and 3', async () => {
       // `"configurationItemStatus":"OK"}` → `"configurationItemStatusX:"OK"}` in item 1 only.
       const damaged = snapshot.replace('"configurationItemStatus":', '"configurationItemStatusX:');
       expect(damaged.length).toBe(snapshot.length);
       const m = await run('snapshot-flip-quote.json', damaged, 'config');
-      // Today: 0 records, one truncated_record holding all three items.
+      // Before the container salvage: 0 records, one truncated_record holding all three items.
       expect({ records: m.records, rejected: m.rejected }).toEqual({ records: 2, rejected: 1 });
     });
 
-    // Known open loss path (single-line container files): `it.fails` turns red the day it is fixed; then make it `it`.
-    it.fails('CloudTrail log file: the closing quote of a value in event 1 flipped to X keeps events 2 and 3', async () => {
+    it('CloudTrail log file: the closing quote of a value in event 1 flipped to X keeps events 2 and 3', async () => {
       const damaged = trail.replace('"eu-west-1"}', '"eu-west-1X}');
       const m = await run('trail-flip-quote.json', damaged, 'cloudtrail');
-      // Today: 0 records, one truncated_record holding all three events.
+      // Before the container salvage: 0 records, one truncated_record holding all three events.
       expect({ records: m.records, rejected: m.rejected }).toEqual({ records: 2, rejected: 1 });
     });
 
-    // Known open loss path (single-line container files): `it.fails` turns red the day it is fixed; then make it `it`.
-    it.fails('CloudTrail log file: the closing brace of event 1 flipped to | keeps events 2 and 3', async () => {
+    it('CloudTrail log file: the closing brace of event 1 flipped to | keeps events 2 and 3', async () => {
       const at = trail.indexOf('"eu-west-1"}') + '"eu-west-1"'.length;
       const damaged = `${trail.slice(0, at)}|${trail.slice(at + 1)}`;
       const m = await run('trail-flip-brace.json', damaged, 'cloudtrail');
-      // Today: 0 records, one invalid_json frame holding all three events.
-      expect(m.records).toBe(2);
+      // Before the container salvage: 0 records, one invalid_json frame holding all three events.
+      expect({ records: m.records, rejected: m.rejected }).toEqual({ records: 2, rejected: 1 });
     });
   });
 
