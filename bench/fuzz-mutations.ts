@@ -241,9 +241,11 @@ export async function loadSeeds(root = SAMPLES_DIR, options: PipelineOptions = r
     if (route.kind !== 'parse') continue;
     const parser = route.parser;
     const rel = relative(root, path);
-    const fileName = basename(path).replace(/\.(gz|zip)$/, '');
     for (const e of entries) {
       const name = e.entry === null ? rel : `${rel}#${e.entry}`;
+      // An archive entry is fuzzed as the file it is, under its own name (a DBR entry's name
+      // carries the billing month its totals rows need).
+      const fileName = e.entry === null ? basename(path).replace(/\.(gz|zip)$/, '') : basename(e.entry);
       const list = byParser.get(parser.id) ?? [];
       list.push(seedEntry(parser, name, path, fileName, e.content, options, bounds));
       byParser.set(parser.id, list);

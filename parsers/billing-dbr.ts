@@ -8,7 +8,7 @@
  * single-account layout has `Rate`/`Cost` instead of the blended/unblended pairs. Totals and
  * rounding rows (`RecordType`) stay in the data, classed in `fields.record_type`.
  */
-import type { EventFields } from '../schema/index.js';
+import { EARLIEST_EVENT_MS, type EventFields } from '../schema/index.js';
 import {
   RECORD_TYPE_FIELD,
   amountOf,
@@ -52,10 +52,13 @@ interface DbrHeader {
   readonly at: Readonly<Record<Role, number>>;
 }
 
+/** A usage time past this is damage, not a billing month (the validator rejects its row anyway). */
+const LATEST_PLAUSIBLE_MONTH_MS = Date.UTC(2100, 0, 1);
+
 /** Per-object state: the header of the current file, and the month its line items fall in. */
 export interface DbrState {
   header: DbrHeader | null;
-  /** Start of the billing month seen in line items, for totals rows of a file not named by month. */
+  /** Start of the billing month of the first row with a usage time, for totals rows of a file not named by month. */
   month: number | null;
 }
 
@@ -70,7 +73,7 @@ function buildHeader(cells: readonly string[]): DbrHeader | null {
   return { width: cells.length, names: cells, kinds, at };
 }
 
-const cell = (cells: readonly string[], i: number): string => (i >= 0 ? (cells[i] as string) : '');
+const cell = (cells: readonly string[], i: number): string => (i >= 0 && i < cells.length ? (cells[i] as string) : '');
 
 /** Detailed Billing Report CSV (usually `…-aws-billing-detailed-line-items[-with-resources-and-tags]-YYYY-MM.csv.zip`). */
 export const parser: CsvParser<DbrState> = {
@@ -91,9 +94,19 @@ export const parser: CsvParser<DbrState> = {
     return { header: null, month: null };
   },
   header(cells: readonly string[], state: DbrState): boolean {
-    if (state.header !== null) return false;
-    state.header = buildHeader(cells);
-    return state.header !== null;
+    if (state.header === null) {
+      state.header = buildHeader(cells);
+      return state.header !== null;
+    }
+    // The billing month of the file, for its totals rows, from the first row with a plausible
+    // usage time, whether or not that row becomes a record. Learnt here, not in parse(), so a
+    // resumed run, which replays only this hook, knows it too.
+    if (state.month === null) {
+      const start = cell(cells, state.header.at.time);
+      const time = start === '' ? Number.NaN : reportTime(start);
+      if (time >= EARLIEST_EVENT_MS && time < LATEST_PLAUSIBLE_MONTH_MS) state.month = monthStartOf(time);
+    }
+    return false;
   },
   parse(cells: readonly string[], ctx: ParseContext<DbrState>): ParseResult {
     const state = ctx.state;
@@ -108,7 +121,6 @@ export const parser: CsvParser<DbrState> = {
     if (start !== '') {
       time = reportTime(start);
       if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `UsageStartDate ${JSON.stringify(start.slice(0, 40))} is not a timestamp` };
-      state.month ??= monthStartOf(time);
     } else {
       // Totals and rounding rows have no usage time: they belong to the start of their month.
       // The zip entry is named like the file AWS delivers (…-YYYY-MM.csv) even when the object was renamed.

@@ -192,6 +192,13 @@ function valueEnd(b: Buffer, start: number): number {
   return -1;
 }
 
+/** Records of one array start with at most this many distinct first keys worth remembering. */
+const MAX_RECORD_KEYS = 16;
+
+function startsWithKey(b: Buffer, at: number, keys: readonly Buffer[]): boolean {
+  return keys.some((k) => at + k.byteLength <= b.byteLength && b.compare(k, 0, k.byteLength, at, at + k.byteLength) === 0);
+}
+
 /** `"key"` of the first key of the JSON object in `b` (as written, escapes kept), or null. */
 function firstKey(b: Buffer): Buffer | null {
   const open = skipSpace(b, 1);
@@ -229,18 +236,28 @@ export type ResyncMode = 'array' | 'documents';
  * (CloudTrail `resources`) fails that test: its chain closes with `]` before the end of `b`.
  * Two damaged records in one capture leave no such chain, and the capture is rejected whole.
  */
-export function resyncPoint(b: Buffer, atEnd: boolean, mode: ResyncMode = 'array', knownKey: Buffer | null = null): number {
+export interface ResyncOptions {
+  /** `b` runs to the end of the file: the array may close, the last record may be cut. */
+  readonly atEnd: boolean;
+  readonly mode: ResyncMode;
+  /** First keys (`"key"`) records of the array are known to start with. */
+  readonly keys: readonly Buffer[];
+  /** Also take a candidate whose records parse on to the end of `b`, without a known key. */
+  readonly chains: boolean;
+}
+
+export function resyncPoint(b: Buffer, o: ResyncOptions): number {
+  const { atEnd, mode } = o;
   const array = mode === 'array';
-  const recordKey = array ? (knownKey ?? firstKey(b)) : null;
+  const own = array ? firstKey(b) : null;
+  const keys = own === null || o.keys.some((k) => k.equals(own)) ? o.keys : [...o.keys, own];
   let budget = RESYNC_SCAN_FACTOR * b.byteLength;
   let tried = 0;
   for (let i = b.indexOf(array ? COMMA : NL, 1); i >= 0 && tried < RESYNC_CANDIDATES && budget > 0; i = b.indexOf(array ? COMMA : NL, i + 1)) {
     const start = array ? skipSpace(b, i + 1) : i + 1;
     if (b[start] !== LBRACE) continue;
-    if (array && recordKey !== null) {
-      const k = skipSpace(b, start + 1);
-      if (k + recordKey.byteLength <= b.byteLength && b.compare(recordKey, 0, recordKey.byteLength, k, k + recordKey.byteLength) === 0) return start;
-    }
+    if (array && startsWithKey(b, skipSpace(b, start + 1), keys)) return start;
+    if (array && !o.chains) continue;
     tried++;
     let at = start;
     let values = 0;
@@ -313,10 +330,11 @@ export class JsonRecordFramer implements Framer {
   /** The byte that opened the captured record (`{` or `[`). */
   private captureOpener = 0;
   /**
-   * `"key"` as the first record of the current records array starts (CloudTrail records all
-   * start with `"eventVersion"`): a later record boundary is recognised by it (see `resyncPoint`).
+   * The first keys (`"key"`, as written) the records of the current records array start with:
+   * CloudTrail records all start with `"eventVersion"`, Config items with one of a few. A record
+   * boundary after a damaged record is recognised by them (see `resyncPoint`).
    */
-  private recordKey: Buffer | null = null;
+  private recordKeys: Buffer[] = [];
   private readonly depthLimit: number;
   private readonly capture: FrameBuffer;
 
@@ -358,10 +376,10 @@ export class JsonRecordFramer implements Framer {
     let json: ParsedJson;
     try {
       json = { ok: true, value: JSON.parse(text) as unknown };
-      if (mode === 'array' && this.recordKey === null) this.recordKey = firstKey(bytes);
+      if (mode === 'array' && this.recordKeys.length < MAX_RECORD_KEYS) this.learnKey(bytes);
     } catch (e) {
       if (mode !== null) {
-        const at = resyncPoint(bytes, false, mode, this.recordKey);
+        const at = resyncPoint(bytes, { atEnd: false, mode, keys: this.recordKeys, chains: true });
         if (at >= 0) return this.salvage(at, mode);
       }
       json = { ok: false, error: (e as Error).message };
@@ -503,6 +521,18 @@ export class JsonRecordFramer implements Framer {
         i++;
         continue;
       }
+      if (this.recordDepth === 2 && this.depth === 2 && this.captureDepth < 0 && c === COLON) {
+        // A colon between the records of the array: the framer is inside a record it took for
+        // closed (an opening brace of it was lost, so it closed one brace early). The rest of that
+        // record, to its real closing brace, becomes one frame (it fails to parse alone).
+        this.depth = 3;
+        this.captureDepth = 2;
+        this.captureOpener = LBRACE;
+        this.multiline = false;
+        capStart = i;
+        i++;
+        continue;
+      }
       if (this.depth === this.recordDepth && this.captureDepth < 0 && c !== COMMA && c !== RBRACKET) {
         this.captureDepth = this.depth;
         this.captureOpener = c;
@@ -528,7 +558,7 @@ export class JsonRecordFramer implements Framer {
           if (this.depth === 1 && this.top === 1 && c === LBRACKET && this.lastKey !== null && this.containerKeys.includes(this.lastKey)) {
             this.container = true;
             this.recordDepth = 2;
-            this.recordKey = null;
+            this.recordKeys = [];
             if (this.captureDepth === 0) {
               this.captureDepth = -1;
               this.capture.bytes();
@@ -549,7 +579,8 @@ export class JsonRecordFramer implements Framer {
               rejectOversize(this.sink, this.capture, this.opts);
               return [data.subarray(i)];
             }
-            const at = resyncPoint(this.capture.peek(), false, 'array', this.recordKey);
+            // Cut at a closer that may belong to a nested array: only a known record start counts.
+            const at = resyncPoint(this.capture.peek(), { atEnd: false, mode: 'array', keys: this.recordKeys, chains: false });
             if (at >= 0) return [...this.salvage(at, 'array'), data.subarray(i)];
             // No later record inside it: an opening bracket of this record was lost, and this
             // closer is its partner. Read on to the record's own end, where it fails to parse.
@@ -620,6 +651,11 @@ export class JsonRecordFramer implements Framer {
     }
     this.sink.reject('invalid_json', text, `${detail}; reading resumed at the next ${mode === 'array' ? 'record' : 'document'} that parses`);
     return [bytes.subarray(at)];
+  }
+
+  private learnKey(record: Buffer): void {
+    const key = firstKey(record);
+    if (key !== null && !this.recordKeys.some((k) => k.equals(key))) this.recordKeys.push(key);
   }
 
   /** How the open capture can be resynced when it turns out damaged, or null when it cannot. */
@@ -705,7 +741,7 @@ export class JsonRecordFramer implements Framer {
     // A record left open at the end: a damaged quote or bracket may have swallowed the records
     // after it. Each salvage consumes at least one byte.
     for (let mode = this.resyncMode(); mode !== null && !this.capture.oversized; mode = this.resyncMode()) {
-      const at = resyncPoint(this.capture.peek(), true, mode, this.recordKey);
+      const at = resyncPoint(this.capture.peek(), { atEnd: true, mode, keys: this.recordKeys, chains: true });
       if (at < 0) break;
       for (const b of this.salvage(at, mode)) this.push(b);
       if (this.garbage) return this.finishGarbage();

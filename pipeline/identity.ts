@@ -18,10 +18,15 @@ export function recordId(id: string, ordinal: number): string {
 
 /** A value made safe for one path segment of an output key. */
 export function keySegment(value: string | null | undefined, fallback: string): string {
-  if (!value) return fallback;
+  // An account id has 12 digits, a region name about 15 characters: anything much longer is a
+  // damaged value, and would make a key no file system or S3 accepts (names over 255 bytes).
+  if (!value || value.length > MAX_KEY_SEGMENT) return fallback;
   const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '-');
   return cleaned === '' ? fallback : cleaned;
 }
+
+/** Longest account or region value used in a file name. */
+export const MAX_KEY_SEGMENT = 64;
 
 /**
  * `lake/source=<source>/dt=<dt>/<account>_<region>_<object-id>_<part>.parquet`. Every prefix

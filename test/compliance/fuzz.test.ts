@@ -6,7 +6,7 @@
  * same at 100,000 per parser. A new parser needs no edit here, only a sample under `samples/`.
  *
  * The last block keeps the minimal inputs of what fuzzing found in `pipeline/` and `parsers/`;
- * those checks fail until the code is fixed (see bench/README.md, "Fuzzing").
+ * each failed before its fix (see bench/README.md, "Fuzzing").
  */
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -44,15 +44,6 @@ const seedsOf = (id: ParserId): ParserSeeds => {
   const s = seeds?.get(id);
   if (s === undefined) throw new Error(`no seeds for ${id}`);
   return s;
-};
-
-/**
- * Locality limits found by fuzzing and not fixed yet (issue 10 stays open until this is empty):
- * for these parsers a damaged byte may cost more than its own record. Nothing is lost
- * silently even then: every line still reconciles, and the costs are printed.
- */
-const KNOWN_LOCALITY_LIMITS: Readonly<Record<string, string>> = {
-  'billing-dbr': 'in a file named without its month, a totals row takes its month from the line items before it, so damage to those costs the totals row',
 };
 
 describe('fuzzing every registered parser', () => {
@@ -97,13 +88,8 @@ describe('fuzzing every registered parser', () => {
         const s = await fuzzObjects(seedsOf(parser.id), { objects: OBJECTS, seed: SEED, specialDocs: 1 });
         const report = `${formatObjectStats(s)}\n${formatFindings(s.findings)}`;
         expect(s.objects, report).toBeGreaterThan(OBJECTS);
-        // A parser with a known, still open locality limit (KNOWN_LOCALITY_LIMITS) must still lose
-        // nothing silently (every line reconciles) and throw nothing; its locality findings are
-        // printed, and the minimal-input checks below pin the limit until it is fixed.
-        const known = KNOWN_LOCALITY_LIMITS[parser.id];
-        if (known !== undefined && s.localityFailures > 0) console.warn(`${parser.id}: known locality limit (${known}):\n${report}`);
         expect(
-          { escaped: s.escaped, reconcileFailures: s.reconcileFailures, localityFailures: known === undefined ? s.localityFailures : 0, specialFailures: s.specialFailures },
+          { escaped: s.escaped, reconcileFailures: s.reconcileFailures, localityFailures: s.localityFailures, specialFailures: s.specialFailures },
           report,
         ).toEqual({ escaped: 0, reconcileFailures: 0, localityFailures: 0, specialFailures: 0 });
       });
@@ -120,7 +106,7 @@ describe('fuzzing findings, minimal inputs', () => {
   };
   const counts = (m: Manifest): object => ({ status: m.status, records: m.records, rejected: m.rejected_by_reason });
 
-  describe('JSON record framer (pipeline/framing.ts): one damaged byte inside a record costs the records after it', () => {
+  describe('JSON record framer (pipeline/framing.ts): one damaged byte inside a record of a single-line file costs only that record', () => {
     const item = (s: number): string => `{"configurationItemCaptureTime":"2024-03-05T10:15:0${s}.000Z","resourceType":"AWS::S3::Bucket","configurationItemStatus":"OK"}`;
     const snapshot = `{"fileVersion":"1.0","configurationItems":[${item(1)},${item(2)},${item(3)}]}`;
     const event = (s: number): string => `{"eventVersion":"1.08","eventTime":"2024-05-01T10:10:0${s}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1"}`;
@@ -154,6 +140,14 @@ describe('fuzzing findings, minimal inputs', () => {
       // Before the container salvage: 0 records, one invalid_json frame holding all three events.
       expect({ records: m.records, rejected: m.rejected }).toEqual({ records: 2, rejected: 1 });
     });
+  });
+
+  it('an account id of 1,000 characters names no file (pipeline/identity.ts): the record lands under "unknown"', async () => {
+    const event = `{"eventVersion":"1.08","eventTime":"2024-05-01T10:10:01Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","recipientAccountId":"${'1'.repeat(1000)}"}`;
+    const m = await run('long-account.json', `{"Records":[${event}]}`, 'cloudtrail');
+    // Before: ENAMETOOLONG escaped from the writer and the object had no manifest.
+    expect(counts(m)).toEqual({ status: 'ok', records: 1, rejected: {} });
+    expect(m.outputs.map((o) => o.key.split('/').pop()?.split('_')[0])).toEqual(['unknown']);
   });
 
   describe('damaged compression (pipeline/decompress.ts, process-object.ts, csv-framer.ts)', () => {

@@ -121,3 +121,110 @@ describe('JsonRecordFramer', () => {
     expect(JSON.parse((event as { frame: string }).frame)).toEqual({ ua: 'a\\xFEb' });
   });
 });
+
+describe('JsonRecordFramer: a damaged record costs only itself (salvage)', () => {
+  const OPEN = { maxLineBytes: 1 << 16, maxRejectRawBytes: 1 << 16 };
+  type Seen = { frame: string; parsed: boolean } | { reject: RejectReason; raw: string };
+  /** Frames and rejects, at every chunk size from 1 byte to the whole input, which must all agree. */
+  const frame = (input: string, keys: readonly string[] = ['Records']): Seen[] => {
+    const runs: Seen[][] = [];
+    for (const size of [1, 2, 3, 7, 64, input.length]) {
+      const seen: Seen[] = [];
+      const framer = new JsonRecordFramer(
+        { frame: (text, _i, _c, json) => seen.push({ frame: text, parsed: json?.ok === true }), reject: (reason, raw) => seen.push({ reject: reason, raw }) },
+        OPEN,
+        keys,
+        'test.json',
+      );
+      const buf = Buffer.from(input);
+      for (let i = 0; i < buf.byteLength; i += size) framer.push(buf.subarray(i, i + size));
+      framer.end();
+      runs.push(seen);
+    }
+    for (const r of runs.slice(1)) expect(r).toEqual(runs[0]);
+    return runs[0] as Seen[];
+  };
+  const rec = (n: number, extra = ''): string =>
+    `{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:0${n}Z","resources":[{"ARN":"arn:a:${n}","type":"T"},{"ARN":"arn:b:${n}","type":"T"}],"eventName":"Get${n}"${extra}}`;
+  const ok = (text: string): Seen => ({ frame: text, parsed: true });
+  const trail = (records: readonly string[]): string => `{"Records":[${records.join(',')}]}\n`;
+
+  it('clean: every record framed and parsed once', () => {
+    expect(frame(trail([rec(1), rec(2), rec(3)]))).toEqual([ok(rec(1)), ok(rec(2)), ok(rec(3))]);
+  });
+
+  it('a closing quote flipped turns the rest of the line inside out: the record is rejected, the ones after it kept', () => {
+    const bad = rec(1).replace('"Get1"', '"Get1X');
+    expect(frame(trail([bad, rec(2), rec(3)]))).toEqual([{ reject: 'invalid_json', raw: `${bad},` }, ok(rec(2)), ok(rec(3))]);
+  });
+
+  it('a record whose closing brace was lost: rejected up to the next record', () => {
+    const bad = `${rec(1).slice(0, -1)}|`;
+    expect(frame(trail([bad, rec(2), rec(3)]))).toEqual([{ reject: 'invalid_json', raw: `${bad},` }, ok(rec(2)), ok(rec(3))]);
+  });
+
+  it('a lost opening bracket: the record reads on to its own end and fails alone', () => {
+    const bad = rec(2).replace('"resources":[{', '"resources":[x');
+    expect(frame(trail([rec(1), bad, rec(3)]))).toEqual([ok(rec(1)), { frame: bad, parsed: false }, ok(rec(3))]);
+  });
+
+  it('an extra closing brace: the record ends early, the stray brace is one reject, the array stays open', () => {
+    const bad = `${rec(1)}}`;
+    expect(frame(trail([bad, rec(2), rec(3)]))).toEqual([ok(rec(1)), { reject: 'invalid_json', raw: '}' }, ok(rec(2)), ok(rec(3))]);
+  });
+
+  it('two damaged records in one line: each costs itself', () => {
+    const bad1 = rec(1).replace('"Get1"', '"Get1X');
+    const bad3 = rec(3).replace('"eventTime":', '"eventTime:');
+    expect(frame(trail([bad1, rec(2), bad3, rec(4), rec(5)]))).toEqual([
+      { reject: 'invalid_json', raw: `${bad1},` },
+      ok(rec(2)),
+      { reject: 'invalid_json', raw: `${bad3},` },
+      ok(rec(4)),
+      ok(rec(5)),
+    ]);
+  });
+
+  it('a damaged value before a nested array of objects does not make its elements records', () => {
+    const bad = rec(2).replace('"eventVersion":"1.08"', '"eventVersion":nul!');
+    expect(frame(trail([rec(1), bad, rec(3)]))).toEqual([ok(rec(1)), { frame: bad, parsed: false }, ok(rec(3))]);
+  });
+
+  it('the first record damaged: the key records start with is taken from the damaged record itself', () => {
+    const bad = rec(1).replace('"T"},{', '"T},{');
+    expect(frame(trail([bad, rec(2), rec(3)]))).toEqual([{ reject: 'invalid_json', raw: `${bad},` }, ok(rec(2)), ok(rec(3))]);
+  });
+
+  it('a damaged record, then the file cut inside the last record', () => {
+    const bad = rec(1).replace('"Get1"', '"Get1X');
+    const cut = trail([bad, rec(2), rec(3)]).slice(0, -20);
+    const tail = rec(3).slice(0, rec(3).length - 17);
+    expect(frame(cut)).toEqual([{ reject: 'invalid_json', raw: `${bad},` }, ok(rec(2)), { reject: 'truncated_record', raw: tail }]);
+  });
+
+  it('pretty-printed: a lost opening brace in a nested array: the record reads on to its own end and fails alone', () => {
+    const pretty = (n: number): string => JSON.stringify(JSON.parse(rec(n)), null, 2).replace(/\n/g, '\n  ');
+    const bad = pretty(1).replace('[\n      {', '[\n      X');
+    expect(bad).not.toBe(pretty(1));
+    expect(frame(`{\n  "Records": [\n  ${bad},\n  ${pretty(2)}\n  ]\n}\n`)).toEqual([{ frame: bad, parsed: false }, ok(pretty(2))]);
+  });
+
+  it('a lost opening brace of a nested object closes the record early: its rest up to its real end is one more frame, the next record kept', () => {
+    const bad = rec(1).replace('"resources":', '"userIdentity":X"type":"Root"},"resources":');
+    const early = bad.indexOf('},"resources"') + 1;
+    expect(frame(trail([bad, rec(2)]))).toEqual([
+      { frame: bad.slice(0, early), parsed: false },
+      { frame: '"resources"', parsed: true },
+      { frame: bad.slice(early + ',"resources"'.length), parsed: false },
+      ok(rec(2)),
+    ]);
+  });
+
+  it('NDJSON: a flipped quote that hides the line break (escaped quotes after it) is rejected with its line, the next lines kept', () => {
+    // The escaped quotes of an embedded message flip the parity back, so the line ends outside a
+    // string and the framer reads the next lines as part of this document.
+    const doc = (n: number): string => `{"eventVersion":"1.08","eventName":"Get${n}","Message":"{\\"a\\":${n}}"}`;
+    const bad = doc(1).replace('"eventName":', '"eventName:');
+    expect(frame(`${bad}\n${doc(2)}\n${doc(3)}\n`)).toEqual([{ reject: 'invalid_json', raw: `${bad}\n` }, ok(doc(2)), ok(doc(3))]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountRegionFromKey, dayFromKey, DayFormatter, errorsKey, keySegment, lakeKey, manifestKey, objectId, recordId } from '../../pipeline/identity.js';
+import { accountRegionFromKey, dayFromKey, DayFormatter, errorsKey, keySegment, lakeKey, manifestKey, MAX_KEY_SEGMENT, objectId, recordId } from '../../pipeline/identity.js';
 
 describe('identity', () => {
   it('derives a stable object id from bucket and key, not from the version', () => {
@@ -22,6 +22,11 @@ describe('identity', () => {
     expect(keySegment('us-east-1', 'x')).toBe('us-east-1');
     expect(keySegment('a/b c', 'x')).toBe('a-b-c');
     expect(keySegment(null, 'unknown')).toBe('unknown');
+  });
+
+  it('falls back for a value too long to be an account or a region, so a damaged one cannot make an impossible file name', () => {
+    expect(keySegment('1'.repeat(MAX_KEY_SEGMENT), 'unknown')).toBe('1'.repeat(MAX_KEY_SEGMENT));
+    expect(keySegment('1'.repeat(MAX_KEY_SEGMENT + 1), 'unknown')).toBe('unknown');
   });
 
   it('reads account and region from AWSLogs keys, organization trails included', () => {
