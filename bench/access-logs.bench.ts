@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { PARSERS, type ParseContext, type LineParser } from '../parsers/index.js';
-import { Tokens, tokenize } from '../parsers/tokenizer.js';
+import { Tokens, tokenize } from '../parsers/shared/tokenizer.js';
 import { LineFramer } from '../pipeline/framing.js';
 import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
 import { resolveOptions } from '../pipeline/options.js';

@@ -13,6 +13,7 @@ import {
   DASH,
   ELB_CONTROL_PREFIX,
   arnAccountRegion,
+  badNumber,
   canonicalUnsigned,
   countTrailingDrift,
   decimal,
@@ -20,13 +21,14 @@ import {
   httpOutcome,
   positionalName,
   present,
+  processingMs,
   screenLine,
   splitRequest,
   unsigned,
-} from './access-log.js';
-import { splitHostPort } from './ip.js';
-import { parseIsoUtc } from './time.js';
-import { Tokens } from './tokenizer.js';
+} from './shared/access-log.js';
+import { splitHostPort } from './shared/ip.js';
+import { parseIsoUtc } from './shared/time.js';
+import { Tokens } from './shared/tokenizer.js';
 import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */
@@ -83,16 +85,6 @@ const I_ERROR = 24;
 
 const tokens = new Tokens();
 
-/** Sum of the three processing times in ms (µs precision), null when any is `-1` (not dispatched). */
-export function processingMs(request: number, target: number, response: number): number | null {
-  if (request < 0 || target < 0 || response < 0) return null;
-  return Math.round((request + target + response) * 1e6) / 1e3;
-}
-
-function fail(reason: 'bad_number', name: string, value: string): ParseResult {
-  return { ok: false, reason, detail: `${name} ${JSON.stringify(value.slice(0, 40))} is not a number` };
-}
-
 /** Parses one ALB access-log line. */
 export function parseAlbLine(line: string): ParseResult {
   if (line.startsWith(ELB_CONTROL_PREFIX)) return { ok: 'skip', reason: 'control' };
@@ -110,22 +102,22 @@ export function parseAlbLine(line: string): ParseResult {
   if (Number.isNaN(time)) return { ok: false, reason: 'bad_timestamp', detail: `time ${JSON.stringify(timeText.slice(0, 40))} is not ISO-8601 UTC` };
 
   const rp = decimal(v[5] as string);
-  if (Number.isNaN(rp)) return fail('bad_number', 'request_processing_time', v[5] as string);
+  if (Number.isNaN(rp)) return badNumber('request_processing_time', v[5] as string);
   const tp = decimal(v[6] as string);
-  if (Number.isNaN(tp)) return fail('bad_number', 'target_processing_time', v[6] as string);
+  if (Number.isNaN(tp)) return badNumber('target_processing_time', v[6] as string);
   const sp = decimal(v[7] as string);
-  if (Number.isNaN(sp)) return fail('bad_number', 'response_processing_time', v[7] as string);
+  if (Number.isNaN(sp)) return badNumber('response_processing_time', v[7] as string);
   const elbStatusText = v[I_ELB_STATUS] as string;
   const elbStatus = elbStatusText === DASH ? NaN : unsigned(elbStatusText);
-  if (elbStatusText !== DASH && Number.isNaN(elbStatus)) return fail('bad_number', 'elb_status_code', elbStatusText);
+  if (elbStatusText !== DASH && Number.isNaN(elbStatus)) return badNumber('elb_status_code', elbStatusText);
   const targetStatus = v[9] as string;
-  if (targetStatus !== DASH && Number.isNaN(unsigned(targetStatus))) return fail('bad_number', 'target_status_code', targetStatus);
+  if (targetStatus !== DASH && Number.isNaN(unsigned(targetStatus))) return badNumber('target_status_code', targetStatus);
   const receivedText = v[I_RECEIVED] as string;
   const received = receivedText === DASH ? null : unsigned(receivedText);
-  if (received !== null && Number.isNaN(received)) return fail('bad_number', 'received_bytes', receivedText);
+  if (received !== null && Number.isNaN(received)) return badNumber('received_bytes', receivedText);
   const sentText = v[I_SENT] as string;
   const sent = sentText === DASH ? null : unsigned(sentText);
-  if (sent !== null && Number.isNaN(sent)) return fail('bad_number', 'sent_bytes', sentText);
+  if (sent !== null && Number.isNaN(sent)) return badNumber('sent_bytes', sentText);
 
   const client = splitHostPort(v[I_CLIENT] as string);
   const targetText = v[I_TARGET] as string;

@@ -9,7 +9,8 @@
  * maps to the same columns. CUR 2.0 (Data Exports) and Parquet reports are not read here.
  */
 import type { EventFields } from '../schema/index.js';
-import { RECORD_TYPE_FIELD, amountOf, indexHeader, reportTime, regionOfZone, tagKeyOf } from './billing-common.js';
+import { FIELD, RECORD_TYPE_FIELD, TAG, TYPED_COLUMN, amountOf, cell, cellOrNull, indexHeader, reportTime, tagKeyOf } from './shared/billing-common.js';
+import { regionOfZone } from './shared/region.js';
 import type { CsvParser, Ignorable, ParseContext, ParseResult } from './types.js';
 
 /** `lineItem/UsageStartDate` → `line_item_usage_start_date`, the spelling of Athena-integrated reports. */
@@ -42,10 +43,6 @@ type Role = keyof typeof COLUMNS;
 /** Columns whose value lands in a typed column, so it is not repeated in `fields`. */
 const TYPED: readonly Role[] = ['time', 'cost', 'quantity', 'currency', 'account', 'operation', 'resource', 'product', 'region', 'id'];
 
-const FIELD = 0;
-const TYPED_COLUMN = 1;
-const TAG = 2;
-
 interface CurHeader {
   readonly width: number;
   readonly names: readonly string[];
@@ -72,8 +69,6 @@ function buildHeader(cells: readonly string[]): CurHeader | null {
   for (const role of TYPED) if (at[role] >= 0) kinds[at[role]] = TYPED_COLUMN;
   return { width: cells.length, names: cells, kinds, tagKeys, at };
 }
-
-const cell = (cells: readonly string[], i: number): string => (i >= 0 ? (cells[i] as string) : '');
 
 const HEADER_COLUMN = /(?:^|[,"])(?:identity\/LineItemId|lineItem\/UsageStartDate|bill\/BillingPeriodStartDate|identity_line_item_id|line_item_usage_start_date|bill_billing_period_start_date)(?:[,"\r\n]|$)/;
 
@@ -147,23 +142,19 @@ export const parser: CsvParser<CurState> = {
       else if (kind === TAG) tags[tagKeys[i] as string] = v;
     }
     fields[RECORD_TYPE_FIELD] = 'line_item';
-    const str = (i: number): string | null => {
-      const v = cell(cells, i);
-      return v === '' ? null : v;
-    };
     const record: EventFields = {
       time,
       category: 'cost_usage',
-      account_id: str(at.account) ?? str(at.payer),
-      region: str(at.region) ?? regionOfZone(cell(cells, at.zone)),
-      action: str(at.operation),
-      resource: str(at.resource),
-      resource_type: str(at.product),
+      account_id: cellOrNull(cells, at.account) ?? cellOrNull(cells, at.payer),
+      region: cellOrNull(cells, at.region) ?? regionOfZone(cell(cells, at.zone)),
+      action: cellOrNull(cells, at.operation),
+      resource: cellOrNull(cells, at.resource),
+      resource_type: cellOrNull(cells, at.product),
       outcome: 'unknown',
-      request_id: str(at.id),
+      request_id: cellOrNull(cells, at.id),
       amount,
       quantity,
-      currency: str(at.currency),
+      currency: cellOrNull(cells, at.currency),
       tags,
       fields,
     };

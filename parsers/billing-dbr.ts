@@ -10,16 +10,21 @@
  */
 import { EARLIEST_EVENT_MS, type EventFields } from '../schema/index.js';
 import {
+  FIELD,
   RECORD_TYPE_FIELD,
+  TAG,
+  TYPED_COLUMN,
   amountOf,
+  cell,
+  cellOrNull,
   indexHeader,
   monthStartIn,
   monthStartOf,
   recordTypeOf,
-  regionOfZone,
   reportTime,
   tagKeyOf,
-} from './billing-common.js';
+} from './shared/billing-common.js';
+import { regionOfZone } from './shared/region.js';
 import type { CsvParser, ParseContext, ParseResult } from './types.js';
 
 const COLUMNS = {
@@ -40,10 +45,6 @@ type Role = keyof typeof COLUMNS;
 
 /** Columns whose value lands in a typed column, so it is not repeated in `fields`. */
 const TYPED: readonly Role[] = ['time', 'cost', 'singleCost', 'quantity', 'account', 'operation', 'resource', 'product', 'id'];
-
-const FIELD = 0;
-const TYPED_COLUMN = 1;
-const TAG = 2;
 
 interface DbrHeader {
   readonly width: number;
@@ -72,8 +73,6 @@ function buildHeader(cells: readonly string[]): DbrHeader | null {
   for (const role of TYPED) if (at[role] >= 0) kinds[at[role]] = TYPED_COLUMN;
   return { width: cells.length, names: cells, kinds, at };
 }
-
-const cell = (cells: readonly string[], i: number): string => (i >= 0 && i < cells.length ? (cells[i] as string) : '');
 
 /** Detailed Billing Report CSV (usually `…-aws-billing-detailed-line-items[-with-resources-and-tags]-YYYY-MM.csv.zip`). */
 export const parser: CsvParser<DbrState> = {
@@ -145,20 +144,16 @@ export const parser: CsvParser<DbrState> = {
       else if (kind === TAG) tags[names[i] as string] = v;
     }
     fields[RECORD_TYPE_FIELD] = recordTypeOf(cell(cells, at.recordType));
-    const str = (i: number): string | null => {
-      const v = cell(cells, i);
-      return v === '' ? null : v;
-    };
     const record: EventFields = {
       time,
       category: 'cost_usage',
-      account_id: str(at.account) ?? str(at.payer),
+      account_id: cellOrNull(cells, at.account) ?? cellOrNull(cells, at.payer),
       region: regionOfZone(cell(cells, at.zone)),
-      action: str(at.operation),
-      resource: str(at.resource),
-      resource_type: str(at.product),
+      action: cellOrNull(cells, at.operation),
+      resource: cellOrNull(cells, at.resource),
+      resource_type: cellOrNull(cells, at.product),
       outcome: 'unknown',
-      request_id: str(at.id),
+      request_id: cellOrNull(cells, at.id),
       amount,
       quantity,
       // The DBR has no currency column: null rather than an assumed one (docs/formats/billing.md).

@@ -11,9 +11,9 @@
  * docs/formats/cloudfront.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, canonicalUnsigned, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './access-log.js';
-import { isIP } from './ip.js';
-import { parseDateTimeUtc } from './time.js';
+import { DASH, badNumber, canonicalUnsigned, controlCharAt, decimal, describeControl, httpOutcome, percentDecode, positionalName, present, unsigned } from './shared/access-log.js';
+import { isIP } from './shared/ip.js';
+import { parseDateTimeUtc } from './shared/time.js';
 import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** The documented field list of standard logs (33 fields since December 2019). */

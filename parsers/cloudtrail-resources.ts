@@ -16,6 +16,7 @@
  * Cost per event: one Map lookup by eventSource, one by eventName, then a handful of property
  * reads. No regular expression, no allocation besides the result.
  */
+import { isObject } from './shared/json.js';
 
 /** Where a rule reads: `requestParameters` or `responseElements`. */
 export type RuleSource = 'request' | 'response';
@@ -356,7 +357,6 @@ function build(spec: readonly ServiceSpec[]): ReadonlyMap<string, ServiceRules> 
 export const RESOURCE_TABLE: ReadonlyMap<string, ServiceRules> = build(SPEC);
 
 type Obj = { readonly [key: string]: unknown };
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A name or id: a non-empty string, the `content` of EC2's `{"content": …, "tag": n}` list
@@ -364,7 +364,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  */
 export function nameOf(v: unknown): string | null {
   if (Array.isArray(v)) v = v[0];
-  if (isObj(v)) v = v.content;
+  if (isObject(v)) v = v.content;
   return typeof v === 'string' && v !== '' && !REDACTED.has(v) ? v : null;
 }
 
@@ -372,7 +372,7 @@ function valueAt(root: Obj, path: readonly string[]): string | null {
   let v: unknown = root;
   for (const key of path) {
     if (Array.isArray(v)) v = v[0];
-    if (!isObj(v)) return null;
+    if (!isObject(v)) return null;
     v = v[key];
   }
   return nameOf(v);

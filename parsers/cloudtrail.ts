@@ -8,15 +8,11 @@
  */
 import type { EventFields, Outcome } from '../schema/index.js';
 import { nameOf, tableResource } from './cloudtrail-resources.js';
-import { isIP } from './ip.js';
-import { parseIsoUtc } from './time.js';
+import { type Json, type JsonObject, isObject, str, toFieldText } from './shared/json.js';
+import { isIP } from './shared/ip.js';
+import { parseIsoUtc } from './shared/time.js';
 import type { Ignorable, JsonParser, ParseContext, ParseResult } from './types.js';
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: Json | undefined): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** Top-level keys that feed typed columns; every other key goes to `fields`. */
 const MAPPED = new Set([
@@ -148,10 +144,6 @@ function unwrap(value: JsonObject): JsonObject | string {
   } catch {
     return 'the embedded event is not valid JSON';
   }
-}
-
-function toFieldText(v: Json): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 /**

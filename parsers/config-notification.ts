@@ -14,10 +14,9 @@ import {
   CHANGE_NOTIFICATION,
   IGNORED_CONFIG_MESSAGE_TYPES,
   changeNotificationResults,
-  isObject,
   unwrapSnsEnvelope,
-  type JsonObject,
 } from './config.js';
+import { type JsonObject, isObject, str } from './shared/json.js';
 
 export { IGNORED_CONFIG_MESSAGE_TYPES };
 
@@ -40,7 +39,6 @@ export type ConfigNotificationWork =
   | { readonly kind: 'ignore'; readonly reason: string }
   | { readonly kind: 'unknown'; readonly reason: string };
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 function changeRecords(message: JsonObject): ConfigNotificationWork {
   const results = changeNotificationResults(message);

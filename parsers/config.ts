@@ -12,16 +12,11 @@
  * `configurationStateID`, `configurationItemState`, the API's epoch-seconds capture time.
  */
 import type { EventFields, Outcome } from '../schema/index.js';
-import { parseIsoUtc } from './time.js';
+import { type Json, type JsonObject, isObject, str, toFieldText } from './shared/json.js';
+import { regionOfZone } from './shared/region.js';
+import { parseIsoUtc } from './shared/time.js';
 import type { Ignorable, JsonParser, ParseContext, ParseResult } from './types.js';
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-/** A parsed JSON object. */
-export type JsonObject = { [key: string]: Json };
-
-/** True for a JSON object (not an array, not null). */
-export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: Json | undefined): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /** CI keys that feed typed columns; every other key goes to `fields`. */
 const MAPPED = new Set([
@@ -38,12 +33,6 @@ const MAPPED = new Set([
 
 /** Statuses of a CI whose recording failed (old documentation); every other status is a recorded state. */
 const FAILED_STATUSES = new Set(['Failed']);
-
-const AZ = /^([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)[a-z]$/;
-
-function toFieldText(v: Json): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
 
 /** The capture time in epoch ms: ISO text in delivered files, epoch seconds in API output. */
 function captureTime(v: Json | undefined): number | null {
@@ -95,7 +84,7 @@ export function normalizeConfigurationItem(ci: JsonObject, change: ChangeContext
   const status = str(ci.configurationItemStatus) ?? str(ci.configurationItemState);
   const changeType = change?.diff ? str(change.diff.changeType) : null;
   const zone = str(ci.availabilityZone) ?? str(ci.availibilityZone);
-  const zoneMatch = zone !== null ? AZ.exec(zone) : null;
+  const zoneRegion = zone !== null ? regionOfZone(zone) : null;
   let outcome: Outcome = 'unknown';
   if (status !== null) outcome = FAILED_STATUSES.has(status) ? 'failure' : 'success';
 
@@ -117,7 +106,7 @@ export function normalizeConfigurationItem(ci: JsonObject, change: ChangeContext
     time,
     category: 'config_state',
     account_id: str(ci.awsAccountId) ?? str(ci.accountId),
-    region: str(ci.awsRegion) ?? (zoneMatch ? (zoneMatch[1] as string) : null),
+    region: str(ci.awsRegion) ?? zoneRegion,
     action: changeType ?? status,
     resource: str(ci.ARN) ?? str(ci.arn) ?? str(ci.resourceId),
     resource_type: str(ci.resourceType),

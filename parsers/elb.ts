@@ -19,14 +19,14 @@ import {
   httpOutcome,
   positionalName,
   present,
+  processingMs,
   screenLine,
   splitRequest,
   unsigned,
-} from './access-log.js';
-import { processingMs } from './alb.js';
-import { splitHostPort } from './ip.js';
-import { parseIsoUtc } from './time.js';
-import { Tokens } from './tokenizer.js';
+} from './shared/access-log.js';
+import { splitHostPort } from './shared/ip.js';
+import { parseIsoUtc } from './shared/time.js';
+import { Tokens } from './shared/tokenizer.js';
 import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order, as the AWS documentation names them. */

@@ -1,5 +1,17 @@
 /**
- * The registry of formats. Routing tries them in this order; adding a format is one line here.
+ * The registry of formats. Routing tries them in this order.
+ *
+ * Adding a format takes:
+ * 1. a module `parsers/<id>.ts` exporting a `Parser` (helpers only it uses beside it as
+ *    `<id>-<part>.ts`; anything a second format needs goes to `parsers/shared/`): it imports
+ *    only `shared/`, `types.ts`, its own helpers and `schema/` (test/architecture.test.ts);
+ * 2. its line in `PARSERS` below (and in `IGNORABLES` for objects it recognizes without events);
+ * 3. its id and source in `PARSER_SOURCES` of `schema/vocabulary.ts` (`PARSER_IDS` follows
+ *    from it), plus the source in `SOURCES` there when it writes a new one; the compliance suite
+ *    checks that the registry and the vocabulary agree;
+ * 4. at least one sample under `samples/<source>/` and its goldens (`npm run goldens` writes
+ *    `*.expected.jsonl` and `*.rejects.jsonl` beside it; review the diff), which the golden
+ *    test and the compliance suite require.
  */
 import * as alb from './alb.js';
 import * as billingCur from './billing-cur.js';

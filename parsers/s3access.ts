@@ -15,10 +15,10 @@
  * `<prefix><account>/<region>/<bucket>/YYYY/MM/DD/…`. Mapping: docs/formats/s3access.md.
  */
 import type { EventFields } from '../schema/index.js';
-import { DASH, badNumber, canonicalUnsigned, countTrailingDrift, httpOutcome, positionalName, present, screenLine, unsigned } from './access-log.js';
-import { isIP } from './ip.js';
-import { parseClfTime } from './time.js';
-import { Tokens } from './tokenizer.js';
+import { DASH, badNumber, canonicalUnsigned, countTrailingDrift, httpOutcome, positionalName, present, screenLine, unsigned } from './shared/access-log.js';
+import { isIP } from './shared/ip.js';
+import { parseClfTime } from './shared/time.js';
+import { Tokens } from './shared/tokenizer.js';
 import type { ParseContext, ParseResult, LineParser } from './types.js';
 
 /** Field names in line order: the documentation's names in snake_case. */

@@ -1,12 +1,18 @@
 /**
- * The contract every format parser fulfils: pure functions from one frame to one record or
- * one rejection. Parsers never see bytes, streams, S3 or the clock; the pipeline frames the
- * object, hands each parser the input its framing defines (a line, a parsed JSON value, the
- * cells of a CSV row), validates what comes back against `schema/` and stamps identity columns.
+ * The contract every format parser fulfils. A parser is a constant object, not a function: its
+ * fields declare identity and routing (id, source, version, key patterns, framing), and its
+ * methods do the work: `sniff` judges the head of an object, `createState` and `header` build
+ * per-object state, `parse` turns one frame into one record, one rejection or one skip. The
+ * methods are pure in effect: their result depends only on their arguments, and they write
+ * nothing but the `state` and `ParseContext` they are handed. Parsers never see bytes, streams,
+ * S3 or the clock; the pipeline frames the object, hands each parser the input its framing
+ * defines (a line, a parsed JSON value, the cells of a CSV row), validates what comes back
+ * against `schema/` and stamps identity columns.
  *
  * What makes a parser safe to resume after a hand-over: every piece of per-object state it
  * keeps comes from `header()`, because a continuation replays only header frames before the
- * point it resumes at. Parsers keep no module-level mutable state.
+ * point it resumes at. Parsers keep no state between frames at module level; the only module-level
+ * mutable values are scratch buffers (the line parsers' `Tokens`), refilled on every call.
  */
 import type { EventFields, ParserId, RejectReason, SkipReason, Source } from '../schema/index.js';
 
@@ -102,8 +108,8 @@ export interface CsvParser<S = unknown> extends ParserBase<S> {
 }
 
 /**
- * One log format. Adding a format = one file exporting one of these + a registry line. The
- * state type is the parser's own (methods are bivariant, so a `LineParser<MyState>` is one).
+ * One log format (the steps to add one are listed in `index.ts`). The state type is the
+ * parser's own (methods are bivariant, so a `LineParser<MyState>` is one).
  */
 export type Parser = LineParser | JsonParser | CsvParser;
 

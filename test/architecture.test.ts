@@ -78,3 +78,65 @@ describe('architecture', () => {
     });
   }
 });
+
+/**
+ * Inside parsers/: no parser imports another. A parser module (one the registry imports as
+ * `import * as x from './x.js'`) and its helpers (`<parser>-<part>.ts` beside it) form one
+ * format; a file of a format imports only its own format, `parsers/shared/`, `parsers/types.ts`
+ * and `schema/`. `parsers/shared/` imports only itself, `types.ts` and `schema/`, never a format.
+ * The registry (`parsers/index.ts`) imports every parser.
+ */
+describe('architecture: parsers', () => {
+  const PARSERS_DIR = join(ROOT, 'parsers');
+  const REGISTRY = join(PARSERS_DIR, 'index.ts');
+  const SHARED = join(PARSERS_DIR, 'shared');
+  const TYPES = join(PARSERS_DIR, 'types.ts');
+  const REGISTERED = [...readFileSync(REGISTRY, 'utf8').matchAll(/^import \* as \w+ from '\.\/([\w-]+)\.js'/gm)].map((m) => m[1] as string);
+  const inShared = (file: string): boolean => file.startsWith(SHARED + '/');
+  /** The format a top-level parsers/ module belongs to: the longest registered parser its name is or starts with (`<parser>-`). */
+  function formatOf(file: string): string | null {
+    if (dirname(file) !== PARSERS_DIR) return null;
+    const name = relative(PARSERS_DIR, file).replace(/\.ts$/, '');
+    const owners = REGISTERED.filter((p) => name === p || name.startsWith(`${p}-`));
+    return owners.sort((a, b) => b.length - a.length)[0] ?? null;
+  }
+  /** Relative imports of a parsers/ file that resolve inside parsers/, as absolute .ts paths. */
+  function parserImports(file: string): string[] {
+    return importsOf(file)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'))
+      .filter((target) => target.startsWith(PARSERS_DIR + '/'));
+  }
+
+  it('the registry names parser modules', () => {
+    expect(REGISTERED.length).toBeGreaterThan(0);
+  });
+
+  it('a parser imports only its own format, parsers/shared/, parsers/types.ts and schema/', () => {
+    const violations: string[] = [];
+    for (const file of sources('parsers')) {
+      if (file === REGISTRY || file === TYPES || inShared(file)) continue;
+      const format = formatOf(file);
+      if (format === null) {
+        violations.push(`${relative(ROOT, file)} is neither a registered parser, nor a <parser>-<part>.ts helper, nor under parsers/shared/`);
+        continue;
+      }
+      for (const target of parserImports(file)) {
+        if (target === TYPES || inShared(target) || formatOf(target) === format) continue;
+        violations.push(`${relative(ROOT, file)} (${format}) → ${relative(ROOT, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('parsers/shared/ imports nothing from parser modules', () => {
+    const violations: string[] = [];
+    for (const file of sources('parsers').filter(inShared)) {
+      for (const target of parserImports(file)) {
+        if (target === TYPES || inShared(target)) continue;
+        violations.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+});

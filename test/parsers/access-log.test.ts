@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { arnAccountRegion, controlCharAt, decimal, httpOutcome, percentDecode, splitRequest, unsigned } from '../../parsers/access-log.js';
+import { arnAccountRegion, controlCharAt, decimal, httpOutcome, percentDecode, splitRequest, unsigned } from '../../parsers/shared/access-log.js';
 import { PARSERS } from '../../parsers/index.js';
-import { splitHostPort } from '../../parsers/ip.js';
-import { parseClfTime, parseDateTimeUtc } from '../../parsers/time.js';
+import { splitHostPort } from '../../parsers/shared/ip.js';
+import { parseClfTime, parseDateTimeUtc } from '../../parsers/shared/time.js';
 
 describe('access-log helpers', () => {
   it('reads plain decimals only', () => {
@@ -58,7 +58,7 @@ describe('access-log helpers', () => {
   });
 });
 
-describe('splitHostPort (parsers/ip.ts)', () => {
+describe('splitHostPort (parsers/shared/ip.ts)', () => {
   it('splits IPv4, bracketed and unbracketed IPv6 addresses', () => {
     expect(splitHostPort('10.0.0.1:80')).toEqual({ ip: '10.0.0.1', port: 80 });
     expect(splitHostPort('[2001:db8::1]:443')).toEqual({ ip: '2001:db8::1', port: 443 });
@@ -71,7 +71,7 @@ describe('splitHostPort (parsers/ip.ts)', () => {
   });
 });
 
-describe('time helpers for access logs (parsers/time.ts)', () => {
+describe('time helpers for access logs (parsers/shared/time.ts)', () => {
   it('parses the S3 Common Log Format time with its offset', () => {
     expect(parseClfTime('06/Feb/2019:00:00:38 +0000')).toBe(Date.UTC(2019, 1, 6, 0, 0, 38));
     expect(parseClfTime('06/Feb/2019:00:00:38 -0200')).toBe(Date.UTC(2019, 1, 6, 2, 0, 38));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parser, type DbrState } from '../../parsers/billing-dbr.js';
-import { recordTypeOf, tagKeyOf } from '../../parsers/billing-common.js';
+import { recordTypeOf, tagKeyOf } from '../../parsers/shared/billing-common.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
 import { routeByContent, routeByKey } from '../../pipeline/route.js';
 

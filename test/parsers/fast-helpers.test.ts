@@ -5,9 +5,9 @@
  */
 import { isIPv6 as netIsIPv6, isIPv4 as netIsIPv4 } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal, canonicalUnsigned, decimal, unsigned } from '../../parsers/access-log.js';
-import { isIPv4, isIPv6 } from '../../parsers/ip.js';
-import { parseClfTime, parseDateTimeUtc, parseIsoUtc } from '../../parsers/time.js';
+import { canonicalDecimal, canonicalUnsigned, decimal, unsigned } from '../../parsers/shared/access-log.js';
+import { isIPv4, isIPv6 } from '../../parsers/shared/ip.js';
+import { parseClfTime, parseDateTimeUtc, parseIsoUtc } from '../../parsers/shared/time.js';
 import { prng } from '../helpers/prng.js';
 
 function pick<T>(r: () => number, items: readonly T[]): T {

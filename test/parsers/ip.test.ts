@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isIP, isIPv4, isIPv6 } from '../../parsers/ip.js';
+import { isIP, isIPv4, isIPv6 } from '../../parsers/shared/ip.js';
 
 describe('ip recognition', () => {
   it('accepts IPv4 and IPv6 addresses', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIsoUtc } from '../../parsers/time.js';
+import { parseIsoUtc } from '../../parsers/shared/time.js';
 
 describe('parseIsoUtc', () => {
   it('parses the forms AWS writes', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Tokens, tokenize } from '../../parsers/tokenizer.js';
+import { Tokens, tokenize } from '../../parsers/shared/tokenizer.js';
 
 function fields(line: string, brackets = false): string[] {
   const t = new Tokens();

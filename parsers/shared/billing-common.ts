@@ -1,6 +1,7 @@
 /**
  * What the two billing reports share: tag keys spelled one way, the row classes that keep sums
- * honest, amounts, regions from availability zones and billing-period starts. The Detailed
+ * honest, amounts, report timestamps, billing-period starts and header and cell access.
+ * (Regions from availability zones are in `region.ts`: Config reads them too.) The Detailed
  * Billing Report and the Cost and Usage Report both land in `source=billing`, so a query over
  * both must find the same tag key and the same `fields.record_type` whichever report a row
  * came from.
@@ -49,14 +50,6 @@ export function amountOf(cell: string): number | null {
   return Number.isFinite(v) ? v : NaN;
 }
 
-const AZ = /^([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)[a-z]$/;
-
-/** `us-east-1` from `us-east-1a`; null for anything that is not an availability zone. */
-export function regionOfZone(zone: string): string | null {
-  const m = AZ.exec(zone);
-  return m ? (m[1] as string) : null;
-}
-
 /** Epoch ms of a report timestamp: ISO-8601 (`2018-06-01T00:00:00Z`) or `YYYY-MM-DD HH:MM:SS[.fff]`. */
 export function reportTime(cell: string): number {
   return parseIsoUtc(cell);
@@ -98,4 +91,20 @@ export function indexHeader(header: readonly string[], spellings: (name: string)
     if (!index.has(alt)) index.set(alt, i);
   }
   return index;
+}
+
+/** What a column of a report header feeds: `fields` (by its name), a typed column, or `tags`. */
+export const FIELD = 0;
+export const TYPED_COLUMN = 1;
+export const TAG = 2;
+
+/** The cell at a header position; '' for a column the header lacks (`-1`) or a row too short. */
+export function cell(cells: readonly string[], i: number): string {
+  return i >= 0 && i < cells.length ? (cells[i] as string) : '';
+}
+
+/** The cell at a header position, null when empty or absent. */
+export function cellOrNull(cells: readonly string[], i: number): string | null {
+  const v = cell(cells, i);
+  return v === '' ? null : v;
 }

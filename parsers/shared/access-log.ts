@@ -4,9 +4,9 @@
  * percent-decoding and the HTTP status → outcome rule. Kept here so the five formats apply the
  * same rules the same way.
  */
-import type { Outcome } from '../schema/index.js';
+import type { Outcome } from '../../schema/index.js';
 import { type Tokens, tokenize } from './tokenizer.js';
-import type { ParseContext, ParseResult } from './types.js';
+import type { ParseContext, ParseResult } from '../types.js';
 
 /** AWS's "not applicable / not available" placeholder. */
 export const DASH = '-';
@@ -137,6 +137,15 @@ export function screenLine(line: string, tokens: Tokens, brackets = false): Pars
 export function countTrailingDrift(result: ParseResult, tokens: Tokens, known: number, ctx: ParseContext): ParseResult {
   if (result.ok === true && tokens.count > known) ctx.drift = (ctx.drift ?? 0) + 1;
   return result;
+}
+
+/**
+ * Sum of the three processing times of an ALB or Classic ELB line in ms (µs precision), null
+ * when any is `-1` (not dispatched).
+ */
+export function processingMs(request: number, target: number, response: number): number | null {
+  if (request < 0 || target < 0 || response < 0) return null;
+  return Math.round((request + target + response) * 1e6) / 1e3;
 }
 
 /**
