@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { JsonRecordFramer } from '../pipeline/framing.js';
-import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
-import { resolveOptions } from '../pipeline/options.js';
-import { processObject } from '../pipeline/process-object.js';
+import { JsonRecordFramer } from '../pipeline/framing/framing.js';
+import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js';
+import { resolveOptions } from '../pipeline/run/options.js';
+import { processObject } from '../pipeline/index.js';
 import { cloudTrailFile } from './gen-cloudtrail.js';
 import { main, MiB, scenario } from './lib.js';
 

@@ -10,10 +10,10 @@ import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { CsvFramer } from '../pipeline/csv-framer.js';
-import { LocalLakeSink, LocalSource } from '../pipeline/local-storage.js';
-import { resolveOptions } from '../pipeline/options.js';
-import { processObject } from '../pipeline/process-object.js';
+import { CsvFramer } from '../pipeline/framing/csv-framer.js';
+import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js';
+import { resolveOptions } from '../pipeline/run/options.js';
+import { processObject } from '../pipeline/index.js';
 import { configSnapshotFile, curFile, dbrFile, type Generated } from './gen-config-billing.js';
 import { main, MiB, scenario } from './lib.js';
 

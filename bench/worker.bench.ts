@@ -18,8 +18,8 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import type { SQSEvent } from 'aws-lambda';
 import { loadWorkerConfig } from '../functions/ingest/config.js';
 import { createIngestHandler, type IngestHandler } from '../functions/ingest/worker.js';
-import { createS3Client } from '../pipeline/aws-clients.js';
-import { parserById } from '../pipeline/route.js';
+import { createS3Client } from '../pipeline/storage/aws-clients.js';
+import { parserById } from '../pipeline/route/route.js';
 import { bundleWorker } from '../scripts/bundle-worker.js';
 import { lambdaContext, s3Event, sqsRecord } from '../test/helpers/notifications.js';
 import { accessLogFile } from './gen-access-logs.js';

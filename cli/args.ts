@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A usage or configuration mistake: printed with the verb's help hint, exit code 2. */
 export class UsageError extends Error {
-  // Literal, not the class's own name, which minification would rename (pipeline/errors.ts).
+  // Literal, not the class's own name, which minification would rename (pipeline/run/errors.ts).
   override readonly name = 'UsageError';
 }
 

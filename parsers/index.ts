@@ -25,6 +25,10 @@ import * as s3access from './s3access.js';
 import type { Ignorable, Parser } from './types.js';
 
 export type { CsvParser, DetectInput, Framing, Ignorable, JsonParser, LineParser, ParseContext, ParseResult, Parser } from './types.js';
+/** What the pipeline's message decoding and format extensions need of the Config and CUR parsers. */
+export { configNotificationWork, type ConfigNotificationWork } from './config-notification.js';
+export { CONFIG_MESSAGE_TYPES, parser as configParser } from './config.js';
+export { manifest as curManifest } from './billing-cur.js';
 
 /** Every supported log format, in routing order. */
 export const PARSERS: readonly Parser[] = [

@@ -1,11 +1,15 @@
 /**
+ * Folder `query/`: reading a lake back, off the data path. `lake-query.ts` opens DuckDB views
+ * over a local lake; `s3-lake.ts` copies an S3 lake to a temporary folder to query it there.
+ * Imports `schema/` and, for errors and S3 access, the pipeline's front door only.
+ *
  * Queries a lake with DuckDB through the same two tables Athena has: `events` (Parquet under
  * `lake/`, partitioned by `source` and `dt`) and `errors` (gzipped JSON lines under `errors/`).
  * DuckDB runs in-process, so a local lake needs no server and no AWS account.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { COLUMNS, ERROR_COLUMNS } from '../schema/index.js';
 
 export type QueryRow = Record<string, unknown>;
@@ -70,6 +74,21 @@ export class LakeQuery {
   async rows(sql: string): Promise<{ columns: string[]; rows: QueryRow[] }> {
     const reader = await this.connection.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as QueryRow[] };
+  }
+
+  /** How many statements `sql` holds; throws DuckDB's parser error when it does not parse. */
+  async statementCount(sql: string): Promise<number> {
+    return (await this.connection.extractStatements(sql)).count;
+  }
+
+  /**
+   * Runs SQL and streams its result: the column names, then the rows one DuckDB chunk (about
+   * 2,048 rows) at a time, so a result of any size is read in flat memory. Runs the first
+   * statement only: check `statementCount` first.
+   */
+  async stream(sql: string): Promise<{ columns: string[]; chunks: AsyncIterable<DuckDBValue[][]> }> {
+    const result = await this.connection.stream(sql);
+    return { columns: result.deduplicatedColumnNames(), chunks: result.yieldRows() };
   }
 
   close(): void {

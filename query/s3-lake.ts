@@ -13,8 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { LAKE_PREFIXES } from '../schema/index.js';
-import { toPipelineError } from './aws-errors.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, toPipelineError } from '../pipeline/index.js';
 import { LakeQuery } from './lake-query.js';
 
 /** Bucket and key prefix of an `s3://bucket/prefix/` lake location. */

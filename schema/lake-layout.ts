@@ -2,7 +2,7 @@
  * The top-level prefixes of the central bucket and what the worker does under each.
  *
  * One list, because three readers must agree on it and used to keep their own copies: the
- * pipeline builds its keys from these prefixes (`pipeline/identity.ts`), the stack derives every
+ * pipeline builds its keys from these prefixes (`pipeline/run/identity.ts`), the stack derives every
  * S3 grant of the worker role and every per-prefix lifecycle rule from it (`infra/`), and the
  * infra tests check both against what the real worker does on a local S3. A prefix the worker
  * touches but this list omits is a prefix the deployed role refuses with AccessDenied.

@@ -1,6 +1,10 @@
 /**
- * The arrows of DESIGN.md, enforced: functions/cli → pipeline → parsers → schema, infra → schema,
- * and the pure folders (schema, parsers) free of I/O, AWS SDK, environment, console and clock.
+ * The arrows of DESIGN.md, enforced: functions/cli → pipeline → parsers → schema, cli → query →
+ * pipeline, infra → schema, and the pure folders (schema, parsers) free of I/O, AWS SDK,
+ * environment, console and clock. Inside those arrows: `cli/`, `functions/` and `query/` enter
+ * the pipeline through its front door (`pipeline/index.ts`) only, the pipeline core never
+ * imports its format extensions (`pipeline/formats/`) and reaches the parsers through
+ * `parsers/index.ts` only, and no import cycle exists anywhere.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { filesUnder } from './helpers/lake.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['schema', 'parsers', 'pipeline', 'functions', 'cli', 'infra'] as const;
+const FOLDERS = ['schema', 'parsers', 'pipeline', 'query', 'functions', 'cli', 'infra'] as const;
 type Folder = (typeof FOLDERS)[number];
 
 /** Which project folders each folder may import from (besides itself). */
@@ -17,8 +21,9 @@ const ALLOWED: Record<Folder, readonly Folder[]> = {
   schema: [],
   parsers: ['schema'],
   pipeline: ['parsers', 'schema'],
+  query: ['pipeline', 'schema'],
   functions: ['pipeline', 'parsers', 'schema'],
-  cli: ['functions', 'pipeline', 'parsers', 'schema'],
+  cli: ['functions', 'query', 'pipeline', 'parsers', 'schema'],
   infra: ['schema'],
 };
 /** Single files outside `ALLOWED` that a folder may import: infra shares the worker's env names. */
@@ -37,6 +42,52 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|imp
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2]) as string);
+}
+
+/** The project source files a file imports, as absolute paths (relative specifiers only). */
+function localImportsOf(file: string): string[] {
+  return importsOf(file)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+}
+
+/**
+ * The project's import graph: every source file of `FOLDERS` → the source files it imports.
+ * Type-only imports (`import type`, `export type … from`) count: they are erased at run time, but
+ * a cycle through types still ties two modules together (neither can be read, moved or reused
+ * without the other), which is what this graph guards. Side-effect-only imports (`import './x.js'`)
+ * are not matched by `IMPORT`; the project has none.
+ */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const folder of FOLDERS) for (const file of sources(folder)) graph.set(file, []);
+  for (const [file, edges] of graph) for (const target of localImportsOf(file)) if (graph.has(target)) edges.push(target);
+  return graph;
+}
+
+/** Every cycle a depth-first walk closes, each as `a → b → … → a` (paths from the root). */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const visit = (file: string): void => {
+    stack.push(file);
+    onStack.add(file);
+    for (const next of graph.get(file) ?? []) {
+      if (onStack.has(next)) {
+        const loop = [...stack.slice(stack.indexOf(next)), next];
+        cycles.push(loop.map((f) => relative(ROOT, f)).join(' → '));
+      } else if (!done.has(next)) {
+        visit(next);
+      }
+    }
+    stack.pop();
+    onStack.delete(file);
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) if (!done.has(file)) visit(file);
+  return cycles;
 }
 
 function folderOf(path: string): Folder | null {
@@ -61,6 +112,48 @@ describe('architecture', () => {
       expect(violations).toEqual([]);
     });
   }
+
+  for (const folder of ['cli', 'functions', 'query'] as const) {
+    it(`${folder}/ enters pipeline/ through pipeline/index.ts only`, () => {
+      const violations: string[] = [];
+      for (const file of sources(folder)) {
+        for (const target of localImportsOf(file)) {
+          const path = relative(ROOT, target);
+          if (path.startsWith('pipeline/') && path !== 'pipeline/index.ts') violations.push(`${relative(ROOT, file)} → ${path}`);
+        }
+      }
+      expect(violations).toEqual([]);
+    });
+  }
+
+  it('no import cycle among the source files of any folder (type-only imports included)', () => {
+    expect(cyclesOf(importGraph())).toEqual([]);
+  });
+
+  it('the pipeline core does not import pipeline/formats/; pipeline/ reaches parsers/ through parsers/index.ts only', () => {
+    const violations: string[] = [];
+    for (const file of sources('pipeline')) {
+      const from = relative(ROOT, file);
+      const core = !from.startsWith('pipeline/formats/') && from !== 'pipeline/index.ts';
+      for (const target of localImportsOf(file)) {
+        const to = relative(ROOT, target);
+        if (core && to.startsWith('pipeline/formats/')) violations.push(`${from} → ${to} (core imports a format extension)`);
+        if (to.startsWith('parsers/') && to !== 'parsers/index.ts') violations.push(`${from} → ${to} (parser internals)`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('only pipeline/parquet/parquet-writer.ts imports hyparquet-writer internals', () => {
+    const violations: string[] = [];
+    for (const folder of FOLDERS) {
+      for (const file of sources(folder)) {
+        if (relative(ROOT, file) === 'pipeline/parquet/parquet-writer.ts') continue;
+        for (const spec of importsOf(file)) if (spec.startsWith('hyparquet-writer/')) violations.push(`${relative(ROOT, file)} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
 
   for (const folder of ['schema', 'parsers'] as const) {
     it(`${folder}/ is pure: no packages, node builtins, environment, console or clock`, () => {

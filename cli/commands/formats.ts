@@ -1,5 +1,5 @@
 /** `loglake formats`: the supported formats and the object keys they are recognized by. */
-import { DEFAULT_REGISTRY } from '../../pipeline/route.js';
+import { DEFAULT_REGISTRY } from '../../pipeline/index.js';
 import { parse } from '../args.js';
 import { textTable } from '../format.js';
 

@@ -1,8 +1,5 @@
 /** `loglake ingest`: normalizes local log files and folders into a local lake folder. */
-import { ConfigError } from '../../pipeline/errors.js';
-import { ingestLocalFiles, listLocalFiles, type IngestSummary } from '../../pipeline/ingest-files.js';
-import { resolveOptions, type ParquetCodec } from '../../pipeline/options.js';
-import { readRulesFile, ruleRouter } from '../../pipeline/rules.js';
+import { ConfigError, ingestLocalFiles, listLocalFiles, readRulesFile, resolveOptions, ruleRouter, type IngestSummary, type ParquetCodec } from '../../pipeline/index.js';
 import { intFlag, isTty, parse, UsageError } from '../args.js';
 import { count, mb, textTable } from '../format.js';
 

@@ -1,9 +1,8 @@
 /** `loglake query`: SQL over a lake with DuckDB, through the same `events` and `errors` tables as Athena. */
 import { existsSync } from 'node:fs';
-import { createS3Client } from '../../pipeline/aws-clients.js';
-import { ConfigError } from '../../pipeline/errors.js';
-import { LakeQuery } from '../../pipeline/lake-query.js';
-import { openS3Lake, parseS3Uri } from '../../pipeline/s3-lake.js';
+import { ConfigError, createS3Client } from '../../pipeline/index.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import { openS3Lake, parseS3Uri } from '../../query/s3-lake.js';
 import { parse, UsageError } from '../args.js';
 import { textTable } from '../format.js';
 

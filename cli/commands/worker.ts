@@ -8,10 +8,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { loadWorkerConfig } from '../../functions/ingest/config.js';
 import { INGEST_ENV, INGEST_METRICS } from '../../functions/ingest/env-names.js';
 import { createIngestHandler } from '../../functions/ingest/worker.js';
-import { createS3Client } from '../../pipeline/aws-clients.js';
-import { ConfigError } from '../../pipeline/errors.js';
-import { encodeWorkerMessage, type WorkerMessage } from '../../pipeline/notifications.js';
-import { readRulesFile } from '../../pipeline/rules.js';
+import { ConfigError, createS3Client, encodeWorkerMessage, readRulesFile, type WorkerMessage } from '../../pipeline/index.js';
 import { intFlag, parse, UsageError } from '../args.js';
 
 export const help = `usage: loglake worker --events <file> --endpoint <url> --bucket <central-bucket> [options]

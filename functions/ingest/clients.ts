@@ -5,9 +5,7 @@
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { clientConfig, createS3Client } from '../../pipeline/aws-clients.js';
-import { toPipelineError } from '../../pipeline/aws-errors.js';
-import { encodeWorkerMessage, type WorkerMessage } from '../../pipeline/notifications.js';
+import { clientConfig, createS3Client, encodeWorkerMessage, toPipelineError, type WorkerMessage } from '../../pipeline/index.js';
 import type { WorkerConfig } from './config.js';
 
 /** The worker's clients: S3 for sources and the lake, a sender for its own queue. */

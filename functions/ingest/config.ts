@@ -4,9 +4,7 @@
  * failing every message later. Unknown `LOGLAKE_*` names are errors too: a typo in a stack
  * should not silently fall back to a default.
  */
-import { ConfigError } from '../../pipeline/errors.js';
-import { resolveOptions, type PipelineOptions } from '../../pipeline/options.js';
-import { parseRules, type RoutingRules } from '../../pipeline/rules.js';
+import { ConfigError, parseRules, resolveOptions, type PipelineOptions, type RoutingRules } from '../../pipeline/index.js';
 import { INGEST_ENV } from './env-names.js';
 
 /** Everything the ingest worker is configured with. */

@@ -4,8 +4,7 @@
  * code (STYLE 10: telemetry per object and per invocation, never per line; bounded dimensions).
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { LoglakeError, MessageError, ObjectError, TransientError } from '../../pipeline/errors.js';
-import type { MessageOutcome, ObjectOutcome } from '../../pipeline/ingest-message.js';
+import { LoglakeError, MessageError, ObjectError, TransientError, type MessageOutcome, type ObjectOutcome } from '../../pipeline/index.js';
 import { INGEST_METRICS as M } from './env-names.js';
 
 interface SourceTotals {

@@ -1,11 +1,15 @@
 /**
+ * Room `pipeline/decode/`: bytes of an object → decoded content. `decompress.ts` picks the
+ * decoder by magic bytes (gzip, zip, plain) and salvages damaged gzip; `utf8.ts` decodes text
+ * and counts invalid UTF-8. Knows nothing of formats or the lake.
+ *
  * Decompression chosen by magic bytes, never by file name: gzip (multi-member too), zip (every
  * entry, in order), or plain bytes. Zero-length objects yield nothing.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate } from 'fflate';
-import { ObjectError } from './errors.js';
+import { ObjectError } from '../run/errors.js';
 
 /** A piece of decompressed content; `entryStart` marks the first chunk of each archive entry. */
 export interface ContentChunk {

@@ -28,14 +28,14 @@
  * their keys, and the per-object replace of `processObject` already keeps only the newest rows.
  */
 import { createHash } from 'node:crypto';
-import { LAKE_PREFIXES } from '../schema/index.js';
-import { manifest as curManifest } from '../parsers/billing-cur.js';
-import { decompress } from './decompress.js';
-import { ObjectError } from './errors.js';
-import { keySegment, manifestKey, objectId } from './identity.js';
-import { outputKeys, type Manifest, type Publication } from './manifest.js';
-import type { ObjectReport, ProcessDeps } from './process-object.js';
-import { objectUri, type LakeSink, type ObjectRef, type OutputFile } from './storage.js';
+import { LAKE_PREFIXES } from '../../schema/index.js';
+import { curManifest } from '../../parsers/index.js';
+import { decompress } from '../decode/decompress.js';
+import { ObjectError } from '../run/errors.js';
+import { keySegment, manifestKey, objectId } from '../run/identity.js';
+import { outputKeys, type Manifest, type Publication } from '../run/manifest.js';
+import type { ObjectHook, ObjectReport, ProcessDeps, ProcessOne } from '../run/process-object.js';
+import { objectUri, type LakeSink, type ObjectRef, type OutputFile } from '../storage/storage.js';
 
 /** Where every piece of assembly state lives in the sink. */
 export const ASSEMBLIES_PREFIX = `${LAKE_PREFIXES.assemblies}billing/`;
@@ -180,9 +180,6 @@ class StagingSink implements LakeSink {
   }
 }
 
-/** The object-processing function this module wraps (`processObject` without assemblies). */
-export type ProcessOne = (ref: ObjectRef, deps: ProcessDeps) => Promise<ObjectReport>;
-
 /**
  * Runs `processOne` with CUR assembly semantics: data files of an assembly are staged and
  * published when their assembly is complete; CUR manifests register their assembly. Every other
@@ -219,6 +216,9 @@ export async function withBillingAssemblies(ref: ObjectRef, deps: ProcessDeps, p
     return { manifest: failed, error: e };
   }
 }
+
+/** CUR report versions as an `ObjectHook` of `processObject`: registered by the pipeline's front door. */
+export const billingAssemblies: ObjectHook = { name: 'billing-assemblies', around: withBillingAssemblies };
 
 async function readAll(body: AsyncIterable<Uint8Array>, where: string): Promise<string> {
   const chunks: Buffer[] = [];

@@ -6,13 +6,11 @@
  * object gets: partitions, identity columns, rejects, a manifest, and a deterministic name from
  * the SNS message id, so a redelivered notification rewrites instead of duplicating.
  */
-import { configNotificationWork } from '../parsers/config-notification.js';
-import { parser as configParser } from '../parsers/config.js';
-import type { JsonParser, ParseResult } from '../parsers/index.js';
-import type { ConfigItemHandler } from './ingest-message.js';
-import { processObject } from './process-object.js';
-import type { Pin, Registry } from './route.js';
-import type { ObjectRef, ObjectSource, OpenedObject } from './storage.js';
+import { configNotificationWork, configParser, type JsonParser, type ParseResult } from '../../parsers/index.js';
+import type { ConfigItemHandler } from '../messages/ingest-message.js';
+import { processObject } from '../run/process-object.js';
+import type { Pin, Registry } from '../route/route.js';
+import type { ObjectRef, ObjectSource, OpenedObject } from '../storage/storage.js';
 
 /** Bytes already in memory (a notification is at most 256 KB), served as an object. */
 class InlineSource implements ObjectSource {

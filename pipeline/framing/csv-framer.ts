@@ -18,10 +18,10 @@
  * again, so the rows that follow a bad quote are still read.
  */
 import { Parser as CsvStream } from 'csv-parse';
-import type { RejectReason } from '../schema/index.js';
-import { preview } from './errors.js';
+import type { RejectReason } from '../../schema/index.js';
+import { preview } from '../run/errors.js';
 import type { CutFrame, Framer, FrameSink, FramerOptions } from './framing.js';
-import { decodeVisible } from './utf8.js';
+import { decodeVisible } from '../decode/utf8.js';
 
 const NL = 10;
 const CR = 13;

@@ -1,12 +1,16 @@
 /**
+ * Room `pipeline/framing/`: decoded content → frames → parser results. `framing.ts` holds the
+ * line and JSON-record framers, `csv-framer.ts` the CSV one (quoted fields over line breaks),
+ * `parse-frame.ts` hands one frame to a parser. Bounded memory per frame; no I/O.
+ *
  * Framers cut decompressed bytes into frames (lines, JSON records) without ever buffering more
  * than one frame, and a frame only up to `maxLineBytes`: a longer one is reported as oversized
  * with a bounded prefix, then skipped to its end. Framers are push-based and synchronous so the
  * per-byte loop has no promise per frame.
  */
-import type { RejectReason } from '../schema/index.js';
-import { ObjectError, preview } from './errors.js';
-import { decodeVisible } from './utf8.js';
+import type { RejectReason } from '../../schema/index.js';
+import { ObjectError, preview } from '../run/errors.js';
+import { decodeVisible } from '../decode/utf8.js';
 
 /** A JSON record as the framer parsed it, so the pipeline need not parse it again. */
 export type ParsedJson = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };

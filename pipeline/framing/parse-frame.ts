@@ -4,7 +4,7 @@
  * the value `JSON.parse` makes of the text, a CSV row's cells). The object run and the fuzzing
  * bench both call these, so what is fuzzed is what runs.
  */
-import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
+import type { ParseContext, ParseResult, Parser } from '../../parsers/index.js';
 import { CsvFramer } from './csv-framer.js';
 import { JsonRecordFramer, LineFramer, type Framer, type FramerOptions, type FrameSink, type ParsedJson } from './framing.js';
 

@@ -1,11 +1,16 @@
 /**
+ * Room `pipeline/messages/`: queue messages → objects to run. `notifications.ts` decodes an SQS
+ * body (S3, SNS, EventBridge and Config notifications, the project's replays and continuations);
+ * `ingest-message.ts` runs what a message names. Off the data path: the Lambda worker and
+ * `loglake worker` use it, through `pipeline/index.ts`.
+ *
  * One queue message end to end: decode the notification, process every object it names, hand
  * over what the deadline leaves unfinished, archive the raw object. This is the worker's one
  * pipeline entry point; the Lambda handler and `loglake worker` only wire clients and telemetry
  * around it, so both run exactly this code.
  */
-import { MessageError } from './errors.js';
-import type { Manifest } from './manifest.js';
+import { MessageError } from '../run/errors.js';
+import type { Manifest } from '../run/manifest.js';
 import {
   CONTINUATION,
   REPLAY,
@@ -15,11 +20,11 @@ import {
   type Notification,
   type WorkerMessage,
 } from './notifications.js';
-import type { PipelineOptions } from './options.js';
-import { processObject, type ObjectReport } from './process-object.js';
-import type { RawArchiver } from './raw-archive.js';
-import { DEFAULT_REGISTRY, formatNames, isKnownFormat, parserById, type Pin, type Registry } from './route.js';
-import type { LakeSink, ObjectRef, ObjectSource } from './storage.js';
+import type { PipelineOptions } from '../run/options.js';
+import { processObject, type ObjectHook, type ObjectReport } from '../run/process-object.js';
+import type { RawArchiver } from '../storage/raw-archive.js';
+import { DEFAULT_REGISTRY, formatNames, isKnownFormat, parserById, type Pin, type Registry } from '../route/route.js';
+import type { LakeSink, ObjectRef, ObjectSource } from '../storage/storage.js';
 
 /** A decoded `ConfigurationItemChangeNotification`, item inline. */
 export type ConfigItemNotification = Extract<Notification, { kind: 'config-item' }>;
@@ -37,7 +42,7 @@ export interface IngestMessageDeps {
   readonly sink: LakeSink;
   readonly options: PipelineOptions;
   readonly registry?: Registry;
-  /** User routing rules (see `rules.ts`); consulted before key patterns. */
+  /** User routing rules (see `route/rules.ts`); consulted before key patterns. */
   readonly rule?: (ref: ObjectRef) => Pin | null;
   /**
    * Sends a message back to the worker's own queue (continuations, hand-overs). Without it the
@@ -49,6 +54,8 @@ export interface IngestMessageDeps {
   /** Server-side copy of each completed object into `raw/…`. @default no archive */
   readonly archive?: RawArchiver;
   readonly configItem?: ConfigItemHandler;
+  /** Format extensions run around each object (`ProcessDeps.hooks`). @default none */
+  readonly hooks?: readonly ObjectHook[];
   /** @default Date.now */
   readonly now?: () => number;
   readonly createdBy?: string;
@@ -185,6 +192,7 @@ export async function ingestMessage(body: string, messageId: string, deps: Inges
       ...(deps.createdBy !== undefined ? { createdBy: deps.createdBy } : {}),
       ...(object.resume !== undefined ? { resume: object.resume } : {}),
       ...(shouldYield !== undefined ? { shouldYield } : {}),
+      ...(deps.hooks !== undefined ? { hooks: deps.hooks } : {}),
     });
     const m = report.manifest;
     if (m.status === 'partial' && requeue !== undefined) {

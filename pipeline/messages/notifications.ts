@@ -14,11 +14,10 @@
  * 5. EventBridge `Object Created` events (`detail.bucket.name`, `detail.object.key`, not encoded).
  * 6. The project's own replay and continuation messages (`{"loglake": "replay" | "continuation"}`).
  */
-import { configNotificationWork } from '../parsers/config-notification.js';
-import { CONFIG_MESSAGE_TYPES } from '../parsers/config.js';
-import { MessageError, preview } from './errors.js';
-import type { ResumePoint } from './manifest.js';
-import type { ObjectRef } from './storage.js';
+import { CONFIG_MESSAGE_TYPES, configNotificationWork } from '../../parsers/index.js';
+import { MessageError, preview } from '../run/errors.js';
+import type { ResumePoint } from '../run/manifest.js';
+import type { ObjectRef } from '../storage/storage.js';
 
 /** An object a message announces, with what the message knows about it. */
 export interface NotifiedObject extends ObjectRef {

@@ -13,7 +13,7 @@
  * is promoted to the old generation and marked again and again, which measured 15–20 % of the
  * whole CloudTrail path in garbage collection. Encoded bytes live outside the V8 heap.
  */
-import { COLUMNS, type ColumnType } from '../schema/index.js';
+import { COLUMNS, type ColumnType } from '../../schema/index.js';
 
 /** Target uncompressed size of a data page: large enough to compress well, small enough for readers. */
 export const PAGE_BYTES = 1024 * 1024;

@@ -1,4 +1,8 @@
 /**
+ * Room `pipeline/parquet/`: rows → Parquet files. `parquet-encoding.ts` encodes columns and
+ * pages; `parquet-writer.ts` assembles row groups and the footer and is the one module of the
+ * project that imports `hyparquet-writer` internals.
+ *
  * Writes `events` rows to one Parquet file, a row group at a time, streaming each finished row
  * group to an `OutputFile`. Rows are staged as column arrays and encoded a batch at a time; a
  * row group closes at `rowGroupRows` rows or about `ROW_GROUP_BYTES` of text, so memory is
@@ -15,11 +19,11 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { ColumnChunk, RowGroup } from 'hyparquet';
-import { COLUMNS, parquetSchema, type ColumnName, type EventFields, type EventRow } from '../schema/index.js';
-import type { ParquetCodec } from './options.js';
-import { recordId } from './identity.js';
+import { COLUMNS, parquetSchema, type ColumnName, type EventFields, type EventRow } from '../../schema/index.js';
+import type { ParquetCodec } from '../run/options.js';
+import { recordId } from '../run/identity.js';
 import { RowGroupEncoder, type EncodedChunk, type RawPage } from './parquet-encoding.js';
-import type { OutputFile } from './storage.js';
+import type { OutputFile } from '../storage/storage.js';
 
 /** A row group closes once its buffered text reaches about this many characters. */
 export const ROW_GROUP_BYTES = 24 * 1024 * 1024;

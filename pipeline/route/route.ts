@@ -1,12 +1,16 @@
 /**
+ * Room `pipeline/route/`: which parser an object gets. `route.ts` decides from the key, the first
+ * decoded bytes and the parser registry (`parsers/index.ts`), ignorables first; `rules.ts` reads
+ * the user's routing rules, which pin a format or ignore an object before key patterns decide.
+ *
  * Chooses the parser of an object: a user rule or message may pin a source (or one parser id);
  * then AWS's documented key naming; then the first decoded text. The ignorables of a source
  * (digests, report manifests, write checks) are checked first on every path, pinned or not, so
  * a pin never turns a digest into rejected lines. An object nothing recognizes is `unknown`,
  * never guessed.
  */
-import { FORMAT_NAMES, PARSER_SOURCES, isFormatName, type FormatName, type Source } from '../schema/index.js';
-import { IGNORABLES, PARSERS, type Ignorable, type Parser } from '../parsers/index.js';
+import { FORMAT_NAMES, PARSER_SOURCES, isFormatName, type FormatName, type Source } from '../../schema/index.js';
+import { IGNORABLES, PARSERS, type Ignorable, type Parser } from '../../parsers/index.js';
 
 /** How a route was decided. */
 export type RoutedBy = 'rule' | 'key' | 'content';

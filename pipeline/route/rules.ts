@@ -15,10 +15,10 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError, preview } from './errors.js';
-import type { FormatName } from '../schema/index.js';
+import { ConfigError, preview } from '../run/errors.js';
+import type { FormatName } from '../../schema/index.js';
 import { DEFAULT_REGISTRY, formatNames, isKnownFormat, type Pin, type Registry } from './route.js';
-import type { ObjectRef } from './storage.js';
+import type { ObjectRef } from '../storage/storage.js';
 
 /** One validated rule, its globs compiled once. */
 export interface RoutingRule {

@@ -3,8 +3,8 @@
  * rejection so clean objects write no errors file.
  */
 import { createGzip, type Gzip } from 'node:zlib';
-import type { RejectReason } from '../schema/index.js';
-import type { OutputFile } from './storage.js';
+import type { RejectReason } from '../../schema/index.js';
+import type { OutputFile } from '../storage/storage.js';
 
 export interface RejectedLine {
   readonly object: string;

@@ -7,14 +7,14 @@
  */
 import { Readable } from 'node:stream';
 import { settleRun } from './continuation.js';
-import { decompress } from './decompress.js';
+import { decompress } from '../decode/decompress.js';
 import { LoglakeError } from './errors.js';
 import { manifestKey, objectId } from './identity.js';
 import { parseManifest, type Manifest } from './manifest.js';
-import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from './route.js';
-import { objectUri, type LakeSink, type ObjectRef, type ObjectSource } from './storage.js';
+import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from '../route/route.js';
+import { objectUri, type LakeSink, type ObjectRef, type ObjectSource } from '../storage/storage.js';
 import type { ObjectReport } from './process-object.js';
-import { decodeVisible } from './utf8.js';
+import { decodeVisible } from '../decode/utf8.js';
 
 /** Manifest `reason` (and error code) of an object stopped by an exception no tier claims. */
 export const INTERNAL_ERROR = 'internal_error';

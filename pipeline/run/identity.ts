@@ -3,8 +3,8 @@
  * so SQS redelivery and replays rewrite rather than duplicate.
  */
 import { createHash } from 'node:crypto';
-import { LAKE_PREFIXES } from '../schema/lake-layout.js';
-import type { ObjectRef } from './storage.js';
+import { LAKE_PREFIXES } from '../../schema/lake-layout.js';
+import type { ObjectRef } from '../storage/storage.js';
 
 /** 20 hex characters (80 bits) of SHA-256 over (bucket, key); the version is deliberately excluded. */
 export function objectId(ref: ObjectRef): string {

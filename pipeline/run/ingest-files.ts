@@ -7,12 +7,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { recordObjectFailure } from './failed-manifest.js';
-import { LocalLakeSink, LocalSource } from './local-storage.js';
+import { LocalLakeSink, LocalSource } from '../storage/local-storage.js';
 import type { Manifest } from './manifest.js';
 import type { PipelineOptions } from './options.js';
-import { processObject, type ObjectReport } from './process-object.js';
-import type { Pin, Registry } from './route.js';
-import type { ObjectRef } from './storage.js';
+import { processObject, type ObjectHook, type ObjectReport } from './process-object.js';
+import type { Pin, Registry } from '../route/route.js';
+import type { ObjectRef } from '../storage/storage.js';
 
 /** A file-name glob (`*` and `?`, matched against the base name) as a regular expression. */
 export function globToRegExp(glob: string): RegExp {
@@ -87,6 +87,8 @@ export interface IngestLocalOptions {
   readonly rule?: (ref: ObjectRef) => Pin | null;
   /** Parsers and ignorables to route with. @default DEFAULT_REGISTRY */
   readonly registry?: Registry;
+  /** Format extensions run around each object (`ProcessDeps.hooks`). @default none */
+  readonly hooks?: readonly ObjectHook[];
   readonly onProgress?: (p: IngestProgress) => void;
   readonly onObject?: (r: ObjectReport) => void;
 }
@@ -121,7 +123,7 @@ export function addToTotals(totals: Map<string, SourceTotals>, m: Manifest): voi
  */
 export async function ingestLocalFiles(files: readonly string[], opts: IngestLocalOptions): Promise<IngestSummary> {
   const started = Date.now();
-  const deps = { source: new LocalSource(), sink: new LocalLakeSink(opts.lakeDir), options: opts.options, rule: opts.rule, registry: opts.registry };
+  const deps = { source: new LocalSource(), sink: new LocalLakeSink(opts.lakeDir), options: opts.options, rule: opts.rule, registry: opts.registry, hooks: opts.hooks };
   const reports: ObjectReport[] = [];
   const totals = new Map<string, SourceTotals>();
   let records = 0;

@@ -3,8 +3,8 @@
  * It is the ledger that lets a re-run delete outputs it no longer produces, and the place where
  * `lines_in = records + rejected + skipped` is written down for every object.
  */
-import type { RejectReason, SkipReason } from '../schema/index.js';
-import type { Compression } from './decompress.js';
+import type { RejectReason, SkipReason } from '../../schema/index.js';
+import type { Compression } from '../decode/decompress.js';
 
 /**
  * `partial`: a run stopped at its deadline; a continuation message carries on from `resume`.

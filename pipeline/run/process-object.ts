@@ -1,17 +1,25 @@
 /**
+ * Room `pipeline/run/`: the orchestration of one object run. `process-object.ts` runs an object
+ * through decode → route → framing → parquet under a memory budget and writes its manifest
+ * (`manifest.ts`), rejected lines (`errors-writer.ts`) and continuation bookkeeping
+ * (`continuation.ts`); `failed-manifest.ts` records a run that threw; `ingest-files.ts` loops over
+ * local files. The vocabulary every room shares lives here too: errors (`errors.ts`), object
+ * ids and lake keys (`identity.ts`), run options (`options.ts`), the package version
+ * (`version.ts`). The run imports no format extension: those reach it as `ObjectHook`s.
+ *
  * One source object in, Parquet partitions + rejected lines + a manifest out. This is the one
- * entry point the CLI and the Lambda worker share: open → decompress → route → frame → parse →
+ * entry point the CLI and the Lambda worker share (through `pipeline/index.ts`, which wires the
+ * format hooks in): open → decompress → route → frame → parse →
  * partition by (source, dt) → write → replace the previous run's outputs → manifest.
  */
-import { timeBounds, validateRecord, type EventFields, type TimeBounds, type RejectReason, type SkipReason } from '../schema/index.js';
-import type { ParseContext, ParseResult, Parser } from '../parsers/index.js';
-import { withBillingAssemblies } from './billing-assemblies.js';
+import { timeBounds, validateRecord, type EventFields, type TimeBounds, type RejectReason, type SkipReason } from '../../schema/index.js';
+import type { ParseContext, ParseResult, Parser } from '../../parsers/index.js';
 import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
-import { afterCompleteMember, decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from './decompress.js';
+import { afterCompleteMember, decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from '../decode/decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
-import type { CutFrame, Framer, FrameSink, ParsedJson } from './framing.js';
-import { framerFor, parseFrame } from './parse-frame.js';
+import type { CutFrame, Framer, FrameSink, ParsedJson } from '../framing/framing.js';
+import { framerFor, parseFrame } from '../framing/parse-frame.js';
 import {
   DayFormatter,
   accountRegionFromKey,
@@ -24,10 +32,10 @@ import {
 } from './identity.js';
 import { parseManifest, type Damage, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
 import type { PipelineOptions } from './options.js';
-import { ParquetFileWriter } from './parquet-writer.js';
-import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from './route.js';
-import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from './storage.js';
-import { decodeVisible } from './utf8.js';
+import { ParquetFileWriter } from '../parquet/parquet-writer.js';
+import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from '../route/route.js';
+import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from '../storage/storage.js';
+import { decodeVisible } from '../decode/utf8.js';
 
 /** The user-agent mark of the pipeline's own AWS requests (DESIGN: the pipeline's own traffic). */
 export const SELF_USER_AGENT_MARK = 'loglake/';
@@ -59,6 +67,27 @@ export interface ProcessDeps {
    * @default never yield
    */
   readonly shouldYield?: () => boolean;
+  /**
+   * Format extensions that run around the processing of each object (see `ObjectHook`), first
+   * one outermost. The core knows none by name: the front door (`pipeline/index.ts`) wires the
+   * format extensions of `pipeline/formats/`. @default none
+   */
+  readonly hooks?: readonly ObjectHook[];
+}
+
+/** Processes one object: the core run, or the core run wrapped by the hooks after the current one. */
+export type ProcessOne = (ref: ObjectRef, deps: ProcessDeps) => Promise<ObjectReport>;
+
+/**
+ * A format extension: behaviour some format needs around the run of an object that the core
+ * does not know about (CUR report versions staged and published whole, for one). `around` is
+ * called for every object; it passes an object it does not claim straight to `next`, and may
+ * run `next` with other deps (a staging sink) or change the report it returns.
+ */
+export interface ObjectHook {
+  /** Names the extension in errors and tests. */
+  readonly name: string;
+  around(ref: ObjectRef, deps: ProcessDeps, next: ProcessOne): Promise<ObjectReport>;
 }
 
 /** The outcome of one object: its manifest, plus the error object for callers that log it. */
@@ -487,10 +516,15 @@ async function* headFirst(chunks: AsyncIterable<ContentChunk>): AsyncGenerator<C
  * partial output has been discarded.
  */
 export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
-  return withBillingAssemblies(ref, deps, processSingleObject);
+  const hooks = deps.hooks ?? [];
+  const from = (i: number): ProcessOne => {
+    const hook = hooks[i];
+    return hook === undefined ? processSingleObject : (r, d) => hook.around(r, d, from(i + 1));
+  };
+  return from(0)(ref, deps);
 }
 
-/** `processObject` without the CUR report-version bookkeeping of `billing-assemblies.ts`. */
+/** `processObject` without the hooks: one run of the core over one object. */
 async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
   const now = deps.now ?? Date.now;
   const registry = deps.registry ?? DEFAULT_REGISTRY;

@@ -3,7 +3,7 @@
  * pipeline recognizes its own reads in S3 access logs and CloudTrail data events (DESIGN: the
  * pipeline's own traffic), so it is defined once, beside the version it embeds.
  */
-import pkg from '../package.json' with { type: 'json' };
+import pkg from '../../package.json' with { type: 'json' };
 
 /** The package version, e.g. `0.1.0`. */
 export const LOGLAKE_VERSION: string = pkg.version;

@@ -4,7 +4,7 @@
  * (s3rver, MinIO) work with one `endpoint` option.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { LOGLAKE_USER_AGENT } from './version.js';
+import { LOGLAKE_USER_AGENT } from '../run/version.js';
 
 /** Connection options shared by the project's AWS clients. */
 export interface AwsClientOptions {

@@ -5,7 +5,7 @@
  * has already retried with backoff by the time an error reaches this point, so a transient error
  * here means "let SQS try again later", not "retry now".
  */
-import { LoglakeError, ObjectError, TransientError, type TransientErrorCode } from './errors.js';
+import { LoglakeError, ObjectError, TransientError, type TransientErrorCode } from '../run/errors.js';
 
 /** What the SDK attaches to a service error; read defensively since errors cross package versions. */
 interface SdkErrorShape {

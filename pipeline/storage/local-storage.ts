@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ObjectError } from './errors.js';
+import { ObjectError } from '../run/errors.js';
 import type { LakeSink, ObjectRef, ObjectSource, OpenedObject, OutputFile } from './storage.js';
 
 /** Read size: large reads keep gunzip fed (measured 2.3x over 64 KiB reads; bench/README.md). */

@@ -4,10 +4,10 @@
  * retention without passing through the Lambda.
  */
 import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { LAKE_PREFIXES } from '../schema/index.js';
+import { LAKE_PREFIXES } from '../../schema/index.js';
 import { toPipelineError } from './aws-errors.js';
-import { accountRegionFromKey, dayFromKey, keySegment } from './identity.js';
-import type { Manifest } from './manifest.js';
+import { accountRegionFromKey, dayFromKey, keySegment } from '../run/identity.js';
+import type { Manifest } from '../run/manifest.js';
 import { objectUri, type ObjectRef } from './storage.js';
 
 /** CopyObject copies at most 5 GiB; larger objects would need a multipart copy. */

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { awsErrorCode, awsHttpStatus, classifyAwsError } from './aws-errors.js';
-import { ObjectError, TransientError } from './errors.js';
+import { ObjectError, TransientError } from '../run/errors.js';
 import type { LakeSink, OutputFile } from './storage.js';
 
 /** Options of {@link S3LakeSink}. */

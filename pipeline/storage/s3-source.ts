@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, awsHttpStatus, toPipelineError } from './aws-errors.js';
-import { ObjectError, TransientError } from './errors.js';
+import { ObjectError, TransientError } from '../run/errors.js';
 import { objectUri, type ObjectRef, type ObjectSource, type OpenedObject } from './storage.js';
 
 /** Chunks handed on are at least this big: gunzip and the framers run far faster on large reads (bench/README.md). */

@@ -1,4 +1,9 @@
 /**
+ * Room `pipeline/storage/`: the ports objects are read from and outputs written to (this file),
+ * their adapters (`local-storage.ts`; `s3-source.ts`, `s3-sink.ts`), the AWS SDK clients and the
+ * mapping of AWS errors onto the pipeline's (`aws-clients.ts`, `aws-errors.ts`), and the raw
+ * archive copy (`raw-archive.ts`).
+ *
  * Where objects come from and where outputs go. The pipeline only sees these interfaces; the
  * local folder implementation lives beside them and the S3 one arrives with the Lambda worker.
  */

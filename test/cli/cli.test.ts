@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LakeQuery } from '../../pipeline/lake-query.js';
+import { LakeQuery } from '../../query/lake-query.js';
 import { SAMPLE_EXCLUDES } from '../../cli/commands/demo.js';
 import { tempDir, writeInput } from '../helpers/lake.js';
 

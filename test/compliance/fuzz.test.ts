@@ -14,8 +14,8 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARSERS } from '../../parsers/index.js';
 import type { ParserId } from '../../schema/index.js';
-import type { Manifest } from '../../pipeline/manifest.js';
-import type { Pin } from '../../pipeline/route.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
+import type { Pin } from '../../pipeline/route/route.js';
 import {
   envInt,
   formatFindings,
@@ -106,7 +106,7 @@ describe('fuzzing findings, minimal inputs', () => {
   };
   const counts = (m: Manifest): object => ({ status: m.status, records: m.records, rejected: m.rejected_by_reason });
 
-  describe('JSON record framer (pipeline/framing.ts): one damaged byte inside a record of a single-line file costs only that record', () => {
+  describe('JSON record framer (pipeline/framing/framing.ts): one damaged byte inside a record of a single-line file costs only that record', () => {
     const item = (s: number): string => `{"configurationItemCaptureTime":"2024-03-05T10:15:0${s}.000Z","resourceType":"AWS::S3::Bucket","configurationItemStatus":"OK"}`;
     const snapshot = `{"fileVersion":"1.0","configurationItems":[${item(1)},${item(2)},${item(3)}]}`;
     const event = (s: number): string => `{"eventVersion":"1.08","eventTime":"2024-05-01T10:10:0${s}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1"}`;
@@ -142,7 +142,7 @@ describe('fuzzing findings, minimal inputs', () => {
     });
   });
 
-  it('an account id of 1,000 characters names no file (pipeline/identity.ts): the record lands under "unknown"', async () => {
+  it('an account id of 1,000 characters names no file (pipeline/run/identity.ts): the record lands under "unknown"', async () => {
     const event = `{"eventVersion":"1.08","eventTime":"2024-05-01T10:10:01Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","recipientAccountId":"${'1'.repeat(1000)}"}`;
     const m = await run('long-account.json', `{"Records":[${event}]}`, 'cloudtrail');
     // Before: ENAMETOOLONG escaped from the writer and the object had no manifest.
@@ -150,7 +150,7 @@ describe('fuzzing findings, minimal inputs', () => {
     expect(m.outputs.map((o) => o.key.split('/').pop()?.split('_')[0])).toEqual(['unknown']);
   });
 
-  describe('damaged compression (pipeline/decompress.ts, process-object.ts, csv-framer.ts)', () => {
+  describe('damaged compression (pipeline/decode/decompress.ts, run/process-object.ts, framing/csv-framer.ts)', () => {
     it('garbage after a complete gzip member does not cost the last line when it has no final newline', async () => {
       const line = (readFileSync(`${SAMPLES_DIR}alb/layouts.log`, 'utf8').split('\n')[0] as string).trimEnd();
       expect(counts(await run('alb-one-line.log.gz', gzipSync(line), 'alb'))).toEqual({ status: 'ok', records: 1, rejected: {} });

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IGNORABLES, type Parser } from '../../parsers/index.js';
-import { outputKeys, type Manifest } from '../../pipeline/manifest.js';
-import { HEAD_BYTES, routeByContent, routeByKey, type Pin } from '../../pipeline/route.js';
-import { decodeVisible } from '../../pipeline/utf8.js';
+import { outputKeys, type Manifest } from '../../pipeline/run/manifest.js';
+import { HEAD_BYTES, routeByContent, routeByKey, type Pin } from '../../pipeline/route/route.js';
+import { decodeVisible } from '../../pipeline/decode/utf8.js';
 import type { FormatName } from '../../schema/index.js';
 import { IGNORABLE_EXAMPLES, type Case, type SampleRun } from './cases.js';
 import {

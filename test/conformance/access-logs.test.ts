@@ -11,8 +11,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LakeQuery } from '../../pipeline/lake-query.js';
-import type { Manifest } from '../../pipeline/manifest.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
 
 import type { EventFields } from '../../schema/index.js';
 import { athenaTable, ATHENA_SECTIONS, disagreements, type AthenaFormat, type AthenaTable } from '../helpers/athena-regex.js';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { configNotificationWork } from '../../parsers/config-notification.js';
-import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
-import type { Manifest } from '../../pipeline/manifest.js';
+import { LakeQuery, type QueryRow } from '../../query/lake-query.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
 import { CORPUS, corpusMissingReason, corpusPresent, ingestCorpusFiles, requireCorpusInCi } from '../helpers/corpus.js';
 
 type Json = Record<string, unknown>;

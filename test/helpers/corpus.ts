@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
-import { LakeQuery } from '../../pipeline/lake-query.js';
-import type { Manifest } from '../../pipeline/manifest.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
 import { runLocal, tempDir } from './lake.js';
 
 export const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));

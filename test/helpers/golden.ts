@@ -6,11 +6,11 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
-import { LocalLakeSink, LocalSource } from '../../pipeline/local-storage.js';
-import type { Manifest } from '../../pipeline/manifest.js';
-import { resolveOptions } from '../../pipeline/options.js';
-import { processObject } from '../../pipeline/process-object.js';
+import { LakeQuery, type QueryRow } from '../../query/lake-query.js';
+import { LocalLakeSink, LocalSource } from '../../pipeline/storage/local-storage.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
+import { resolveOptions } from '../../pipeline/run/options.js';
+import { processObject } from '../../pipeline/index.js';
 
 export const SAMPLES = new URL('../../samples/', import.meta.url).pathname;
 const GOLDEN_SUFFIXES = ['.expected.jsonl', '.rejects.jsonl'];

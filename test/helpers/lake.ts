@@ -2,12 +2,12 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { LocalLakeSink, LocalSource } from '../../pipeline/local-storage.js';
-import { resolveOptions } from '../../pipeline/options.js';
-import { processObject, type ObjectReport, type ProcessDeps } from '../../pipeline/process-object.js';
-import { ObjectError } from '../../pipeline/errors.js';
-import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
-import type { ObjectRef, ObjectSource, OpenedObject } from '../../pipeline/storage.js';
+import { LocalLakeSink, LocalSource } from '../../pipeline/storage/local-storage.js';
+import { resolveOptions } from '../../pipeline/run/options.js';
+import { processObject, type ObjectReport, type ProcessDeps } from '../../pipeline/index.js';
+import { ObjectError } from '../../pipeline/run/errors.js';
+import { LakeQuery, type QueryRow } from '../../query/lake-query.js';
+import type { ObjectRef, ObjectSource, OpenedObject } from '../../pipeline/storage/storage.js';
 
 export function tempDir(prefix = 'loglake-test-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

@@ -10,7 +10,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import S3rver from 's3rver';
-import { createS3Client } from '../../pipeline/aws-clients.js';
+import { createS3Client } from '../../pipeline/storage/aws-clients.js';
 
 export interface LocalS3 {
   readonly endpoint: string;

@@ -10,10 +10,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadWorkerConfig } from '../../functions/ingest/config.js';
 import { createIngestHandler, type IngestHandler } from '../../functions/ingest/worker.js';
-import type { QueryRow } from '../../pipeline/lake-query.js';
-import type { Manifest } from '../../pipeline/manifest.js';
-import type { WorkerMessage } from '../../pipeline/notifications.js';
-import { openS3Lake } from '../../pipeline/s3-lake.js';
+import type { QueryRow } from '../../query/lake-query.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
+import type { WorkerMessage } from '../../pipeline/messages/notifications.js';
+import { openS3Lake } from '../../query/s3-lake.js';
 import type { LocalS3 } from './s3.js';
 
 export interface HandlerOptions {

@@ -4,7 +4,7 @@ import { INGEST_ENV } from '../../functions/ingest/env-names.js';
 import { MAX_RULES_BYTES, routingRulesFor } from '../../infra/worker.js';
 import { createApp } from '../../infra/stack.js';
 import { parseConfig } from '../../infra/config.js';
-import { parseRules } from '../../pipeline/rules.js';
+import { parseRules } from '../../pipeline/route/rules.js';
 import { CDK_CONTEXT, FULL, INLINE_CODE, MINIMAL, actionsOf, flat, idOf, resourcesOf, roleStatements, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface Ids {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { artifact, manifest, parser, snakeColumn, type CurState } from '../../parsers/billing-cur.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
-import { routeByContent, routeByKey } from '../../pipeline/route.js';
+import { routeByContent, routeByKey } from '../../pipeline/route/route.js';
 
 /** Parses a header row then data rows as the pipeline would, one context for the object. */
 function parseRows(rows: readonly (readonly string[])[]): ParseResult[] {

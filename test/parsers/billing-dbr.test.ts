@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parser, type DbrState } from '../../parsers/billing-dbr.js';
 import { recordTypeOf, tagKeyOf } from '../../parsers/shared/billing-common.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
-import { routeByContent, routeByKey } from '../../pipeline/route.js';
+import { routeByContent, routeByKey } from '../../pipeline/route/route.js';
 
 const NAME = '123456789012-aws-billing-detailed-line-items-with-resources-and-tags-2019-06.csv.zip';
 

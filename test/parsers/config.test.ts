@@ -5,7 +5,7 @@ import { normalizeConfigurationItem, parser, writabilityCheck } from '../../pars
 import { configNotificationWork } from '../../parsers/config-notification.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
 import type { EventFields } from '../../schema/index.js';
-import { HEAD_BYTES, routeByContent, routeByKey } from '../../pipeline/route.js';
+import { HEAD_BYTES, routeByContent, routeByKey } from '../../pipeline/route/route.js';
 
 const ctx: ParseContext = { object: 'test', ordinal: 1, state: undefined };
 

@@ -1,7 +1,7 @@
 import { AccessDenied, InvalidObjectState, NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { classifyAwsError, toPipelineError } from '../../pipeline/aws-errors.js';
-import { ObjectError, TransientError } from '../../pipeline/errors.js';
+import { classifyAwsError, toPipelineError } from '../../pipeline/storage/aws-errors.js';
+import { ObjectError, TransientError } from '../../pipeline/run/errors.js';
 
 const meta = (httpStatusCode: number): { httpStatusCode: number; attempts: number } => ({ httpStatusCode, attempts: 4 });
 

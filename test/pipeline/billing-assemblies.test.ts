@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { curKeyOf } from '../../pipeline/billing-assemblies.js';
-import { LakeQuery } from '../../pipeline/lake-query.js';
+import { curKeyOf } from '../../pipeline/formats/billing-assemblies.js';
+import { LakeQuery } from '../../query/lake-query.js';
 import { filesUnder, runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
 const CUR_HEADER = [

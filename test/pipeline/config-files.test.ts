@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processConfigChange } from '../../pipeline/config-items.js';
-import { LakeQuery, type QueryRow } from '../../pipeline/lake-query.js';
-import { LocalLakeSink, LocalSource } from '../../pipeline/local-storage.js';
-import type { Manifest } from '../../pipeline/manifest.js';
-import { decodeNotification } from '../../pipeline/notifications.js';
-import { resolveOptions } from '../../pipeline/options.js';
+import { processConfigChange } from '../../pipeline/formats/config-items.js';
+import { LakeQuery, type QueryRow } from '../../query/lake-query.js';
+import { LocalLakeSink, LocalSource } from '../../pipeline/storage/local-storage.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
+import { decodeNotification } from '../../pipeline/messages/notifications.js';
+import { resolveOptions } from '../../pipeline/run/options.js';
 import { runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
 const SAMPLES = new URL('../../samples/config/', import.meta.url).pathname;

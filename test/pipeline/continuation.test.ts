@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParseContext, ParseResult, LineParser } from '../../parsers/index.js';
-import { SUPERSEDED_CONTINUATION } from '../../pipeline/continuation.js';
-import { LocalLakeSink } from '../../pipeline/local-storage.js';
-import type { Manifest, ResumePoint } from '../../pipeline/manifest.js';
-import { resolveOptions } from '../../pipeline/options.js';
-import { processObject, type ObjectReport, type ProcessDeps } from '../../pipeline/process-object.js';
-import { DEFAULT_REGISTRY, type Registry } from '../../pipeline/route.js';
-import type { ObjectRef, ObjectSource } from '../../pipeline/storage.js';
+import { SUPERSEDED_CONTINUATION } from '../../pipeline/run/continuation.js';
+import { LocalLakeSink } from '../../pipeline/storage/local-storage.js';
+import type { Manifest, ResumePoint } from '../../pipeline/run/manifest.js';
+import { resolveOptions } from '../../pipeline/run/options.js';
+import { processObject, type ObjectReport, type ProcessDeps } from '../../pipeline/index.js';
+import { DEFAULT_REGISTRY, type Registry } from '../../pipeline/route/route.js';
+import type { ObjectRef, ObjectSource } from '../../pipeline/storage/storage.js';
 import { BytesSource, filesUnder, lakeRows, tempDir } from '../helpers/lake.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RejectReason } from '../../schema/index.js';
-import { CsvFramer } from '../../pipeline/csv-framer.js';
-import type { FrameSink } from '../../pipeline/framing.js';
+import { CsvFramer } from '../../pipeline/framing/csv-framer.js';
+import type { FrameSink } from '../../pipeline/framing/framing.js';
 
 type Event = { frame: string; fields: readonly string[] | undefined; invalid?: true } | { reject: RejectReason; raw: string };
 

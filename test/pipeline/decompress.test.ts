@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import { Zip, ZipDeflate, zipSync, strToU8 } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { decompress, detectCompression, type ContentChunk } from '../../pipeline/decompress.js';
-import { ObjectError } from '../../pipeline/errors.js';
+import { decompress, detectCompression, type ContentChunk } from '../../pipeline/decode/decompress.js';
+import { ObjectError } from '../../pipeline/run/errors.js';
 
 async function* chunks(buf: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let i = 0; i < buf.byteLength; i += size) yield buf.subarray(i, i + size);

@@ -17,8 +17,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Constructs one error of each class and prints what logs and metrics would show of it. */
 const ENTRY = `
-import { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './pipeline/errors.js';
-import { classifyAwsError } from './pipeline/aws-errors.js';
+import { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './pipeline/run/errors.js';
+import { classifyAwsError } from './pipeline/storage/aws-errors.js';
 import { errorClass } from './functions/ingest/telemetry.js';
 import { UsageError } from './cli/args.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RejectReason } from '../../schema/index.js';
-import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from '../../pipeline/framing.js';
-import { ObjectError } from '../../pipeline/errors.js';
+import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from '../../pipeline/framing/framing.js';
+import { ObjectError } from '../../pipeline/run/errors.js';
 
 type Event = { frame: string; invalid?: true } | { reject: RejectReason; raw: string };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountRegionFromKey, dayFromKey, DayFormatter, errorsKey, keySegment, lakeKey, manifestKey, MAX_KEY_SEGMENT, objectId, recordId } from '../../pipeline/identity.js';
+import { accountRegionFromKey, dayFromKey, DayFormatter, errorsKey, keySegment, lakeKey, manifestKey, MAX_KEY_SEGMENT, objectId, recordId } from '../../pipeline/run/identity.js';
 
 describe('identity', () => {
   it('derives a stable object id from bucket and key, not from the version', () => {

@@ -5,12 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { objectId } from '../../pipeline/identity.js';
-import { ingestLocalFiles } from '../../pipeline/ingest-files.js';
-import { LakeQuery } from '../../pipeline/lake-query.js';
-import type { Manifest } from '../../pipeline/manifest.js';
-import { resolveOptions } from '../../pipeline/options.js';
-import type { ObjectRef } from '../../pipeline/storage.js';
+import { objectId } from '../../pipeline/run/identity.js';
+import { ingestLocalFiles } from '../../pipeline/index.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
+import { resolveOptions } from '../../pipeline/run/options.js';
+import type { ObjectRef } from '../../pipeline/storage/storage.js';
 import { tempDir, writeInput } from '../helpers/lake.js';
 
 const trail = (name: string): string =>

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MessageError } from '../../pipeline/errors.js';
-import { decodeNotification, encodeWorkerMessage, type Notification } from '../../pipeline/notifications.js';
+import { MessageError } from '../../pipeline/run/errors.js';
+import { decodeNotification, encodeWorkerMessage, type Notification } from '../../pipeline/messages/notifications.js';
 import { CORPUS, corpusMissingReason, corpusPresent, requireCorpusInCi } from '../helpers/corpus.js';
 import { cloudTrailNotification, configDeliveryCompleted, configItemChange, eventBridgeObjectCreated, s3Event, s3Record, s3TestEvent, snsEnvelope } from '../helpers/notifications.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../pipeline/errors.js';
-import { hasZstd, resolveOptions } from '../../pipeline/options.js';
+import { ConfigError } from '../../pipeline/run/errors.js';
+import { hasZstd, resolveOptions } from '../../pipeline/run/options.js';
 
 describe('resolveOptions', () => {
   it('fills documented defaults and freezes the result', () => {

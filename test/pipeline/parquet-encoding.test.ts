@@ -5,7 +5,7 @@
  * above the surrogates, high and low surrogates (paired and lone) and U+FFFD.
  */
 import { describe, expect, it } from 'vitest';
-import { compareUtf8 } from '../../pipeline/parquet-encoding.js';
+import { compareUtf8 } from '../../pipeline/parquet/parquet-encoding.js';
 import { prng } from '../helpers/prng.js';
 
 const UNITS = ['a', 'z', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ud800', '\ud83d', '\udbff', '\udc00', '\ude00', '\udfff', '\ue000', '\ufffd', '\uffff'];

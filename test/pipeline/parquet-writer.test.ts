@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LakeQuery } from '../../pipeline/lake-query.js';
-import { LocalLakeSink } from '../../pipeline/local-storage.js';
-import type { ParquetCodec } from '../../pipeline/options.js';
-import { ParquetFileWriter } from '../../pipeline/parquet-writer.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import { LocalLakeSink } from '../../pipeline/storage/local-storage.js';
+import type { ParquetCodec } from '../../pipeline/run/options.js';
+import { ParquetFileWriter } from '../../pipeline/parquet/parquet-writer.js';
 import type { EventFields, EventRow } from '../../schema/index.js';
 import { tempDir } from '../helpers/lake.js';
 

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { LocalLakeSink } from '../../pipeline/local-storage.js';
-import { resolveOptions } from '../../pipeline/options.js';
-import { processObject } from '../../pipeline/process-object.js';
-import type { ObjectSource, OpenedObject } from '../../pipeline/storage.js';
+import { LocalLakeSink } from '../../pipeline/storage/local-storage.js';
+import { resolveOptions } from '../../pipeline/run/options.js';
+import { processObject } from '../../pipeline/index.js';
+import type { ObjectSource, OpenedObject } from '../../pipeline/storage/storage.js';
 import { tempDir } from '../helpers/lake.js';
 
 /** Serves text one line per chunk, so the pipeline drains between every row. */

@@ -4,8 +4,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { strToU8, zipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parser as cloudtrail } from '../../parsers/cloudtrail.js';
-import { LakeQuery } from '../../pipeline/lake-query.js';
-import type { Manifest } from '../../pipeline/manifest.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import type { Manifest } from '../../pipeline/run/manifest.js';
 import { ctEvent, trailOf } from '../helpers/cloudtrail.js';
 import { filesUnder, runLocal, tempDir, writeInput } from '../helpers/lake.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeByContent, routeByKey } from '../../pipeline/route.js';
+import { routeByContent, routeByKey } from '../../pipeline/route/route.js';
 
 describe('routing', () => {
   it('routes by documented key names first', () => {

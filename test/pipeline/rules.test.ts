@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../pipeline/errors.js';
-import { IGNORED_BY_RULE, globToRegExp, matchRule, parseRules, ruleRouter } from '../../pipeline/rules.js';
+import { ConfigError } from '../../pipeline/run/errors.js';
+import { IGNORED_BY_RULE, globToRegExp, matchRule, parseRules, ruleRouter } from '../../pipeline/route/rules.js';
 import { runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
 function configError(fn: () => unknown): ConfigError {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectError } from '../../pipeline/errors.js';
-import { S3LakeSink } from '../../pipeline/s3-sink.js';
+import { ObjectError } from '../../pipeline/run/errors.js';
+import { S3LakeSink } from '../../pipeline/storage/s3-sink.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
 
 const MiB = 1024 * 1024;

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parser as cloudtrail } from '../../../parsers/cloudtrail.js';
-import { objectId } from '../../../pipeline/identity.js';
+import { objectId } from '../../../pipeline/run/identity.js';
 import { bundleWorker, type WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { lambdaContext, s3Event, sqsEvent, sqsRecord } from '../../helpers/notifications.js';
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';

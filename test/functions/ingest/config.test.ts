@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from '../../../functions/ingest/config.js';
 import { INGEST_ENV } from '../../../functions/ingest/env-names.js';
-import { ConfigError } from '../../../pipeline/errors.js';
+import { ConfigError } from '../../../pipeline/run/errors.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {

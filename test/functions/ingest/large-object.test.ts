@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectId } from '../../../pipeline/identity.js';
+import { objectId } from '../../../pipeline/run/identity.js';
 import { bundleWorker, type WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { s3Event, sqsEvent } from '../../helpers/notifications.js';
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';

@@ -9,10 +9,10 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sqsRequeue } from '../../../functions/ingest/clients.js';
-import { configNotificationRef } from '../../../pipeline/config-items.js';
-import { objectId } from '../../../pipeline/identity.js';
-import type { WorkerMessage } from '../../../pipeline/notifications.js';
-import { LOGLAKE_USER_AGENT } from '../../../pipeline/version.js';
+import { configNotificationRef } from '../../../pipeline/formats/config-items.js';
+import { objectId } from '../../../pipeline/run/identity.js';
+import type { WorkerMessage } from '../../../pipeline/messages/notifications.js';
+import { LOGLAKE_USER_AGENT } from '../../../pipeline/run/version.js';
 import {
   cloudTrailNotification,
   configDeliveryCompleted,

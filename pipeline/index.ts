@@ -1,0 +1,62 @@
+/**
+ * The front door of `pipeline/`: everything `cli/`, `functions/` and `query/` use of the pipeline,
+ * and the one place that assembles it. The rooms behind it, in data-path order:
+ *   decode/    magic bytes, gzip/zip, UTF-8: bytes of an object → decoded content chunks
+ *   route/     key patterns, content sniffing, ignorables first, user rules → a parser (or none)
+ *   framing/   content → frames (lines, JSON records, CSV rows) → `Parser` results
+ *   run/       one object end to end (`processObject`): memory budget, continuation, manifest,
+ *              errors output; plus the shared vocabulary (errors, identity, options, version)
+ *   parquet/   rows → Parquet files (the only user of `hyparquet-writer` internals)
+ *   storage/   the source/sink ports and their local and S3 adapters, AWS clients and errors
+ *   messages/  queue messages (S3/SNS/EventBridge/Config notifications, replays, continuations)
+ *              → objects to run (`ingestMessage`)
+ *   formats/   format extensions the core runs as hooks without importing them (CUR assemblies,
+ *              inline Config items)
+ * The run entry points exported here (`processObject`, `ingestLocalFiles`, `ingestMessage`) are
+ * the core ones with the format hooks of `formats/` wired in, unless the caller passes its own
+ * `hooks`. Tests and benches may import the rooms directly; the core entry points there run no
+ * format hook unless given one.
+ */
+import { FORMAT_HOOKS } from './formats/extensions.js';
+import { ingestMessage as ingestMessageCore, type IngestMessageDeps, type MessageOutcome } from './messages/ingest-message.js';
+import { ingestLocalFiles as ingestLocalFilesCore, type IngestLocalOptions, type IngestSummary } from './run/ingest-files.js';
+import { processObject as processObjectCore, type ObjectHook, type ObjectReport, type ProcessDeps } from './run/process-object.js';
+import type { ObjectRef } from './storage/storage.js';
+
+/** `deps` with the format hooks when the caller chose none. */
+function withFormatHooks<T extends { readonly hooks?: readonly ObjectHook[] }>(deps: T): T {
+  return deps.hooks !== undefined ? deps : { ...deps, hooks: FORMAT_HOOKS };
+}
+
+/** One object end to end, format extensions included (see `run/process-object.ts`). */
+export function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
+  return processObjectCore(ref, withFormatHooks(deps));
+}
+
+/** Local files into a local lake, format extensions included (see `run/ingest-files.ts`). */
+export function ingestLocalFiles(files: readonly string[], opts: IngestLocalOptions): Promise<IngestSummary> {
+  return ingestLocalFilesCore(files, withFormatHooks(opts));
+}
+
+/** One queue message end to end, format extensions included (see `messages/ingest-message.ts`). */
+export function ingestMessage(body: string, messageId: string, deps: IngestMessageDeps): Promise<MessageOutcome> {
+  return ingestMessageCore(body, messageId, withFormatHooks(deps));
+}
+
+export { FORMAT_HOOKS } from './formats/extensions.js';
+export { processConfigChange } from './formats/config-items.js';
+export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type ObjectOutcome } from './messages/ingest-message.js';
+export { encodeWorkerMessage, type WorkerMessage } from './messages/notifications.js';
+export { DEFAULT_REGISTRY } from './route/route.js';
+export { parseRules, readRulesFile, ruleRouter, type RoutingRules } from './route/rules.js';
+export { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './run/errors.js';
+export { listLocalFiles, type IngestLocalOptions, type IngestSummary } from './run/ingest-files.js';
+export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
+export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
+export { LOGLAKE_USER_AGENT } from './run/version.js';
+export { clientConfig, createS3Client } from './storage/aws-clients.js';
+export { toPipelineError } from './storage/aws-errors.js';
+export { RawArchiver } from './storage/raw-archive.js';
+export { S3LakeSink } from './storage/s3-sink.js';
+export { S3Source } from './storage/s3-source.js';
+export type { ObjectRef } from './storage/storage.js';
