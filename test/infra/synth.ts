@@ -46,8 +46,24 @@ export interface CfnResource {
   readonly UpdateReplacePolicy?: string;
 }
 
-/** Synthesizes the app for `config` (given as CDK context `loglake`), failing on any cdk-nag finding. */
+/**
+ * Synthesized deployments by configuration (as JSON), so a test process synthesizes each
+ * configuration once: the infra test files share their workers (`isolate: false` for the infra
+ * project in vitest.config.ts), and the tests only read the stack and its template.
+ */
+const synthesized = new Map<string, Synth>();
+
+/** Synthesizes the app for `config` (given as CDK context `loglake`), failing on any cdk-nag finding; memoized per configuration. */
 export function synth(config: unknown): Synth {
+  const key = JSON.stringify(config);
+  const known = synthesized.get(key);
+  if (known !== undefined) return known;
+  const s = synthFresh(config);
+  synthesized.set(key, s);
+  return s;
+}
+
+function synthFresh(config: unknown): Synth {
   const { stack } = createApp({
     context: { ...CDK_CONTEXT, loglake: config },
     workerCode: INLINE_CODE,

@@ -5,10 +5,10 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { SQSBatchResponse, SQSEvent, Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parser as cloudtrail } from '../../../parsers/cloudtrail.js';
 import { objectId } from '../../../pipeline/run/identity.js';
-import { bundleWorker, type WorkerBundle } from '../../../scripts/bundle-worker.js';
+import type { WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { lambdaContext, s3Event, sqsEvent, sqsRecord } from '../../helpers/notifications.js';
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';
 import { queryLake, readManifest, scratchDir, trailFile, trailKey } from '../../helpers/worker.js';
@@ -37,7 +37,9 @@ async function coldStart(env: Record<string, string>): Promise<{ handler: Handle
 
 beforeAll(async () => {
   dir = scratchDir();
-  [s3, bundle] = await Promise.all([startLocalS3(), bundleWorker(dir.path)]);
+  // Bundled once per run by test/setup/worker-bundle.ts.
+  bundle = inject('workerBundle');
+  s3 = await startLocalS3();
   await s3.createBucket('bundle-source');
   await s3.createBucket('bundle-lake');
 });

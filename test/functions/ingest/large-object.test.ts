@@ -9,9 +9,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import type { SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { objectId } from '../../../pipeline/run/identity.js';
-import { bundleWorker, type WorkerBundle } from '../../../scripts/bundle-worker.js';
+import type { WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { s3Event, sqsEvent } from '../../helpers/notifications.js';
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';
 import { queryLake, readManifest, scratchDir, trailEvent } from '../../helpers/worker.js';
@@ -51,7 +51,9 @@ let dir: ReturnType<typeof scratchDir>;
 let bundle: WorkerBundle;
 beforeAll(async () => {
   dir = scratchDir();
-  [s3, bundle] = await Promise.all([startLocalS3(), bundleWorker(dir.path)]);
+  // Bundled once per run by test/setup/worker-bundle.ts.
+  bundle = inject('workerBundle');
+  s3 = await startLocalS3();
   await s3.createBucket('big-source');
   await s3.createBucket('big-lake');
 });
