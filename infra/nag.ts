@@ -43,8 +43,3 @@ export function acknowledgeWildcardResources(scope: IConstruct, arns: readonly s
   const stack = Stack.of(scope);
   for (const arn of new Set(arns)) acknowledge(scope, `AwsSolutions-IAM5[Resource::${flattenCfn(stack.resolve(arn))}]`, reason);
 }
-
-/** Acknowledges the IAM5 wildcard findings of exactly these actions. */
-export function acknowledgeWildcardActions(scope: IConstruct, actions: readonly string[], reason: string): void {
-  for (const action of actions) acknowledge(scope, `AwsSolutions-IAM5[Action::${action}]`, reason);
-}

@@ -26,10 +26,9 @@ export interface ConfigObjectRef {
   readonly key: string;
 }
 
-/** One normalized record and the text it came from (the notification message, for `raw`). */
+/** One normalized configuration item of a change notification. */
 export interface ConfigNotificationRecord {
   readonly record: EventFields;
-  readonly raw: string;
 }
 
 /** What one Config notification asks the worker to do. */
@@ -45,14 +44,13 @@ function changeRecords(message: JsonObject): ConfigNotificationWork {
   if (results === null || results.length === 0) {
     return { kind: 'unknown', reason: 'ConfigurationItemChangeNotification without a configurationItem object' };
   }
-  const raw = JSON.stringify(message);
   const records: ConfigNotificationRecord[] = [];
   for (const result of results) {
     if (result.ok !== true) {
       const detail = result.ok === false ? `${result.reason}: ${result.detail ?? ''}` : result.reason;
       return { kind: 'unknown', reason: `ConfigurationItemChangeNotification item is not usable (${detail})` };
     }
-    records.push({ record: result.record, raw });
+    records.push({ record: result.record });
   }
   return { kind: 'records', records };
 }

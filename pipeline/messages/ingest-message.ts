@@ -30,13 +30,12 @@ import type { LakeSink, ObjectRef, ObjectSource } from '../storage/storage.js';
 export type ConfigItemNotification = Extract<Notification, { kind: 'config-item' }>;
 
 /**
- * Normalizes an inline AWS Config item without reading S3. The hook for the Config parser
- * (`parsers/config-notification.ts`, issue 4): until a build wires it, such messages fail with
- * `MessageError('unsupported_shape')` and wait in the DLQ for a redrive, rather than being lost.
+ * Normalizes an inline AWS Config item without reading S3. A hook rather than a call because the
+ * handler (`formats/config-items.ts`) is a format extension, which no core room may import.
  */
-export type ConfigItemHandler = (notification: ConfigItemNotification, deps: IngestMessageDeps) => Promise<ObjectReport>;
+export type ConfigItemHandler = (notification: ConfigItemNotification, deps: Omit<IngestMessageDeps, 'configItem'>) => Promise<ObjectReport>;
 
-/** What one message needs; every field but the first three is optional wiring. */
+/** What one message needs; every field but `source`, `sink`, `options` and `configItem` is optional wiring. */
 export interface IngestMessageDeps {
   readonly source: ObjectSource;
   readonly sink: LakeSink;
@@ -53,7 +52,7 @@ export interface IngestMessageDeps {
   readonly shouldYield?: () => boolean;
   /** Server-side copy of each completed object into `raw/…`. @default no archive */
   readonly archive?: RawArchiver;
-  readonly configItem?: ConfigItemHandler;
+  readonly configItem: ConfigItemHandler;
   /** Format extensions run around each object (`ProcessDeps.hooks`). @default none */
   readonly hooks?: readonly ObjectHook[];
   /** @default Date.now */
@@ -136,12 +135,6 @@ export async function ingestMessage(body: string, messageId: string, deps: Inges
   const notification = decodeNotification(body, messageId);
   if (notification.kind === 'ignore') return { notification, objects: [], handedOver: 0 };
   if (notification.kind === 'config-item') {
-    if (deps.configItem === undefined) {
-      throw new MessageError(
-        'unsupported_shape',
-        `message ${messageId}: an AWS Config configuration item change notification needs the Config notification parser, which this build does not wire; the message waits in the DLQ for a redrive`,
-      );
-    }
     const report = await deps.configItem(notification, deps);
     const object = { bucket: report.manifest.bucket, key: report.manifest.key };
     return { notification, objects: [{ object, report, lagMs: null, archivedTo: null, archiveSkipped: false, continued: false }], handedOver: 0 };

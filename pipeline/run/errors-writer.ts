@@ -18,7 +18,6 @@ export class ErrorsWriter {
   private readonly gzip: Gzip;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
-  count = 0;
 
   constructor(private readonly out: OutputFile) {
     this.gzip = createGzip();
@@ -30,7 +29,6 @@ export class ErrorsWriter {
   }
 
   add(line: RejectedLine): void {
-    this.count++;
     this.gzip.write(`${JSON.stringify(line)}\n`);
   }
 

@@ -35,7 +35,6 @@ export const MESSAGE_ERROR_CODES = {
   invalid_json: 'the queue message body is not JSON',
   unknown_shape: 'the queue message is no notification shape the worker knows',
   invalid_message: 'a known notification shape with a missing or malformed field',
-  unsupported_shape: 'a known notification shape this build cannot process yet',
 } as const;
 export type MessageErrorCode = keyof typeof MESSAGE_ERROR_CODES;
 
