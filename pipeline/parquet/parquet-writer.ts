@@ -5,7 +5,7 @@
  *
  * Writes `events` rows to one Parquet file, a row group at a time, streaming each finished row
  * group to an `OutputFile`. Rows are staged as column arrays and encoded a batch at a time; a
- * row group closes at `rowGroupRows` rows or about `ROW_GROUP_BYTES` of text, so memory is
+ * row group closes at `rowGroupRows` rows or about `ROW_GROUP_CHARS` of text, so memory is
  * bounded by the row group, not by the object. Pages are compressed on libuv's thread pool while the caller parses the next
  * rows, which puts the second core to work.
  */
@@ -25,8 +25,21 @@ import { recordId } from '../run/identity.js';
 import { RowGroupEncoder, type EncodedChunk, type RawPage } from './parquet-encoding.js';
 import type { OutputFile } from '../storage/storage.js';
 
-/** A row group closes once its buffered text reaches about this many characters. */
-export const ROW_GROUP_BYTES = 24 * 1024 * 1024;
+/**
+ * A row group closes once its buffered text reaches about this many characters (24 Mi). The run
+ * also bounds all open partitions of an object together by it, so one object holds about one
+ * row group's worth of text whatever the number of days it spans.
+ */
+export const ROW_GROUP_CHARS = 24 * 1024 * 1024;
+
+/**
+ * The size guess of a row, in characters. `raw` dominates the text of a row and the parsed
+ * fields mostly repeat it, so a row counts as twice its raw text plus a fixed allowance for the
+ * columns that do not; a row without raw text counts as a typical line.
+ */
+const ROW_CHARS_PER_RAW_CHAR = 2;
+const ROW_CHARS_BESIDES_RAW = 256;
+const ROW_CHARS_WITHOUT_RAW = 1024;
 
 type Compress = (input: Uint8Array) => Promise<Uint8Array>;
 
@@ -208,8 +221,7 @@ export class ParquetFileWriter {
     this.pending++;
     this.rows++;
     if (++this.staged >= this.stageRows) this.encodeStaged();
-    // raw dominates the text of a row and `fields` mostly repeats it: twice raw is the estimate.
-    const chars = raw ? raw.length * 2 + 256 : 1024;
+    const chars = raw ? raw.length * ROW_CHARS_PER_RAW_CHAR + ROW_CHARS_BESIDES_RAW : ROW_CHARS_WITHOUT_RAW;
     this.pendingChars += chars;
     return chars;
   }
@@ -315,7 +327,7 @@ export class ParquetFileWriter {
   }
 
   get full(): boolean {
-    return this.pending >= this.opts.rowGroupRows || this.pendingChars >= ROW_GROUP_BYTES;
+    return this.pending >= this.opts.rowGroupRows || this.pendingChars >= ROW_GROUP_CHARS;
   }
 
   /**

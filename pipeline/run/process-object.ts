@@ -32,7 +32,7 @@ import {
 } from './identity.js';
 import { parseManifest, type Damage, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
 import type { PipelineOptions } from './options.js';
-import { ParquetFileWriter } from '../parquet/parquet-writer.js';
+import { ParquetFileWriter, ROW_GROUP_CHARS } from '../parquet/parquet-writer.js';
 import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from '../route/route.js';
 import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from '../storage/storage.js';
 import { decodeVisible } from '../decode/utf8.js';
@@ -108,7 +108,7 @@ interface Partition {
  * spans (a CUR keeps 31 days open, a Config snapshot hundreds): this keeps it at about one row
  * group's worth whatever that number.
  */
-const SPILL_CHARS = 24 * 1024 * 1024;
+const SPILL_CHARS = ROW_GROUP_CHARS;
 
 /**
  * Rejected text held back while no record has said the object's day; past this it is written
