@@ -5,10 +5,16 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const filters = process.argv.slice(2);
-const files = readdirSync(dir)
+const all = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
+const unknown = filters.filter((x) => !all.some((f) => f.includes(x)));
+if (unknown.length > 0) {
+  const names = all.map((f) => `  ${f.replace(/\.bench\.ts$/, '')}`).join('\n');
+  process.stderr.write(`bench: no benchmark matches ${unknown.map((x) => JSON.stringify(x)).join(', ')}; the benchmarks are:\n${names}\n`);
+  process.exit(2);
+}
+const files = all.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 process.stdout.write(`loglake benchmarks — node ${process.version}, ${process.arch}, ${new Date().toISOString()}\n`);
 let failed = false;
 for (const f of files) {

@@ -8,6 +8,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export class UsageError extends Error {
   // Literal, not the class's own name, which minification would rename (pipeline/run/errors.ts).
   override readonly name = 'UsageError';
+  /** False when the message says all there is (a missing lake, an unwritable folder): no help pointer. */
+  readonly hint: boolean;
+
+  constructor(message: string, opts: { hint?: boolean } = {}) {
+    super(message);
+    this.hint = opts.hint ?? true;
+  }
 }
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -15,8 +22,19 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 /** Parsed flag values: strings, booleans, or string lists for `multiple` flags. */
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
-/** Parses argv for one verb; `--help` is always accepted. */
-export function parse<O extends Options>(argv: readonly string[], options: O): { values: Values; positionals: string[] } {
+/**
+ * Parses argv for one verb; `--help` is always accepted. `numeric` names the flags that take a
+ * positive integer, so `--max-width -5` says that rather than node's "argument is ambiguous".
+ */
+export function parse<O extends Options>(argv: readonly string[], options: O, numeric: readonly string[] = []): { values: Values; positionals: string[] } {
+  for (let i = 0; i < argv.length - 1; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i] as string)?.[1];
+    const next = argv[i + 1] as string;
+    if (argv[i] === '--') break;
+    if (name === undefined || options[name]?.type !== 'string' || !/^-\d/.test(next)) continue;
+    if (numeric.includes(name)) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(next)}`);
+    throw new UsageError(`--${name} needs a value, got ${JSON.stringify(next)} (write --${name}=${next} if that is the value)`);
+  }
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],

@@ -2,19 +2,26 @@
  * `loglake <verb>`: dispatches to one file per verb in cli/commands/. Data goes to stdout,
  * diagnostics to stderr; exit codes are 0 ok, 1 some object failed, 2 usage or configuration error.
  */
+import pkg from '../package.json' with { type: 'json' };
 import { UsageError } from './args.js';
-import * as demo from './commands/demo.js';
-import * as formats from './commands/formats.js';
-import * as ingest from './commands/ingest.js';
-import * as query from './commands/query.js';
-import * as worker from './commands/worker.js';
+import { processIo, type Io } from './io.js';
 
 interface Verb {
   readonly help: string;
-  run(argv: readonly string[]): Promise<number>;
+  run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-const VERBS: Record<string, Verb> = { ingest, query, formats, demo, worker };
+/**
+ * Each command is imported only when it runs: DuckDB and the AWS SDK take seconds to load, and
+ * `loglake --help` or `loglake formats` need neither.
+ */
+const VERBS: Record<string, () => Promise<Verb>> = {
+  ingest: () => import('./commands/ingest.js'),
+  query: () => import('./commands/query.js'),
+  formats: () => import('./commands/formats.js'),
+  demo: () => import('./commands/demo.js'),
+  worker: () => import('./commands/worker.js'),
+};
 
 const HELP = `usage: loglake <command> [options]
 
@@ -25,36 +32,50 @@ commands:
   demo                                ingest the bundled samples into ./lake and query them (npm start)
   worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3
 
-Run "loglake <command> --help" for the options of a command.
+Run "loglake <command> --help" for the options of a command; "loglake --version" for the version.
 `;
 
-async function main(argv: readonly string[]): Promise<number> {
+/** The package version, from package.json. */
+export const VERSION: string = pkg.version;
+
+/**
+ * Runs one command line (without `node` and the script) against `io` and resolves to the exit
+ * code: 0 ok, 1 some object failed, 2 usage or configuration error. Never calls `process.exit`.
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   const [verb, ...rest] = argv;
-  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
-    process.stdout.write(HELP);
-    return verb === undefined ? 2 : 0;
+  if (verb === undefined) {
+    io.stderr.write(HELP);
+    return 2;
   }
-  const command = VERBS[verb];
-  if (!command) {
-    process.stderr.write(`loglake: unknown command ${JSON.stringify(verb)}\n\n${HELP}`);
+  if (verb === '--help' || verb === '-h' || verb === 'help') {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (verb === '--version' || verb === '-v') {
+    io.stdout.write(`loglake ${VERSION}\n`);
+    return 0;
+  }
+  const load = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
+  if (!load) {
+    io.stderr.write(`loglake: unknown command ${JSON.stringify(verb)}\n\n${HELP}`);
     return 2;
   }
   try {
-    return await command.run(rest);
+    const command = await load();
+    return await command.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`loglake ${verb}: ${e.message}\nRun "loglake ${verb} --help" for usage.\n`);
+      io.stderr.write(`loglake ${verb}: ${e.message}\n${e.hint ? `Run "loglake ${verb} --help" for usage.\n` : ''}`);
       return 2;
     }
-    process.stderr.write(`loglake ${verb}: ${(e as Error).stack ?? String(e)}\n`);
+    // A system error (a folder that cannot be written, a full disk) is one line, not a stack.
+    const sys = e as NodeJS.ErrnoException;
+    if (typeof sys.code === 'string' && typeof sys.syscall === 'string' && io.env.LOGLAKE_DEBUG === undefined) {
+      io.stderr.write(`loglake ${verb}: ${sys.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`loglake ${verb}: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
 }
-
-// `loglake formats | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
-
-process.exitCode = await main(process.argv.slice(2));

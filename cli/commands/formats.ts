@@ -1,6 +1,7 @@
 /** `loglake formats`: the supported formats and the object keys they are recognized by. */
 import { DEFAULT_REGISTRY } from '../../pipeline/index.js';
 import { parse } from '../args.js';
+import type { Io } from '../io.js';
 import { textTable } from '../format.js';
 
 export const help = `usage: loglake formats [--json]
@@ -16,10 +17,10 @@ options:
   -h, --help    this help
 `;
 
-export async function run(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
   if (values.help) {
-    process.stdout.write(help);
+    io.stdout.write(help);
     return 0;
   }
   const rows = [
@@ -35,10 +36,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     ...DEFAULT_REGISTRY.ignorables.map((i) => ({ parser: i.name, source: i.source, version: null, framing: 'ignored', description: i.description, key: i.keyExample, docs: null })),
   ];
   if (values.json) {
-    for (const r of rows) process.stdout.write(`${JSON.stringify(r)}\n`);
+    for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
   } else {
-    process.stdout.write(`${textTable(['parser', 'source', 'version', 'framing', 'description'], rows.map((r) => [r.parser, r.source, r.version, r.framing, r.description]))}\n\n`);
-    for (const r of rows) process.stdout.write(`${r.parser}: ${r.key}\n`);
+    io.stdout.write(`${textTable(['parser', 'source', 'version', 'framing', 'description'], rows.map((r) => [r.parser, r.source, r.version, r.framing, r.description]))}\n\n`);
+    for (const r of rows) io.stdout.write(`${r.parser}: ${r.key}\n`);
   }
   return 0;
 }

@@ -1,6 +1,11 @@
 /** `loglake ingest`: normalizes local log files and folders into a local lake folder. */
 import { ConfigError, ingestLocalFiles, listLocalFiles, readRulesFile, resolveOptions, ruleRouter, type IngestSummary, type ParquetCodec } from '../../pipeline/index.js';
-import { intFlag, isTty, parse, UsageError } from '../args.js';
+import { FORMAT_HOOKS } from '../../pipeline/index.js';
+import { intFlag, parse, UsageError } from '../args.js';
+import { pathFrom, type Io } from '../io.js';
+import { checkOutFolder } from '../lake-folder.js';
+import { IngestProgress } from '../progress.js';
+import { removeOwnTemp, removeStaleTemp } from '../temp-files.js';
 import { count, mb, textTable } from '../format.js';
 
 export const help = `usage: loglake ingest <file|folder>… --out <lake-dir> [options]
@@ -20,13 +25,18 @@ options:
   --no-raw                 leave the raw column empty
   --keep-self-traffic      keep records caused by loglake's own requests
   --json                   print each object's manifest as a JSON line instead of the summary
+  --progress               progress on stderr (objects, records, MB read, MB/s, ETA of the current
+                           object) even when stderr is not a terminal; on a terminal it is always on
   -h, --help               this help
 
+Ctrl-C (SIGINT) or SIGTERM removes the temporary files of the outputs being written; temporary
+files an earlier run left behind (killed harder) are removed once they are an hour old.
+
 exit codes: 0 every object processed (rejected lines are counted, not fatal),
-            1 some object could not be processed, 2 usage error
+            1 some object could not be processed, 2 usage error (or an --out that cannot be written)
 `;
 
-function printSummary(summary: IngestSummary): void {
+function printSummary(io: Io, summary: IngestSummary): void {
   const rows = summary.bySource.map((t) => [
     t.source,
     t.objects,
@@ -51,10 +61,10 @@ function printSummary(summary: IngestSummary): void {
     mb(total.bytes),
     summary.elapsedMs > 0 ? (total.bytes / 1e6 / (summary.elapsedMs / 1000)).toFixed(1) : '',
   ]);
-  process.stdout.write(`${textTable(['source', 'objects', 'failed', 'records', 'rejected', 'skipped', 'input MB', 'MB/s'], rows)}\n`);
+  io.stdout.write(`${textTable(['source', 'objects', 'failed', 'records', 'rejected', 'skipped', 'input MB', 'MB/s'], rows)}\n`);
 }
 
-export async function run(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {
     out: { type: 'string', short: 'o' },
     exclude: { type: 'string', multiple: true },
@@ -65,14 +75,16 @@ export async function run(argv: readonly string[]): Promise<number> {
     'no-raw': { type: 'boolean' },
     'keep-self-traffic': { type: 'boolean' },
     json: { type: 'boolean' },
-  });
+    progress: { type: 'boolean' },
+  }, ['max-line-bytes', 'row-group-rows']);
   if (values.help) {
-    process.stdout.write(help);
+    io.stdout.write(help);
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('no input: give at least one file or folder');
-  const out = values.out;
-  if (typeof out !== 'string' || out === '') throw new UsageError('--out <lake-dir> is required');
+  const outArg = values.out;
+  if (typeof outArg !== 'string' || outArg === '') throw new UsageError('--out <lake-dir> is required');
+  const out = pathFrom(io, outArg);
   let options;
   try {
     options = resolveOptions({
@@ -88,47 +100,70 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const rules =
     typeof values.rules === 'string'
-      ? await readRulesFile(values.rules).catch((e: unknown) => {
+      ? await readRulesFile(pathFrom(io, values.rules)).catch((e: unknown) => {
           throw e instanceof ConfigError ? new UsageError(e.message) : e;
         })
       : null;
   const exclude = Array.isArray(values.exclude) ? values.exclude : [];
-  const files = await listLocalFiles(positionals, { skipDir: out, exclude }).catch((e: unknown) => {
+  const files = await listLocalFiles(positionals.map((p) => pathFrom(io, p)), { skipDir: out, exclude }).catch((e: unknown) => {
     throw e instanceof ConfigError ? new UsageError(e.message) : e;
   });
   if (files.length === 0) throw new UsageError(`no files found under ${positionals.join(', ')}`);
 
-  const tty = isTty();
-  let lastProgress = 0;
-  const summary = await ingestLocalFiles(files, {
-    lakeDir: out,
-    options,
-    ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
-    onProgress: tty
-      ? (p) => {
-          const now = Date.now();
-          if (p.done < p.total && now - lastProgress < 200) return;
-          lastProgress = now;
-          const name = p.current.length > 50 ? `…${p.current.slice(-49)}` : p.current;
-          process.stderr.write(`\r\x1b[K[${p.done}/${p.total}] ${count(p.records)} records, ${mb(p.bytes)} MB ${name}`);
-          if (p.done === p.total) process.stderr.write('\r\x1b[K');
-        }
-      : undefined,
-    onObject: values.json ? (r) => process.stdout.write(`${JSON.stringify(r.manifest)}\n`) : undefined,
-  });
+  checkOutFolder(out, outArg);
+  const stale = removeStaleTemp(out);
+  if (stale > 0) io.stderr.write(`loglake ingest: removed ${stale} temporary files an interrupted run left in ${outArg}\n`);
+
+  const tty = io.stderr.isTTY === true;
+  const progress = tty || values.progress === true ? new IngestProgress(io.stderr, tty) : null;
+  // An interrupted run removes the temporary files of the outputs it was writing, then dies of
+  // the signal as it would have (exit status 128 + signal number).
+  const onSignal = (signal: NodeJS.Signals): void => {
+    progress?.clear();
+    const removed = removeOwnTemp(out);
+    io.stderr.write(`\nloglake ingest: ${signal}: stopped; removed ${removed} temporary files\n`);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let summary: IngestSummary;
+  try {
+    summary = await ingestLocalFiles(
+      files,
+      Object.assign(
+        {
+          lakeDir: out,
+          options,
+          ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
+          ...(progress !== null ? { hooks: [progress.hook, ...FORMAT_HOOKS] } : {}),
+          onProgress: progress !== null ? (p: { done: number; total: number; records: number }) => progress.objects(p.done, p.total, p.records) : undefined,
+          onObject: values.json ? (r: { manifest: unknown }) => io.stdout.write(`${JSON.stringify(r.manifest)}\n`) : undefined,
+        },
+        // Records of the object being read, between its chunks: a hook the pipeline does not
+        // offer yet (ingestLocalFiles ignores the option until it does).
+        progress !== null ? { onObjectRecords: (records: number) => progress.objectRecords(records) } : {},
+      ),
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress?.clear();
+  }
 
   const failed = summary.reports.filter((r) => r.manifest.status === 'failed');
-  if (!values.json) printSummary(summary);
+  if (!values.json) printSummary(io, summary);
   for (const r of failed) {
-    process.stderr.write(`loglake: failed ${r.manifest.object}: [${r.manifest.reason}] ${r.manifest.error}\n`);
+    io.stderr.write(`loglake: failed ${r.manifest.object}: [${r.manifest.reason}] ${r.manifest.error}\n`);
   }
   // The table counts what was read; these say what of it is not (yet) in the lake, and why.
   for (const { manifest: m } of summary.reports) {
     if (m.status === 'damaged') {
-      process.stderr.write(`loglake: damaged ${m.object}: [${m.reason}] kept the ${m.records} records decoded before the damage; ${m.damage?.detail ?? ''}\n`);
+      io.stderr.write(`loglake: damaged ${m.object}: [${m.reason}] kept the ${m.records} records decoded before the damage; ${m.damage?.detail ?? ''}\n`);
     }
     if (m.publication !== undefined && m.publication.state !== 'live' && m.records > 0) {
-      process.stderr.write(`loglake: ${m.publication.state} ${m.object}: ${m.records} records not queryable: ${m.publication.why}\n`);
+      io.stderr.write(`loglake: ${m.publication.state} ${m.object}: ${m.records} records not queryable: ${m.publication.why}\n`);
     }
   }
   return failed.length > 0 ? 1 : 0;

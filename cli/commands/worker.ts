@@ -10,6 +10,7 @@ import { INGEST_ENV, INGEST_METRICS } from '../../functions/ingest/env-names.js'
 import { createIngestHandler } from '../../functions/ingest/worker.js';
 import { ConfigError, createS3Client, encodeWorkerMessage, readRulesFile, type WorkerMessage } from '../../pipeline/index.js';
 import { intFlag, parse, UsageError } from '../args.js';
+import type { Io } from '../io.js';
 
 export const help = `usage: loglake worker --events <file> --endpoint <url> --bucket <central-bucket> [options]
 
@@ -100,7 +101,7 @@ function context(timeoutMs: number): Context {
   };
 }
 
-export async function run(argv: readonly string[]): Promise<number> {
+export async function run(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     events: { type: 'string' },
     endpoint: { type: 'string' },
@@ -112,9 +113,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     'no-raw': { type: 'boolean' },
     'keep-self-traffic': { type: 'boolean' },
     region: { type: 'string' },
-  });
+  }, ['timeout-ms', 'deadline-margin-ms']);
   if (values.help) {
-    process.stdout.write(help);
+    io.stdout.write(help);
     return 0;
   }
   const need = (name: string): string => {
@@ -189,7 +190,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       while (queue.length > 0) {
         const response = await handler(queue.shift() as SQSEvent, context(timeoutMs));
         failed += response.batchItemFailures.length;
-        process.stdout.write(`${JSON.stringify(response)}\n`);
+        io.stdout.write(`${JSON.stringify(response)}\n`);
       }
     }
   } finally {
