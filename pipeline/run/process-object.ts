@@ -525,29 +525,165 @@ export async function processObject(ref: ObjectRef, deps: ProcessDeps): Promise<
 }
 
 /** `processObject` without the hooks: one run of the core over one object. */
-async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
-  const now = deps.now ?? Date.now;
-  const registry = deps.registry ?? DEFAULT_REGISTRY;
-  const uri = objectUri(ref);
-  const pin = deps.rule?.(ref) ?? null;
-  const base: ManifestBase = {
-    ref,
-    uri,
-    id: objectId(ref),
-    opened: null,
-    route: routeByKey(ref.key, registry, pin),
-    compression: null,
-    entries: 0,
-    counter: { bytes: 0 },
-    decompressed: 0,
-    started: now(),
-    damage: null,
-  };
-  let run: ObjectRun | null = null;
-  let resumeAt: ResumePoint | null = null;
+function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<ObjectReport> {
+  return new SingleObject(ref, deps).process();
+}
 
-  const finish = async (status: ObjectStatus, reason: string | null, error: LoglakeError | null, outputs: PartitionOutput[], errorsOutput: string | null): Promise<ObjectReport> => {
-    const mKey = manifestKey(manifestSource(base.route), base.id);
+/**
+ * One run of the core over one object, in steps: check a continuation still owns the object,
+ * read and parse the content entry by entry, then settle the manifest. Fields are what the
+ * manifest is built from, whichever step ends the run.
+ */
+class SingleObject {
+  private readonly now: () => number;
+  private readonly registry: Registry;
+  private readonly pin: Pin | null;
+  private readonly base: ManifestBase;
+  private run: ObjectRun | null = null;
+  private framer: Framer | null = null;
+  private resumeAt: ResumePoint | null = null;
+
+  constructor(
+    private readonly ref: ObjectRef,
+    private readonly deps: ProcessDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.registry = deps.registry ?? DEFAULT_REGISTRY;
+    this.pin = deps.rule?.(ref) ?? null;
+    this.base = {
+      ref,
+      uri: objectUri(ref),
+      id: objectId(ref),
+      opened: null,
+      route: routeByKey(ref.key, this.registry, this.pin),
+      compression: null,
+      entries: 0,
+      counter: { bytes: 0 },
+      decompressed: 0,
+      started: this.now(),
+      damage: null,
+    };
+  }
+
+  async process(): Promise<ObjectReport> {
+    const { deps, base } = this;
+    if (deps.resume !== undefined) {
+      const mismatch = continuationMismatch(parseManifest(await deps.sink.get(this.manifestKey())), deps.resume);
+      if (mismatch !== null) return this.superseded(mismatch);
+    }
+    if (base.route?.kind === 'ignore') return this.finish('ignored', base.route.name, null, [], null);
+    try {
+      return await this.read();
+    } catch (e) {
+      await this.run?.abort();
+      if (e instanceof ObjectError && e.code === 'object_changed' && deps.resume !== undefined) return this.superseded(e.message);
+      if (e instanceof ObjectError) return this.finish('failed', e.code, e, [], null);
+      throw e;
+    }
+  }
+
+  /** Reads the object to its end, its damage or the deadline, and writes what it parsed. */
+  private async read(): Promise<ObjectReport> {
+    const { deps, base } = this;
+    const opened = await deps.source.open(this.ref);
+    base.opened = opened;
+    const chunks = headFirst(contentOf(this.ref, base, deps, opened));
+    for (;;) {
+      let next: IteratorResult<ContentChunk>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        this.stopAtDamage(e, opened);
+        break;
+      }
+      if (next.done === true) break;
+      const chunk = next.value;
+      if (chunk.entryStart) {
+        const ignorable = this.startEntry(chunk);
+        if (ignorable !== null) return await this.finish('ignored', ignorable, null, [], null);
+      }
+      base.decompressed += chunk.data.byteLength;
+      (this.framer as Framer).push(chunk.data);
+      if (this.run !== null) await this.run.drain(base.started);
+      if (this.deadlineReached(opened)) break;
+    }
+    if (this.resumeAt === null) this.framer?.end();
+    if (base.compression === 'empty' && base.route === null) {
+      base.route = { kind: 'unknown' };
+    }
+    const run = this.run;
+    if (run === null) {
+      // Zero-length object, or an archive with only empty entries: nothing to parse, nothing lost.
+      return await this.finish('ok', 'empty', null, [], null);
+    }
+    const outputs = await run.close(base.started);
+    const status: ObjectStatus = this.resumeAt !== null ? 'partial' : base.damage !== null ? 'damaged' : 'ok';
+    return await this.finish(status, base.damage?.reason ?? null, null, outputs, run.errorsKey);
+  }
+
+  /**
+   * S3 objects never change: damage read once is read on every retry. Keeps what decoded before
+   * it, rejects the frame it cut, and says in the manifest what was left unread. Anything else,
+   * or damage before any content, is thrown on.
+   */
+  private stopAtDamage(e: unknown, opened: OpenedObject): void {
+    const { run, framer, base } = this;
+    if (run === null || framer === null || !isDamage(e)) throw e;
+    base.damage = { reason: e.code, detail: e.message, compressed_bytes_unread: opened.size !== undefined ? Math.max(0, opened.size - base.counter.bytes) : null };
+    let cut: CutFrame | null = null;
+    if (afterCompleteMember(e)) framer.end();
+    else cut = framer.abandon();
+    if (cut !== null) run.reject('damaged_input', cut.text, `${cut.bytes} bytes cut off by the damage: ${e.message}`);
+    this.framer = null;
+  }
+
+  /**
+   * Starts an entry (the object itself, or one archive member): the first routes by content when
+   * the key did not, and starts the run. Returns the ignorable's name when the content routes
+   * to one, else null.
+   */
+  private startEntry(chunk: ContentChunk): string | null {
+    const base = this.base;
+    const uri = base.uri;
+    base.entries++;
+    this.framer?.end();
+    if (this.run === null) {
+      if (base.route === null) {
+        const head = decodeVisible(chunk.data, 0, Math.min(chunk.data.byteLength, HEAD_BYTES)).text;
+        base.route = routeByContent(head, this.registry, this.pin);
+      }
+      if (base.route.kind === 'ignore') return base.route.name;
+      if (base.route.kind === 'unknown') {
+        throw new ObjectError('unknown_format', `${uri}: no format matches the key or the first bytes ${JSON.stringify(chunk.data.subarray(0, 60).toString('utf8'))}`);
+      }
+      this.run = new ObjectRun(base.route.parser, uri, base.id, this.ref, this.deps, base.started);
+    }
+    this.run.resetState(chunk.entry);
+    this.framer = framerFor(this.run.parser, this.run, this.deps.options, chunk.entry ? `${uri}#${chunk.entry}` : uri);
+    return null;
+  }
+
+  /**
+   * True when the invocation must hand over and this run has made progress past where it began;
+   * sets the resume point. Frames up to `linesIn` are complete; a partial last line is re-read
+   * by the continuation.
+   */
+  private deadlineReached(opened: OpenedObject): boolean {
+    const { run, deps } = this;
+    const unread = opened.size === undefined || this.base.counter.bytes < opened.size;
+    if (run === null || !unread || run.linesIn <= (deps.resume?.ordinal ?? 0) || deps.shouldYield?.() !== true) return false;
+    this.resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1, first_dt: run.firstDt };
+    return true;
+  }
+
+  private manifestKey(): string {
+    return manifestKey(manifestSource(this.base.route), this.base.id);
+  }
+
+  /** Writes the manifest of the run (and deletes what a previous run left that this one replaces). */
+  private async finish(status: ObjectStatus, reason: string | null, error: LoglakeError | null, outputs: PartitionOutput[], errorsOutput: string | null): Promise<ObjectReport> {
+    const { deps } = this;
+    const mKey = this.manifestKey();
     const previous = parseManifest(await deps.sink.get(mKey));
     let kept = outputs;
     let keptErrors = errorsOutput;
@@ -556,96 +692,18 @@ async function processSingleObject(ref: ObjectRef, deps: ProcessDeps): Promise<O
       kept = [...previous.outputs];
       keptErrors = previous.errors_output;
     }
-    const built = buildManifest(base, status, reason, error?.message ?? null, run, kept, keptErrors, now());
-    const { manifest, stale } = settleRun(built, previous, deps.resume ?? null, resumeAt);
+    const built = buildManifest(this.base, status, reason, error?.message ?? null, this.run, kept, keptErrors, this.now());
+    const { manifest, stale } = settleRun(built, previous, deps.resume ?? null, this.resumeAt);
     await deps.sink.put(mKey, `${JSON.stringify(manifest, null, 2)}\n`);
     if (stale.length > 0) await deps.sink.delete(stale);
     return { manifest, error };
-  };
-  // A continuation whose chain was completed, restarted or changed writes nothing: the newer run owns the object.
-  const superseded = (why: string): ObjectReport => ({
-    manifest: buildManifest(base, 'ignored', SUPERSEDED_CONTINUATION, why, null, [], null, now()),
-    error: null,
-  });
-
-  if (deps.resume !== undefined) {
-    const mismatch = continuationMismatch(parseManifest(await deps.sink.get(manifestKey(manifestSource(base.route), base.id))), deps.resume);
-    if (mismatch !== null) return superseded(mismatch);
   }
 
-  if (base.route?.kind === 'ignore') return finish('ignored', base.route.name, null, [], null);
-
-  try {
-    base.opened = await deps.source.open(ref);
-    const where = uri;
-    let framer: Framer | null = null;
-    const chunks = headFirst(contentOf(ref, base, deps, base.opened));
-    for (;;) {
-      let next: IteratorResult<ContentChunk>;
-      try {
-        next = await chunks.next();
-      } catch (e) {
-        // S3 objects never change: damage read once is read on every retry. Keep what decoded
-        // before it, reject the frame it cut, and say in the manifest what was left unread.
-        if (run === null || framer === null || !isDamage(e)) throw e;
-        base.damage = { reason: e.code, detail: e.message, compressed_bytes_unread: base.opened.size !== undefined ? Math.max(0, base.opened.size - base.counter.bytes) : null };
-        let cut: CutFrame | null = null;
-        if (afterCompleteMember(e)) framer.end();
-        else cut = framer.abandon();
-        if (cut !== null) run.reject('damaged_input', cut.text, `${cut.bytes} bytes cut off by the damage: ${e.message}`);
-        framer = null;
-        break;
-      }
-      if (next.done === true) break;
-      const chunk = next.value;
-      if (chunk.entryStart) {
-        base.entries++;
-        framer?.end();
-        if (run === null) {
-          if (base.route === null) {
-            const head = decodeVisible(chunk.data, 0, Math.min(chunk.data.byteLength, HEAD_BYTES)).text;
-            base.route = routeByContent(head, registry, pin);
-          }
-          if (base.route.kind === 'ignore') {
-            return await finish('ignored', base.route.name, null, [], null);
-          }
-          if (base.route.kind === 'unknown') {
-            throw new ObjectError('unknown_format', `${uri}: no format matches the key or the first bytes ${JSON.stringify(chunk.data.subarray(0, 60).toString('utf8'))}`);
-          }
-          run = new ObjectRun(base.route.parser, uri, base.id, ref, deps, base.started);
-          run.resetState(chunk.entry);
-        } else {
-          run.resetState(chunk.entry);
-        }
-        framer = framerFor(run.parser, run, deps.options, chunk.entry ? `${uri}#${chunk.entry}` : uri);
-      }
-      base.decompressed += chunk.data.byteLength;
-      (framer as Framer).push(chunk.data);
-      if (run !== null) await run.drain(base.started);
-      const unread = base.opened.size === undefined || base.counter.bytes < base.opened.size;
-      if (run !== null && unread && run.linesIn > (deps.resume?.ordinal ?? 0) && deps.shouldYield?.() === true) {
-        // Frames up to linesIn are complete; a partial last line is re-read by the continuation.
-        resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1, first_dt: run.firstDt };
-        break;
-      }
-    }
-    if (resumeAt === null) framer?.end();
-    if (base.compression === 'empty' && base.route === null) {
-      base.route = { kind: 'unknown' };
-    }
-    if (run === null) {
-      // Zero-length object, or an archive with only empty entries: nothing to parse, nothing lost.
-      return await finish('ok', 'empty', null, [], null);
-    }
-    const outputs = await run.close(base.started);
-    const status: ObjectStatus = resumeAt !== null ? 'partial' : base.damage !== null ? 'damaged' : 'ok';
-    return await finish(status, base.damage?.reason ?? null, null, outputs, run.errorsKey);
-  } catch (e) {
-    await run?.abort();
-    if (e instanceof ObjectError && e.code === 'object_changed' && deps.resume !== undefined) return superseded(e.message);
-    if (e instanceof ObjectError) {
-      return finish('failed', e.code, e, [], null);
-    }
-    throw e;
+  /** A continuation whose chain was completed, restarted or changed writes nothing: the newer run owns the object. */
+  private superseded(why: string): ObjectReport {
+    return {
+      manifest: buildManifest(this.base, 'ignored', SUPERSEDED_CONTINUATION, why, null, [], null, this.now()),
+      error: null,
+    };
   }
 }
