@@ -22,7 +22,8 @@ const isNumeric = (v: unknown): boolean => typeof v === 'number' || typeof v ===
  * An aligned text table written as rows arrive: column widths (at most `maxWidth`, longer cells
  * cut with `…`) and right-alignment of numeric columns are decided from the first
  * `TABLE_SAMPLE_ROWS` rows, then every later row is written with the same widths, so a result of
- * any size is printed in bounded memory.
+ * any size is printed in bounded memory. A later number wider than its column is not cut: it
+ * pushes the rest of its line right.
  */
 export class TableStream {
   private sample: unknown[][] | null = [];
@@ -37,8 +38,10 @@ export class TableStream {
   /** Text to write for these rows: nothing while the sample fills, then header and rows. */
   push(rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
     if (this.sample === null) return this.lines(rows);
-    for (const r of rows) this.sample.push([...r]);
-    return this.sample.length >= TABLE_SAMPLE_ROWS ? this.flushSample() : '';
+    const room = TABLE_SAMPLE_ROWS - this.sample.length;
+    for (const r of rows.slice(0, room)) this.sample.push([...r]);
+    if (this.sample.length < TABLE_SAMPLE_ROWS) return '';
+    return this.flushSample() + this.lines(rows.slice(room));
   }
 
   /** Text left to write once every row was pushed. */
@@ -72,6 +75,8 @@ export class TableStream {
     return cells
       .map((s, i) => {
         const w = this.widths[i] as number;
+        // A number wider than the sampled ones overflows its column rather than being cut.
+        if (this.numeric[i] && isNumeric(s)) return s.padStart(w);
         const t = s.length > w ? `${s.slice(0, w - 1)}…` : s;
         return this.numeric[i] ? t.padStart(w) : t.padEnd(w);
       })

@@ -1,29 +1,26 @@
 /**
- * The CLI as a user runs it: the real `bin/loglake.js` in a child process, end to end over the
- * bundled samples, with the Parquet read back by DuckDB.
+ * The CLI as a user runs it, end to end over the bundled samples, with the Parquet read back by
+ * DuckDB: `main(argv, io)` in this process with in-memory streams, which is what the bin runs;
+ * test/cli/bin.test.ts runs the real bin/loglake.js in a child process.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loglakeWith, type Run } from '../helpers/cli.js';
 import { LakeQuery } from '../../query/lake-query.js';
 import { SAMPLE_EXCLUDES } from '../../cli/commands/demo.js';
 import { tempDir, writeInput } from '../helpers/lake.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'loglake.js');
 
-function loglake(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const loglake = (...args: string[]): Promise<Run> => loglakeWith({}, ...args);
 
 describe('loglake CLI', () => {
   const tmp = tempDir('loglake-cli-');
   const lake = join(tmp.path, 'lake');
-  let ingest: ReturnType<typeof loglake>;
-  beforeAll(() => {
-    ingest = loglake('ingest', join(ROOT, 'samples'), '--out', lake, ...SAMPLE_EXCLUDES.flatMap((g) => ['--exclude', g]));
+  let ingest: Run;
+  beforeAll(async () => {
+    ingest = await loglake('ingest', join(ROOT, 'samples'), '--out', lake, ...SAMPLE_EXCLUDES.flatMap((g) => ['--exclude', g]));
   });
   afterAll(() => tmp.cleanup());
 
@@ -68,63 +65,63 @@ describe('loglake CLI', () => {
     }
   });
 
-  it('answers SQL with --json, one object per row', () => {
-    const r = loglake('query', '--lake', lake, "SELECT actor_type, count(*) AS n FROM events WHERE source = 'cloudtrail' AND actor_type IN ('Root', 'AWSAccount') GROUP BY ALL ORDER BY 1", '--json');
+  it('answers SQL with --json, one object per row', async () => {
+    const r = await loglake('query', '--lake', lake, "SELECT actor_type, count(*) AS n FROM events WHERE source = 'cloudtrail' AND actor_type IN ('Root', 'AWSAccount') GROUP BY ALL ORDER BY 1", '--json');
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
-      { actor_type: 'AWSAccount', n: '2' },
-      { actor_type: 'Root', n: '3' },
+      { actor_type: 'AWSAccount', n: 2 },
+      { actor_type: 'Root', n: 3 },
     ]);
   });
 
-  it('shows rejected lines through the errors view', () => {
-    const r = loglake('query', '--lake', lake, "SELECT reason, count(*) AS n FROM errors WHERE source = 'cloudtrail' GROUP BY ALL ORDER BY 1", '--json');
+  it('shows rejected lines through the errors view', async () => {
+    const r = await loglake('query', '--lake', lake, "SELECT reason, count(*) AS n FROM errors WHERE source = 'cloudtrail' GROUP BY ALL ORDER BY 1", '--json');
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
-      { reason: 'bad_timestamp', n: '2' },
-      { reason: 'invalid_json', n: '2' },
-      { reason: 'not_an_object', n: '1' },
-      { reason: 'truncated_record', n: '1' },
+      { reason: 'bad_timestamp', n: 2 },
+      { reason: 'invalid_json', n: 2 },
+      { reason: 'not_an_object', n: 1 },
+      { reason: 'truncated_record', n: 1 },
     ]);
   });
 
-  it('lists formats with their key patterns', () => {
-    const r = loglake('formats');
+  it('lists formats with their key patterns', async () => {
+    const r = await loglake('formats');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('cloudtrail: AWSLogs/[o-org/]<account>/CloudTrail[-Insight]/<region>/YYYY/MM/DD/');
     expect(r.stdout).toContain('cloudtrail-digest');
   });
 
-  it('has --help on every command', () => {
-    for (const verb of ['ingest', 'query', 'formats', 'demo']) {
-      const r = loglake(verb, '--help');
+  it('has --help on every command', async () => {
+    for (const verb of ['ingest', 'query', 'formats', 'demo', 'worker']) {
+      const r = await loglake(verb, '--help');
       expect(r.code, verb).toBe(0);
       expect(r.stdout, verb).toMatch(new RegExp(`^usage: loglake ${verb}`));
     }
-    expect(loglake('--help').stdout).toContain('commands:');
+    expect((await loglake('--help')).stdout).toContain('commands:');
   });
 
-  it('exits 2 with a clear message on usage errors', () => {
-    const noOut = loglake('ingest', join(ROOT, 'samples'));
+  it('exits 2 with a clear message on usage errors', async () => {
+    const noOut = await loglake('ingest', join(ROOT, 'samples'));
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toContain('--out <lake-dir> is required');
-    const unknown = loglake('ingest', '--bogus', 'x');
+    const unknown = await loglake('ingest', '--bogus', 'x');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
-    const missing = loglake('ingest', join(tmp.path, 'nope'), '--out', lake);
+    const missing = await loglake('ingest', join(tmp.path, 'nope'), '--out', lake);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('does not exist');
-    expect(loglake('frobnicate').code).toBe(2);
-    const badSql = loglake('query', '--lake', lake, 'SELEC nonsense');
+    expect((await loglake('frobnicate')).code).toBe(2);
+    const badSql = await loglake('query', '--lake', lake, 'SELEC nonsense');
     expect(badSql.code).toBe(2);
     expect(badSql.stderr).toContain('query failed');
   });
 
-  it('exits 1 when an object cannot be processed, after processing the others', () => {
+  it('exits 1 when an object cannot be processed, after processing the others', async () => {
     const inputs = join(tmp.path, 'mixed');
     writeInput(inputs, 'a-notes.txt', 'not a log\n');
     writeInput(inputs, 'b-trail.json', JSON.stringify({ Records: [{ eventVersion: '1.0', eventTime: '2024-05-01T00:00:00Z', eventName: 'X' }] }));
     const out = join(tmp.path, 'lake2');
-    const r = loglake('ingest', inputs, '--out', out);
+    const r = await loglake('ingest', inputs, '--out', out);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/failed .*a-notes\.txt: \[unknown_format\]/);
     expect(r.stdout).toMatch(/\ncloudtrail\s+1\s+0\s+1\s+/);

@@ -62,7 +62,7 @@ describe('loglake worker', () => {
 
     const q = await loglake('query', '--lake', 's3://cli-lake/', '--endpoint', s3.endpoint, 'SELECT count(*) AS n, count(DISTINCT record_id) AS ids, count(DISTINCT object) AS objects FROM events', '--json');
     expect(q.code, q.stderr).toBe(0);
-    expect(JSON.parse(q.stdout)).toEqual({ n: '4003', ids: '4003', objects: '2' });
+    expect(JSON.parse(q.stdout)).toEqual({ n: 4003, ids: 4003, objects: 2 });
   });
 
   it('exits 2 naming the problem for a missing flag, a bad events line or bad rules', async () => {
