@@ -421,15 +421,14 @@ export class JsonRecordFramer implements Framer {
     while (i < n) {
       if (this.garbage) {
         const nl = data.indexOf(NL, i);
-        const end = nl < 0 ? n : nl;
         if (nl < 0) {
           i = n;
           break;
         }
-        this.capture.add(data.subarray(capStart, end));
+        this.capture.add(data.subarray(capStart, nl));
         this.finishGarbage();
         capStart = -1;
-        i = end + 1;
+        i = nl + 1;
         continue;
       }
       if (this.inString) {
@@ -451,10 +450,7 @@ export class JsonRecordFramer implements Framer {
           continue;
         }
         if (q < 0) {
-          let bs = 0;
-          for (let j = n - 1; j >= i && data[j] === BACKSLASH; j--) bs++;
-          this.pendingBackslashes = bs === n - i ? this.pendingBackslashes + bs : bs;
-          if (this.collectingKey) this.key += data.toString('latin1', i, n);
+          this.stringRunsOn(data, i);
           i = n;
           break;
         }
@@ -497,42 +493,18 @@ export class JsonRecordFramer implements Framer {
         if (c !== LBRACKET) this.notArray(c);
       }
       if (this.depth === 0) {
-        if (c === LBRACE) {
-          this.top = 1;
-          this.container = false;
-          this.expectKey = true;
-          this.lastKey = null;
-          this.captureDepth = 0;
-          this.multiline = false;
-          capStart = i;
-        } else if (c === LBRACKET) {
-          this.top = 2;
-          this.recordDepth = 1;
-        } else {
-          this.garbage = true;
-          capStart = i;
-          continue;
-        }
-        this.depth = 1;
-        i++;
+        if (this.openTopLevel(c)) capStart = i;
+        // Garbage is read on from this byte to the line's end (the branch at the loop's top).
+        if (!this.garbage) i++;
         continue;
       }
       if (this.depth === this.recordDepth && this.captureDepth < 0 && c === RBRACE) {
-        // Only `,`, `]` and values belong between records: a `}` here is a stray closer (a
-        // damaged byte, or an extra brace that ended the record before it early). Rejecting it
-        // alone keeps the array open for the records after it.
-        this.sink.reject('invalid_json', '}', 'a stray "}" between the records of the array: a damaged byte');
+        this.rejectStrayBrace();
         i++;
         continue;
       }
       if (this.recordDepth === 2 && this.depth === 2 && this.captureDepth < 0 && c === COLON) {
-        // A colon between the records of the array: the framer is inside a record it took for
-        // closed (an opening brace of it was lost, so it closed one brace early). The rest of that
-        // record, to its real closing brace, becomes one frame (it fails to parse alone).
-        this.depth = 3;
-        this.captureDepth = 2;
-        this.captureOpener = LBRACE;
-        this.multiline = false;
+        this.reopenRecordAtColon();
         capStart = i;
         i++;
         continue;
@@ -560,14 +532,7 @@ export class JsonRecordFramer implements Framer {
         case LBRACE:
         case LBRACKET:
           if (this.depth === 1 && this.top === 1 && c === LBRACKET && this.lastKey !== null && this.containerKeys.includes(this.lastKey)) {
-            this.container = true;
-            this.recordDepth = 2;
-            this.recordKeys = [];
-            if (this.captureDepth === 0) {
-              this.captureDepth = -1;
-              this.capture.bytes();
-              capStart = -1;
-            }
+            if (this.enterContainer()) capStart = -1;
           }
           this.depth++;
           if (this.captureDepth >= 0 && this.depth - this.captureDepth > this.depthLimit) this.tooDeep = true;
@@ -575,19 +540,8 @@ export class JsonRecordFramer implements Framer {
         case RBRACE:
         case RBRACKET:
           if (this.recordDepth === 2 && this.depth === 3 && this.captureDepth === 2 && c !== closerOf(this.captureOpener)) {
-            // A record of the container array closed by the wrong bracket: a quote or bracket
-            // inside it was damaged and the framer lost its place. Find the records after it.
-            if (capStart >= 0) this.capture.add(data.subarray(capStart, i));
-            if (this.capture.oversized) {
-              this.enterRecordsArray();
-              rejectOversize(this.sink, this.capture, this.opts);
-              return [data.subarray(i)];
-            }
-            // Cut at a closer that may belong to a nested array: only a known record start counts.
-            const at = resyncPoint(this.capture.peek(), { atEnd: false, mode: 'array', keys: this.recordKeys, chains: false });
-            if (at >= 0) return [...this.salvage(at, 'array'), data.subarray(i)];
-            // No later record inside it: an opening bracket of this record was lost, and this
-            // closer is its partner. Read on to the record's own end, where it fails to parse.
+            const again = this.wrongCloser(data, capStart, i);
+            if (again !== null) return again;
             capStart = i;
             i++;
             continue;
@@ -630,6 +584,99 @@ export class JsonRecordFramer implements Framer {
       i++;
     }
     if (capStart >= 0 && (this.captureDepth >= 0 || this.garbage)) this.capture.add(data.subarray(capStart, n));
+    return null;
+  }
+
+  /**
+   * The chunk ends inside a string: remembers how many backslashes it ends with (they may escape
+   * the next chunk's first quote) and the part of a key read so far.
+   */
+  private stringRunsOn(data: Buffer, from: number): void {
+    const n = data.byteLength;
+    let bs = 0;
+    for (let j = n - 1; j >= from && data[j] === BACKSLASH; j--) bs++;
+    this.pendingBackslashes = bs === n - from ? this.pendingBackslashes + bs : bs;
+    if (this.collectingKey) this.key += data.toString('latin1', from, n);
+  }
+
+  /**
+   * A value starts at the top level: a document (captured whole unless it turns out to hold a
+   * container array), an array of records, or garbage, rejected up to the line's end. Returns
+   * true when the value's bytes are captured from its first byte.
+   */
+  private openTopLevel(c: number): boolean {
+    if (c === LBRACE) {
+      this.top = 1;
+      this.container = false;
+      this.expectKey = true;
+      this.lastKey = null;
+      this.captureDepth = 0;
+      this.multiline = false;
+      this.depth = 1;
+      return true;
+    }
+    if (c === LBRACKET) {
+      this.top = 2;
+      this.recordDepth = 1;
+      this.depth = 1;
+      return false;
+    }
+    this.garbage = true;
+    return true;
+  }
+
+  /**
+   * Only `,`, `]` and values belong between records: a `}` there is a stray closer (a damaged
+   * byte, or an extra brace that ended the record before it early). Rejecting it alone keeps the
+   * array open for the records after it.
+   */
+  private rejectStrayBrace(): void {
+    this.sink.reject('invalid_json', '}', 'a stray "}" between the records of the array: a damaged byte');
+  }
+
+  /**
+   * A colon between the records of the container array: the framer is inside a record it took
+   * for closed (an opening brace of it was lost, so it closed one brace early). The rest of that
+   * record, to its real closing brace, becomes one frame (it fails to parse alone).
+   */
+  private reopenRecordAtColon(): void {
+    this.depth = 3;
+    this.captureDepth = 2;
+    this.captureOpener = LBRACE;
+    this.multiline = false;
+  }
+
+  /**
+   * The document's container array opens: its elements become the frames instead of the
+   * document. Returns true when the document's own capture was dropped for it.
+   */
+  private enterContainer(): boolean {
+    this.container = true;
+    this.recordDepth = 2;
+    this.recordKeys = [];
+    if (this.captureDepth !== 0) return false;
+    this.captureDepth = -1;
+    this.capture.bytes();
+    return true;
+  }
+
+  /**
+   * A record of the container array closed by the wrong bracket at `i`: a quote or bracket inside
+   * it was damaged and the framer lost its place. Returns the bytes to read next when a later
+   * record is found inside the capture (or the capture is oversized); null when none is, since
+   * then an opening bracket of this record was lost and this closer is its partner: reading goes
+   * on to the record's own end, where it fails to parse.
+   */
+  private wrongCloser(data: Buffer, capStart: number, i: number): Buffer[] | null {
+    if (capStart >= 0) this.capture.add(data.subarray(capStart, i));
+    if (this.capture.oversized) {
+      this.enterRecordsArray();
+      rejectOversize(this.sink, this.capture, this.opts);
+      return [data.subarray(i)];
+    }
+    // Cut at a closer that may belong to a nested array: only a known record start counts.
+    const at = resyncPoint(this.capture.peek(), { atEnd: false, mode: 'array', keys: this.recordKeys, chains: false });
+    if (at >= 0) return [...this.salvage(at, 'array'), data.subarray(i)];
     return null;
   }
 
