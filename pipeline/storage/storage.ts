@@ -4,8 +4,8 @@
  * mapping of AWS errors onto the pipeline's (`aws-clients.ts`, `aws-errors.ts`), and the raw
  * archive copy (`raw-archive.ts`).
  *
- * Where objects come from and where outputs go. The pipeline only sees these interfaces; the
- * local folder implementation lives beside them and the S3 one arrives with the Lambda worker.
+ * Where objects come from and where outputs go. The rest of the pipeline sees only these
+ * interfaces, so the same run writes a local folder (the CLI, tests) or S3 (the worker).
  */
 
 /** Identity of one source object. */
