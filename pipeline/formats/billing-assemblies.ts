@@ -175,6 +175,11 @@ class StagingSink implements LakeSink {
     return this.inner.get(key);
   }
 
+  /** Reads like `get` and writes like `put`: a copy into the live lake lands in staging too. */
+  copy(fromKey: string, toKey: string): Promise<boolean> {
+    return this.inner.copy(fromKey, this.staged(toKey));
+  }
+
   delete(keys: readonly string[]): Promise<void> {
     return this.inner.delete(keys.map((k) => this.staged(k)));
   }
@@ -313,9 +318,8 @@ async function publish(sink: LakeSink, group: string, registration: Registration
   const published: string[] = [];
   for (const mark of marks) {
     for (const key of mark.outputs) {
-      const bytes = await sink.get(stagedKey(group, assembly, key));
-      // Absent: a concurrent publisher of this assembly has already moved it into place.
-      if (bytes !== null) await sink.put(key, bytes);
+      // Not copied when absent: a concurrent publisher of this assembly has already moved it into place.
+      await sink.copy(stagedKey(group, assembly, key), key);
       published.push(key);
     }
   }

@@ -4,7 +4,7 @@
  * written file and a re-run replaces files atomically, as S3 PUTs do.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ObjectError } from '../run/errors.js';
 import type { LakeSink, ObjectRef, ObjectSource, OpenedObject, OutputFile } from './storage.js';
@@ -70,6 +70,21 @@ export class LocalLakeSink implements LakeSink {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    const path = join(this.root, toKey);
+    await mkdir(dirname(path), { recursive: true });
+    // Through a temporary name like `put`, so a reader never sees a half-copied file.
+    const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
+    try {
+      await copyFile(join(this.root, fromKey), tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    await rename(tmp, path);
+    return true;
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -6,6 +6,7 @@
 import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LAKE_PREFIXES } from '../../schema/index.js';
 import { toPipelineError } from './aws-errors.js';
+import { copySource } from './s3-sink.js';
 import { accountRegionFromKey, dayFromKey, keySegment } from '../run/identity.js';
 import type { Manifest } from '../run/manifest.js';
 import { objectUri, type ObjectRef } from './storage.js';
@@ -38,12 +39,6 @@ export function rawArchiveKey(ref: ObjectRef, m: Manifest): string {
   return `${LAKE_PREFIXES.raw}${keySegment(m.source, 'unknown')}/${account}/${region}/${yyyy}/${mm}/${dd}/${name}`;
 }
 
-/** `x-amz-copy-source`: bucket and key URL-encoded segment by segment, version appended. */
-function copySource(ref: ObjectRef): string {
-  const path = `${ref.bucket}/${ref.key}`.split('/').map(encodeURIComponent).join('/');
-  return ref.versionId ? `${path}?versionId=${encodeURIComponent(ref.versionId)}` : path;
-}
-
 /** Copies source objects into the central bucket's `raw/` prefix. */
 export class RawArchiver {
   constructor(
@@ -59,7 +54,7 @@ export class RawArchiver {
     if (sizeBytes !== undefined && sizeBytes > MAX_COPY_BYTES) return null;
     const key = rawArchiveKey(ref, m);
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(ref) }));
+      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(ref.bucket, ref.key, ref.versionId) }));
     } catch (e) {
       throw toPipelineError(e, `${objectUri(ref)} → s3://${this.bucket}/${key}`);
     }

@@ -52,6 +52,12 @@ export interface LakeSink {
   put(key: string, bytes: Uint8Array | string): Promise<void>;
   /** The bytes at `key`, or null when there is none. */
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * Copies the object at `fromKey` to `toKey` inside the sink, without the bytes passing through
+   * this process; `toKey` appears whole or not at all. Returns false when there is nothing at
+   * `fromKey`.
+   */
+  copy(fromKey: string, toKey: string): Promise<boolean>;
   delete(keys: readonly string[]): Promise<void>;
 }
 

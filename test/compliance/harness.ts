@@ -115,6 +115,13 @@ export class MemorySink implements LakeSink {
     return this.files.get(key) ?? null;
   }
 
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    const bytes = this.files.get(fromKey);
+    if (bytes === undefined) return false;
+    this.files.set(toKey, bytes);
+    return true;
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.files.delete(k);
   }

@@ -27,7 +27,8 @@ const CUR_SOURCE = { bucket: SOURCE_BUCKET, prefixes: ['cur/'], format: 'auto' }
 /**
  * What S3 authorizes each access as, written from S3's documentation rather than taken from
  * `infra/`, so a wrong mapping there fails here. A write may be a multipart upload, which the
- * sink aborts when it fails; a copy's destination needs tag writes for the tags it carries.
+ * sink aborts when it fails; a copy's destination needs tag writes for the tags it carries (a
+ * copy that carries none is a put).
  */
 const IAM_OF: Readonly<Record<Exclude<LakeAccess, 'list'>, readonly string[]>> = {
   put: ['s3:PutObject', 's3:AbortMultipartUpload'],
@@ -42,6 +43,8 @@ interface S3Input {
   readonly Key?: string;
   readonly Prefix?: string;
   readonly CopySource?: string;
+  readonly TaggingDirective?: string;
+  readonly Tagging?: string;
   readonly Delete?: { readonly Objects?: ReadonlyArray<{ readonly Key?: string }> };
 }
 
@@ -89,7 +92,8 @@ class AccessRecorder {
       case 'AbortMultipartUploadCommand':
         return add(input.Key ?? '', 'put');
       case 'CopyObjectCommand': {
-        add(input.Key ?? '', 'copy');
+        // A copy that replaces the tags with none writes no tags: S3 authorizes it as a PutObject.
+        add(input.Key ?? '', input.TaggingDirective === 'REPLACE' && !input.Tagging ? 'put' : 'copy');
         // The copy reads its source: `bucket/key[?versionId=…]`, URL-encoded segment by segment.
         const source = decodeURIComponent((input.CopySource ?? '').replace(/\?.*$/, ''));
         const slash = source.indexOf('/');

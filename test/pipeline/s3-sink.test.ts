@@ -45,6 +45,25 @@ describe('S3LakeSink', () => {
     expect(sink.describe('manifests/alb/abc.json')).toBe('s3://sink-lake/manifests/alb/abc.json');
   });
 
+  it('copies server-side, keys with spaces and `=` included, and returns false for a missing source', async () => {
+    const from = 'assemblies/billing/g/a b/staged/lake/source=cur/dt=2024-05-01/part=0.parquet';
+    const to = 'lake/source=cur/dt=2024-05-01/a b=0.parquet';
+    const bytes = randomBytes(3000);
+    await sink.put(from, bytes);
+    expect(await sink.copy(from, to)).toBe(true);
+    expect((await s3.get('sink-lake', to))?.equals(bytes)).toBe(true);
+    expect((await s3.get('sink-lake', from))?.equals(bytes)).toBe(true);
+    expect(await sink.copy('assemblies/billing/g/missing.parquet', 'lake/never.parquet')).toBe(false);
+    expect(await s3.list('sink-lake', 'lake/never')).toEqual([]);
+  });
+
+  it('copies under its key prefix', async () => {
+    const prefixed = new S3LakeSink(s3.client, { bucket: 'sink-lake', prefix: 'tenant/' });
+    await prefixed.put('assemblies/x.json', '{}');
+    expect(await prefixed.copy('assemblies/x.json', 'lake/x.json')).toBe(true);
+    expect((await s3.get('sink-lake', 'tenant/lake/x.json'))?.toString()).toBe('{}');
+  });
+
   it('deletes more keys than one DeleteObjects request takes', async () => {
     const keys = Array.from({ length: 2100 }, (_, i) => `errors/source=alb/dt=2024-05-01/old-${i}.jsonl.gz`);
     await sink.put(keys[0] as string, 'a');
