@@ -12,7 +12,8 @@
  *              → objects to run (`ingestMessage`)
  *   formats/   format extensions the core runs as hooks without importing them (CUR assemblies,
  *              inline Config items)
- * The run entry points exported here (`processObject`, `ingestLocalFiles`, `ingestMessage`) are
+ * The S3 adapters and AWS clients go out through `pipeline/aws.ts` instead, so that what runs
+ * without AWS never loads the AWS SDK. The run entry points exported here (`processObject`, `ingestLocalFiles`, `ingestMessage`) are
  * the core ones with the format hooks of `formats/` wired in, unless the caller passes its own
  * `hooks`. Tests and benches may import the rooms directly; the core entry points there run no
  * format hook unless given one.
@@ -54,9 +55,5 @@ export { listLocalFiles, type IngestLocalOptions, type IngestSummary } from './r
 export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
 export { LOGLAKE_USER_AGENT } from './run/version.js';
-export { clientConfig, createS3Client } from './storage/aws-clients.js';
 export { toPipelineError } from './storage/aws-errors.js';
-export { RawArchiver } from './storage/raw-archive.js';
-export { S3LakeSink } from './storage/s3-sink.js';
-export { S3Source } from './storage/s3-source.js';
 export type { ObjectRef } from './storage/storage.js';

@@ -1,6 +1,7 @@
 /** `loglake query`: SQL over a lake with DuckDB, through the same `events` and `errors` tables as Athena. */
 import { existsSync } from 'node:fs';
-import { ConfigError, createS3Client } from '../../pipeline/index.js';
+import { ConfigError } from '../../pipeline/index.js';
+import { createS3Client } from '../../pipeline/aws.js';
 import { LakeQuery } from '../../query/lake-query.js';
 import { openS3Lake, parseS3Uri } from '../../query/s3-lake.js';
 import { intFlag, parse, UsageError } from '../args.js';

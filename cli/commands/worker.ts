@@ -8,7 +8,8 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { loadWorkerConfig } from '../../functions/ingest/config.js';
 import { INGEST_ENV, INGEST_METRICS } from '../../functions/ingest/env-names.js';
 import { createIngestHandler } from '../../functions/ingest/worker.js';
-import { ConfigError, createS3Client, encodeWorkerMessage, readRulesFile, type WorkerMessage } from '../../pipeline/index.js';
+import { ConfigError, encodeWorkerMessage, readRulesFile, type WorkerMessage } from '../../pipeline/index.js';
+import { createS3Client } from '../../pipeline/aws.js';
 import { intFlag, parse, UsageError } from '../args.js';
 import type { Io } from '../io.js';
 

@@ -5,7 +5,8 @@
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { clientConfig, createS3Client, encodeWorkerMessage, toPipelineError, type WorkerMessage } from '../../pipeline/index.js';
+import { encodeWorkerMessage, toPipelineError, type WorkerMessage } from '../../pipeline/index.js';
+import { clientConfig, createS3Client } from '../../pipeline/aws.js';
 import type { WorkerConfig } from './config.js';
 
 /** The worker's clients: S3 for sources and the lake, a sender for its own queue. */

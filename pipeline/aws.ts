@@ -1,0 +1,10 @@
+/**
+ * The pipeline's second door: its S3 adapters and AWS client setup, for the Lambda worker and
+ * the CLI verbs that talk to AWS. Kept apart from `pipeline/index.ts` so that a command that
+ * never touches AWS (`loglake formats`, `ingest`, a local `query`) does not load the AWS SDK,
+ * which alone takes ~200 ms to import.
+ */
+export { clientConfig, createS3Client } from './storage/aws-clients.js';
+export { RawArchiver } from './storage/raw-archive.js';
+export { S3LakeSink } from './storage/s3-sink.js';
+export { S3Source } from './storage/s3-source.js';
