@@ -132,19 +132,15 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   try {
     summary = await ingestLocalFiles(
       files,
-      Object.assign(
-        {
-          lakeDir: out,
-          options,
-          ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
-          ...(progress !== null ? { hooks: [progress.hook, ...FORMAT_HOOKS] } : {}),
-          onProgress: progress !== null ? (p: { done: number; total: number; records: number }) => progress.objects(p.done, p.total, p.records) : undefined,
-          onObject: values.json ? (r: { manifest: unknown }) => io.stdout.write(`${JSON.stringify(r.manifest)}\n`) : undefined,
-        },
-        // Records of the object being read, between its chunks: a hook the pipeline does not
-        // offer yet (ingestLocalFiles ignores the option until it does).
-        progress !== null ? { onObjectRecords: (records: number) => progress.objectRecords(records) } : {},
-      ),
+      {
+        lakeDir: out,
+        options,
+        ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
+        ...(progress !== null ? { hooks: [progress.hook, ...FORMAT_HOOKS] } : {}),
+        onProgress: progress !== null ? (p: { done: number; total: number; records: number }) => progress.objects(p.done, p.total, p.records) : undefined,
+        onObject: values.json ? (r: { manifest: unknown }) => io.stdout.write(`${JSON.stringify(r.manifest)}\n`) : undefined,
+        ...(progress !== null ? { onObjectRecords: (records: number) => progress.objectRecords(records) } : {}),
+      },
     );
   } finally {
     process.off('SIGINT', onSignal);

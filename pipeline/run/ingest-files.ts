@@ -91,6 +91,8 @@ export interface IngestLocalOptions {
   readonly hooks?: readonly ObjectHook[];
   readonly onProgress?: (p: IngestProgress) => void;
   readonly onObject?: (r: ObjectReport) => void;
+  /** Records of the object being read so far, between its chunks (`ProcessDeps.onRecords`). */
+  readonly onObjectRecords?: (records: number) => void;
 }
 
 function summaryKey(m: Manifest): string {
@@ -123,7 +125,15 @@ export function addToTotals(totals: Map<string, SourceTotals>, m: Manifest): voi
  */
 export async function ingestLocalFiles(files: readonly string[], opts: IngestLocalOptions): Promise<IngestSummary> {
   const started = Date.now();
-  const deps = { source: new LocalSource(), sink: new LocalLakeSink(opts.lakeDir), options: opts.options, rule: opts.rule, registry: opts.registry, hooks: opts.hooks };
+  const deps = {
+    source: new LocalSource(),
+    sink: new LocalLakeSink(opts.lakeDir),
+    options: opts.options,
+    rule: opts.rule,
+    registry: opts.registry,
+    hooks: opts.hooks,
+    onRecords: opts.onObjectRecords,
+  };
   const reports: ObjectReport[] = [];
   const totals = new Map<string, SourceTotals>();
   let records = 0;

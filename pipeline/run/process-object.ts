@@ -67,6 +67,8 @@ export interface ProcessDeps {
    * @default never yield
    */
   readonly shouldYield?: () => boolean;
+  /** Told the records of the object so far, between chunks (progress on a large object). */
+  readonly onRecords?: (records: number) => void;
   /**
    * Format extensions that run around the processing of each object (see `ObjectHook`), first
    * one outermost. The core knows none by name: the front door (`pipeline/index.ts`) wires the
@@ -604,7 +606,10 @@ class SingleObject {
       }
       base.decompressed += chunk.data.byteLength;
       (this.framer as Framer).push(chunk.data);
-      if (this.run !== null) await this.run.drain(base.started);
+      if (this.run !== null) {
+        await this.run.drain(base.started);
+        this.deps.onRecords?.(this.run.records);
+      }
       if (this.deadlineReached(opened)) break;
     }
     if (this.resumeAt === null) this.framer?.end();

@@ -98,3 +98,24 @@ describe('ingestLocalFiles', () => {
     expect(await actions()).toEqual(['Call-a', 'Call-b', 'Call-c']);
   });
 });
+
+describe('ingestLocalFiles progress inside an object', () => {
+  it('reports the records of the object being read between its chunks, ending at its record count', async () => {
+    // More than one read of the local source: events of ~300 bytes, well past one read's size.
+    const events = Array.from({ length: 3000 }, (_, i) => ({
+      eventVersion: '1.09',
+      eventTime: '2024-05-01T10:00:00Z',
+      eventName: `Call-${i}`,
+      eventSource: 'ec2.amazonaws.com',
+      awsRegion: 'eu-west-1',
+      eventID: `id-${i}-${'x'.repeat(200)}`,
+    }));
+    const big = writeInput(dir.path, 'in/big.json', JSON.stringify({ Records: events }));
+    const seen: number[] = [];
+    const summary = await ingestLocalFiles([big], { lakeDir: lake, options: resolveOptions({}), onObjectRecords: (n) => seen.push(n) });
+    expect(summary.reports[0]?.manifest.records).toBe(3000);
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)).toBe(3000);
+  });
+});
