@@ -2,7 +2,8 @@
  * Deterministic CloudTrail input for benchmarks: `{"Records":[…]}` gzipped, realistic events
  * (several services, identity types, failures, IPv6, S3 data events) drawn from a seeded PRNG.
  */
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { prng } from '../test/helpers/prng.js';
@@ -81,6 +82,7 @@ export async function cloudTrailFile(mib: number, seed = 42): Promise<{ path: st
     const { bytes, events } = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(meta, 'utf8'))) as { bytes: number; events: number };
     if (statSync(path).size > 0) return { path, bytes, events };
   }
+  mkdirSync(dirname(path), { recursive: true });
   const r = prng(seed);
   const gzip = createGzip({ level: 1 });
   const out = gzip.pipe(createWriteStream(path));
