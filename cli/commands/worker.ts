@@ -10,7 +10,7 @@ import { INGEST_ENV, INGEST_METRICS } from '../../functions/ingest/env-names.js'
 import { createIngestHandler } from '../../functions/ingest/worker.js';
 import { ConfigError, encodeWorkerMessage, readRulesFile, type WorkerMessage } from '../../pipeline/index.js';
 import { createS3Client } from '../../pipeline/aws.js';
-import { intFlag, parse, UsageError } from '../args.js';
+import { intFlag, parse, UsageError, type Values } from '../args.js';
 import type { Io } from '../io.js';
 
 export const help = `usage: loglake worker --events <file> --endpoint <url> --bucket <central-bucket> [options]
@@ -102,23 +102,8 @@ function context(timeoutMs: number): Context {
   };
 }
 
-export async function run(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse(argv, {
-    events: { type: 'string' },
-    endpoint: { type: 'string' },
-    bucket: { type: 'string' },
-    rules: { type: 'string' },
-    'timeout-ms': { type: 'string' },
-    'deadline-margin-ms': { type: 'string' },
-    'archive-raw': { type: 'boolean' },
-    'no-raw': { type: 'boolean' },
-    'keep-self-traffic': { type: 'boolean' },
-    region: { type: 'string' },
-  }, ['timeout-ms', 'deadline-margin-ms']);
-  if (values.help) {
-    io.stdout.write(help);
-    return 0;
-  }
+/** The recorded events, the worker's configuration and the invocation timeout from the flags; usage errors name the flag or file. */
+async function workerSetup(values: Values): Promise<{ events: SQSEvent[]; config: ReturnType<typeof loadWorkerConfig>; timeoutMs: number }> {
   const need = (name: string): string => {
     const v = values[name];
     if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
@@ -159,20 +144,60 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     throw e;
   }
 
-  // Powertools writes to the global console in development mode: point it at stderr so stdout
-  // carries only batch responses. Metrics stay on (development mode would switch them off).
-  process.env.POWERTOOLS_DEV = 'true';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
-  const s3 = createS3Client({
+  return { events, config, timeoutMs };
+}
+
+/** An S3 client for the local endpoint, with the environment's credentials or s3rver's defaults. */
+function localS3(endpoint: string, region: string): ReturnType<typeof createS3Client> {
+  return createS3Client({
     endpoint,
-    region: typeof values.region === 'string' ? values.region : 'us-east-1',
+    region,
     credentials: {
       accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'S3RVER',
       secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'S3RVER',
       ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
     },
   });
+}
+
+/** Runs each event, then the continuations it queued, as Lambda would; prints each batch response; the failed items. */
+async function drain(handler: ReturnType<typeof createIngestHandler>, queue: SQSEvent[], events: readonly SQSEvent[], timeoutMs: number, io: Io): Promise<number> {
+  let failed = 0;
+  for (const event of events) {
+    queue.push(event);
+    while (queue.length > 0) {
+      const response = await handler(queue.shift() as SQSEvent, context(timeoutMs));
+      failed += response.batchItemFailures.length;
+      io.stdout.write(`${JSON.stringify(response)}\n`);
+    }
+  }
+  return failed;
+}
+
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    events: { type: 'string' },
+    endpoint: { type: 'string' },
+    bucket: { type: 'string' },
+    rules: { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    'deadline-margin-ms': { type: 'string' },
+    'archive-raw': { type: 'boolean' },
+    'no-raw': { type: 'boolean' },
+    'keep-self-traffic': { type: 'boolean' },
+    region: { type: 'string' },
+  }, ['timeout-ms', 'deadline-margin-ms']);
+  if (values.help) {
+    io.stdout.write(help);
+    return 0;
+  }
+  const { events, config, timeoutMs } = await workerSetup(values);
+  // Powertools writes to the global console in development mode: point it at stderr so stdout
+  // carries only batch responses. Metrics stay on (development mode would switch them off).
+  process.env.POWERTOOLS_DEV = 'true';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+  globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  const s3 = localS3(values.endpoint as string, typeof values.region === 'string' ? values.region : 'us-east-1');
   const queue: SQSEvent[] = [];
   const handler = createIngestHandler({
     config,
@@ -186,14 +211,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
 
   let failed = 0;
   try {
-    for (const event of events) {
-      queue.push(event);
-      while (queue.length > 0) {
-        const response = await handler(queue.shift() as SQSEvent, context(timeoutMs));
-        failed += response.batchItemFailures.length;
-        io.stdout.write(`${JSON.stringify(response)}\n`);
-      }
-    }
+    failed = await drain(handler, queue, events, timeoutMs, io);
   } finally {
     s3.destroy();
   }
