@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Section, problemText, show, type Problem } from '../schema/checks.js';
 import { EVENT_TIME_RANGE, FORMAT_NAMES, PARSER_SOURCES, SOURCES, isFormatName, type FormatName, type ParserId, type Source } from '../schema/index.js';
 
 /** How a source bucket tells the pipeline that a new object exists. */
@@ -195,152 +196,52 @@ const PARSER_ONLY_IDS: readonly string[] = FORMAT_NAMES.filter((f) => !(SOURCES 
 /** IAM treats these as wildcards in a resource ARN, and S3 filters take them literally. */
 const PREFIX_FORBIDDEN = /[*?$]/;
 
-type Obj = Readonly<Record<string, unknown>>;
-
-const show = (v: unknown): string => {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
-};
-
-/** Reads one JSON object, recording problems instead of throwing, so all of them are reported. */
-class Section {
-  private readonly obj: Obj;
-  constructor(
-    value: unknown,
-    private readonly path: string,
-    private readonly issues: string[],
-    known: readonly string[],
-  ) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      if (value !== undefined) issues.push(`${path}: must be an object, got ${show(value)}`);
-      this.obj = {};
-      return;
-    }
-    this.obj = value as Obj;
-    for (const key of Object.keys(this.obj)) {
-      if (!known.includes(key)) issues.push(`${this.at(key)}: unknown key; known keys: ${known.join(', ')}`);
-    }
-  }
-
-  at(key: string): string {
-    return this.path === '' ? key : `${this.path}.${key}`;
-  }
-
-  has(key: string): boolean {
-    return this.obj[key] !== undefined && this.obj[key] !== null;
-  }
-
-  raw(key: string): unknown {
-    return this.obj[key];
-  }
-
-  string(key: string, fallback: string, pattern: RegExp, expected: string): string {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'string' || !pattern.test(v)) {
-      this.issues.push(`${this.at(key)}: must be ${expected}, got ${show(v)}`);
-      return fallback;
-    }
-    return v;
-  }
-
-  optionalString(key: string, pattern: RegExp, expected: string): string | null {
-    return this.has(key) ? this.string(key, '', pattern, expected) || null : null;
-  }
-
-  oneOf<T extends string>(key: string, fallback: T, allowed: readonly string[]): T {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'string' || !allowed.includes(v)) {
-      this.issues.push(`${this.at(key)}: must be one of ${allowed.join(', ')}, got ${show(v)}`);
-      return fallback;
-    }
-    return v as T;
-  }
-
-  bool(key: string, fallback: boolean): boolean {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') {
-      this.issues.push(`${this.at(key)}: must be true or false, got ${show(v)}`);
-      return fallback;
-    }
-    return v;
-  }
-
-  int(key: string, fallback: number, min: number, max: number): number {
-    return this.optionalInt(key, min, max) ?? fallback;
-  }
-
-  optionalInt(key: string, min: number, max: number): number | null {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return null;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      this.issues.push(`${this.at(key)}: must be an integer from ${min} to ${max}, got ${show(v)}`);
-      return null;
-    }
-    return v;
-  }
-
-  number(key: string, fallback: number, min: number, max: number): number {
-    const v = this.obj[key];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-      this.issues.push(`${this.at(key)}: must be a number from ${min} to ${max}, got ${show(v)}`);
-      return fallback;
-    }
-    return v;
-  }
-}
-
 /**
  * `format` of a source: `auto`, a source or a parser id. Anything else is refused here, at synth
  * time, naming what exists: the deployed worker would otherwise fail every cold start on it.
  */
-function readFormat(s: Section, issues: string[]): SourceFormat {
+function readFormat(s: Section): SourceFormat {
   const v = s.raw('format');
   if (v === undefined || v === null || v === 'auto') return 'auto';
   if (typeof v === 'string' && isFormatName(v)) return v;
-  issues.push(
-    `${s.at('format')}: must be auto, a source (${SOURCES.join(', ')}) or a parser id (${PARSER_ONLY_IDS.join(', ')}), got ${show(v)}`,
+  s.problem(
+    'format',
+    `must be auto, a source (${SOURCES.join(', ')}) or a parser id (${PARSER_ONLY_IDS.join(', ')}), got ${show(v)}`,
   );
   return 'auto';
 }
 
-function readSource(value: unknown, path: string, issues: string[]): SourceConfig {
-  const s = new Section(value, path, issues, ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn']);
-  if (!s.has('bucket')) issues.push(`${s.at('bucket')}: is required (the name of the existing bucket the logs land in)`);
+const SOURCE_KEYS = ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn'];
+
+function readSource(s: Section): SourceConfig {
+  s.required('bucket', 'the name of the existing bucket the logs land in');
   const bucket = s.string('bucket', '', BUCKET, 'an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)');
 
-  let prefixes: string[] = [''];
-  const rawPrefixes = s.raw('prefixes');
-  if (rawPrefixes !== undefined) {
-    if (!Array.isArray(rawPrefixes) || rawPrefixes.length === 0) {
-      issues.push(`${s.at('prefixes')}: must be a non-empty array of key prefixes, got ${show(rawPrefixes)}`);
-    } else {
-      prefixes = [];
-      rawPrefixes.forEach((p: unknown, i) => {
-        const at = `${s.at('prefixes')}[${i}]`;
-        if (typeof p !== 'string') issues.push(`${at}: must be a string, got ${show(p)}`);
-        else if (p.startsWith('/')) issues.push(`${at}: must not start with "/" (S3 keys have no leading slash), got ${show(p)}`);
-        else if (PREFIX_FORBIDDEN.test(p)) issues.push(`${at}: must not contain *, ? or $ (it is a literal prefix, not a pattern), got ${show(p)}`);
-        else prefixes.push(p);
-      });
-    }
-  }
+  const prefixes = s.strings(
+    'prefixes',
+    [''],
+    (p) =>
+      p.startsWith('/')
+        ? `must not start with "/" (S3 keys have no leading slash), got ${show(p)}`
+        : PREFIX_FORBIDDEN.test(p)
+          ? `must not contain *, ? or $ (it is a literal prefix, not a pattern), got ${show(p)}`
+          : null,
+    'a non-empty array of key prefixes',
+    true,
+  );
 
-  const notification = s.oneOf<NotificationType>('notification', 's3', Object.keys(NOTIFICATION_TYPES));
-  const format = readFormat(s, issues);
+  const notification = s.oneOf('notification', 's3', Object.keys(NOTIFICATION_TYPES) as NotificationType[]);
+  const format = readFormat(s);
   const topicArn = s.optionalString('topicArn', TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)');
   const needsTopic = notification.endsWith('-sns');
-  if (needsTopic && !s.has('topicArn')) issues.push(`${s.at('topicArn')}: is required when notification is ${notification}`);
-  if (!needsTopic && s.has('topicArn')) issues.push(`${s.at('topicArn')}: only applies to the *-sns notification types, not ${notification}`);
+  if (needsTopic && !s.has('topicArn')) s.problem('topicArn', `is required when notification is ${notification}`);
+  if (!needsTopic && s.has('topicArn')) s.problem('topicArn', `only applies to the *-sns notification types, not ${notification}`);
   const pinned = sourceOfFormat(format);
   if (notification === 'cloudtrail-sns' && pinned !== null && pinned !== 'cloudtrail') {
-    issues.push(`${s.at('format')}: a cloudtrail-sns source carries CloudTrail files, got ${show(format)}`);
+    s.problem('format', `a cloudtrail-sns source carries CloudTrail files, got ${show(format)}`);
   }
   if (notification === 'config-sns' && pinned !== null && pinned !== 'config') {
-    issues.push(`${s.at('format')}: a config-sns source carries AWS Config files, got ${show(format)}`);
+    s.problem('format', `a config-sns source carries AWS Config files, got ${show(format)}`);
   }
   return {
     bucket,
@@ -354,14 +255,14 @@ function readSource(value: unknown, path: string, issues: string[]): SourceConfi
 }
 
 /** Two prefixes of one bucket overlap when one starts with the other: objects would be ingested twice. */
-function checkOverlaps(sources: readonly SourceConfig[], issues: string[]): void {
+function checkOverlaps(sources: readonly SourceConfig[], problems: Problem[]): void {
   const seen: Array<{ bucket: string; prefix: string; at: string }> = [];
   sources.forEach((src, i) => {
     src.prefixes.forEach((prefix, j) => {
       const at = `sources[${i}].prefixes[${j}]`;
       const clash = seen.find((o) => o.bucket === src.bucket && (o.prefix.startsWith(prefix) || prefix.startsWith(o.prefix)));
       if (clash) {
-        issues.push(`${at}: ${show(prefix)} overlaps ${show(clash.prefix)} of ${clash.at} in bucket ${src.bucket}; objects would be ingested twice`);
+        problems.push({ path: at, message: `${show(prefix)} overlaps ${show(clash.prefix)} of ${clash.at} in bucket ${src.bucket}; objects would be ingested twice` });
       }
       seen.push({ bucket: src.bucket, prefix, at });
     });
@@ -374,8 +275,8 @@ function isCalendarDay(day: string): boolean {
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
 
-function readLake(value: unknown, issues: string[]): LakeConfig {
-  const s = new Section(value, 'lake', issues, [
+function readLake(top: Section): LakeConfig {
+  const s = top.section('lake', [
     'bucketName',
     'kms',
     'archiveRaw',
@@ -394,8 +295,8 @@ function readLake(value: unknown, issues: string[]): LakeConfig {
   const days = 36_500;
   let objectLock: ObjectLockConfig | null = null;
   if (s.has('objectLock')) {
-    const o = new Section(s.raw('objectLock'), 'lake.objectLock', issues, ['mode', 'days']);
-    if (!o.has('days')) issues.push('lake.objectLock.days: is required (default retention of every new object)');
+    const o = s.section('objectLock', ['mode', 'days']);
+    o.required('days', 'default retention of every new object');
     objectLock = { mode: o.oneOf('mode', 'GOVERNANCE', ['GOVERNANCE', 'COMPLIANCE']), days: o.int('days', 1, 1, days) };
   }
   const lake: LakeConfig = {
@@ -415,36 +316,32 @@ function readLake(value: unknown, issues: string[]): LakeConfig {
     partitionsFrom: s.string('partitionsFrom', EVENT_TIME_RANGE.firstDay, DAY, 'a day as YYYY-MM-DD'),
   };
   if (lake.glacierInstantAfterDays !== null && lake.glacierInstantAfterDays <= lake.infrequentAccessAfterDays) {
-    issues.push(
-      `lake.glacierInstantAfterDays: must be later than infrequentAccessAfterDays (${lake.infrequentAccessAfterDays}), got ${lake.glacierInstantAfterDays}`,
-    );
+    s.problem('glacierInstantAfterDays', `must be later than infrequentAccessAfterDays (${lake.infrequentAccessAfterDays}), got ${lake.glacierInstantAfterDays}`);
   }
   if (lake.retentionDays !== null && lake.retentionDays <= lake.infrequentAccessAfterDays) {
-    issues.push(
-      `lake.retentionDays: must be later than infrequentAccessAfterDays (${lake.infrequentAccessAfterDays}), or set infrequentAccessAfterDays lower; got ${lake.retentionDays}`,
-    );
+    s.problem('retentionDays', `must be later than infrequentAccessAfterDays (${lake.infrequentAccessAfterDays}), or set infrequentAccessAfterDays lower; got ${lake.retentionDays}`);
   }
   if (lake.retentionDays !== null && lake.glacierInstantAfterDays !== null && lake.retentionDays <= lake.glacierInstantAfterDays) {
-    issues.push(`lake.glacierInstantAfterDays: must be earlier than retentionDays (${lake.retentionDays}), or null to skip it; got ${lake.glacierInstantAfterDays}`);
+    s.problem('glacierInstantAfterDays', `must be earlier than retentionDays (${lake.retentionDays}), or null to skip it; got ${lake.glacierInstantAfterDays}`);
   }
   if (lake.rawRetentionDays !== null && lake.rawRetentionDays <= lake.rawGlacierAfterDays) {
-    issues.push(`lake.rawRetentionDays: must be later than rawGlacierAfterDays (${lake.rawGlacierAfterDays}), got ${lake.rawRetentionDays}`);
+    s.problem('rawRetentionDays', `must be later than rawGlacierAfterDays (${lake.rawGlacierAfterDays}), got ${lake.rawRetentionDays}`);
   }
   if (lake.objectLock && lake.retentionDays !== null && lake.retentionDays < lake.objectLock.days) {
-    issues.push(`lake.retentionDays: must be at least objectLock.days (${lake.objectLock.days}), got ${lake.retentionDays}; locked objects cannot expire earlier`);
+    s.problem('retentionDays', `must be at least objectLock.days (${lake.objectLock.days}), got ${lake.retentionDays}; locked objects cannot expire earlier`);
   }
   // Athena accepts a projection range only of real days; the pattern alone lets 2024-02-30 by.
   if (!isCalendarDay(lake.partitionsFrom)) {
-    issues.push(`lake.partitionsFrom: must be a calendar day as YYYY-MM-DD, got ${show(lake.partitionsFrom)}`);
+    s.problem('partitionsFrom', `must be a calendar day as YYYY-MM-DD, got ${show(lake.partitionsFrom)}`);
   }
   if (!lake.archiveRaw && (s.has('rawRetentionDays') || s.has('rawGlacierAfterDays'))) {
-    issues.push('lake.archiveRaw: raw/ lifecycle settings are given but archiveRaw is not true; nothing would be archived');
+    s.problem('archiveRaw', 'raw/ lifecycle settings are given but archiveRaw is not true; nothing would be archived');
   }
   return lake;
 }
 
-function readWorker(value: unknown, issues: string[]): WorkerConfig {
-  const s = new Section(value, 'worker', issues, [
+function readWorker(top: Section): WorkerConfig {
+  const s = top.section('worker', [
     'memoryMiB',
     'timeoutSeconds',
     'ephemeralStorageMiB',
@@ -472,25 +369,21 @@ function readWorker(value: unknown, issues: string[]): WorkerConfig {
     logLevel: s.oneOf('logLevel', 'INFO', ['DEBUG', 'INFO', 'WARN', 'ERROR']),
   };
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(worker.logRetentionDays)) {
-    issues.push(`worker.logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${worker.logRetentionDays}`);
+    s.problem('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${worker.logRetentionDays}`);
   }
   if (worker.reservedConcurrency !== null && worker.reservedConcurrency <= worker.replayMaxConcurrency) {
-    issues.push(
-      `worker.reservedConcurrency: must exceed replayMaxConcurrency (${worker.replayMaxConcurrency}) so live ingestion always has capacity, got ${worker.reservedConcurrency}`,
-    );
+    s.problem('reservedConcurrency', `must exceed replayMaxConcurrency (${worker.replayMaxConcurrency}) so live ingestion always has capacity, got ${worker.reservedConcurrency}`);
   }
   // Above that, the two consumers would poll more than the function may run and be throttled.
   const consumers = worker.ingestMaxConcurrency === null ? null : worker.ingestMaxConcurrency + worker.replayMaxConcurrency;
   if (worker.reservedConcurrency !== null && consumers !== null && consumers > worker.reservedConcurrency) {
-    issues.push(
-      `worker.reservedConcurrency: must be at least ingestMaxConcurrency + replayMaxConcurrency (${consumers}), got ${worker.reservedConcurrency}`,
-    );
+    s.problem('reservedConcurrency', `must be at least ingestMaxConcurrency + replayMaxConcurrency (${consumers}), got ${worker.reservedConcurrency}`);
   }
   return worker;
 }
 
-function readAthena(value: unknown, name: string, issues: string[]): AthenaConfig {
-  const s = new Section(value, 'athena', issues, ['databaseName', 'workgroupName', 'maxScannedMiBPerQuery', 'resultRetentionDays']);
+function readAthena(top: Section, name: string): AthenaConfig {
+  const s = top.section('athena', ['databaseName', 'workgroupName', 'maxScannedMiBPerQuery', 'resultRetentionDays']);
   return {
     databaseName: s.string('databaseName', name.replaceAll('-', '_'), GLUE_NAME, 'a Glue database name (lowercase letters, digits, underscores)'),
     workgroupName: s.string('workgroupName', name, WORKGROUP, 'an Athena workgroup name (letters, digits, . _ -)'),
@@ -500,8 +393,8 @@ function readAthena(value: unknown, name: string, issues: string[]): AthenaConfi
   };
 }
 
-function readAlarms(value: unknown, issues: string[]): AlarmsConfig {
-  const s = new Section(value, 'alarms', issues, ['email', 'maxMessageAgeSeconds', 'maxRejectedPercent']);
+function readAlarms(top: Section): AlarmsConfig {
+  const s = top.section('alarms', ['email', 'maxMessageAgeSeconds', 'maxRejectedPercent']);
   return {
     email: s.optionalString('email', EMAIL, 'an e-mail address'),
     maxMessageAgeSeconds: s.int('maxMessageAgeSeconds', 1800, 60, 1_209_600),
@@ -509,15 +402,12 @@ function readAlarms(value: unknown, issues: string[]): AlarmsConfig {
   };
 }
 
-function readTags(value: unknown, issues: string[]): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    issues.push(`tags: must be an object of string values, got ${show(value)}`);
-    return {};
-  }
+function readTags(top: Section): Record<string, string> {
+  const t = top.section('tags', null, 'an object of string values');
   const tags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') issues.push(`tags.${k}: must be a string, got ${show(v)}`);
+  for (const k of t.keys()) {
+    const v = t.raw(k);
+    if (typeof v !== 'string') t.problem(k, `must be a string, got ${show(v)}`);
     else tags[k] = v;
   }
   return tags;
@@ -537,41 +427,37 @@ const deepFreeze = <T>(value: T): T => {
  * Throws one `LoglakeConfigError` listing every problem, so a user fixes the file in one pass.
  */
 export function parseConfig(value: unknown, origin = 'configuration'): LoglakeConfig {
-  const issues: string[] = [];
-  const top = new Section(value, '', issues, ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms']);
+  const problems: Problem[] = [];
+  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms'] });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LoglakeConfigError(origin, [`the configuration must be a JSON object, got ${show(value)}`]);
   }
   const name = top.string('name', 'loglake', NAME, 'a deployment name (2-32 lowercase letters, digits and hyphens, starting with a letter)');
 
-  const rawSources = top.raw('sources');
-  const sources: SourceConfig[] = [];
-  if (!Array.isArray(rawSources) || rawSources.length === 0) {
-    issues.push(`sources: must be a non-empty array of source buckets, got ${show(rawSources)}`);
-  } else {
-    rawSources.forEach((v: unknown, i) => sources.push(readSource(v, `sources[${i}]`, issues)));
-    checkOverlaps(sources, issues);
-  }
+  const expected = 'a non-empty array of source buckets';
+  if (!top.has('sources')) top.problem('sources', `must be ${expected}, got ${show(top.raw('sources'))}`);
+  const sources = top.sections('sources', SOURCE_KEYS, { expected, nonEmpty: true }).map(readSource);
+  checkOverlaps(sources, problems);
 
   const config: LoglakeConfig = {
     name,
     account: top.optionalString('account', ACCOUNT, 'a 12-digit AWS account id'),
     region: top.optionalString('region', REGION, 'an AWS region such as eu-west-1'),
-    tags: readTags(top.raw('tags'), issues),
+    tags: readTags(top),
     sources,
-    lake: readLake(top.raw('lake'), issues),
-    worker: readWorker(top.raw('worker'), issues),
-    athena: readAthena(top.raw('athena'), name, issues),
-    alarms: readAlarms(top.raw('alarms'), issues),
+    lake: readLake(top),
+    worker: readWorker(top),
+    athena: readAthena(top, name),
+    alarms: readAlarms(top),
   };
   if (config.account !== null) {
     sources.forEach((src, i) => {
       if (src.account === config.account) {
-        issues.push(`sources[${i}].account: is the deployment account; leave it out for same-account buckets`);
+        problems.push({ path: `sources[${i}].account`, message: 'is the deployment account; leave it out for same-account buckets' });
       }
     });
   }
-  if (issues.length > 0) throw new LoglakeConfigError(origin, issues);
+  if (problems.length > 0) throw new LoglakeConfigError(origin, problems.map(problemText));
   return deepFreeze(config);
 }
 

@@ -5,6 +5,7 @@
  * should not silently fall back to a default.
  */
 import { ConfigError, parseRules, resolveOptions, type PipelineOptions, type RoutingRules } from '../../pipeline/index.js';
+import { Section, problemsText } from '../../schema/checks.js';
 import { INGEST_ENV } from './env-names.js';
 
 /** Everything the ingest worker is configured with. */
@@ -23,55 +24,28 @@ export interface WorkerConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const KNOWN = new Set<string>(Object.values(INGEST_ENV));
-
-function flag(env: Env, name: string, fallback: boolean): boolean {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw new ConfigError('invalid_option', `${name} must be true or false, got ${JSON.stringify(v)}`);
-}
-
-function positiveInt(env: Env, name: string, fallback: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError('invalid_option', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-function optional(env: Env, name: string): string | null {
-  const v = env[name];
-  return v === undefined || v === '' ? null : v;
-}
-
-/** Reads and validates the worker configuration; throws `ConfigError` naming the variable. */
+/** Reads and validates the worker configuration; throws `ConfigError` naming every bad variable. */
 export function loadWorkerConfig(env: Env): WorkerConfig {
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('LOGLAKE_') && !KNOWN.has(name)) {
-      throw new ConfigError('unknown_option', `unknown environment variable ${name}; known: ${[...KNOWN].join(', ')}`);
-    }
-  }
-  const lakeBucket = optional(env, INGEST_ENV.lakeBucket);
-  if (lakeBucket === null) throw new ConfigError('invalid_option', `${INGEST_ENV.lakeBucket} is required: the name of the central bucket`);
-  const endpoint = optional(env, INGEST_ENV.s3Endpoint);
-  if (endpoint !== null && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
-    throw new ConfigError('invalid_option', `${INGEST_ENV.s3Endpoint} must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
-  }
-  const rulesText = optional(env, INGEST_ENV.routingRules);
+  const s = new Section(env, { text: true, known: Object.values(INGEST_ENV), noun: 'environment variable', only: (name) => name.startsWith('LOGLAKE_') });
+  s.required(INGEST_ENV.lakeBucket, 'the name of the central bucket');
+  const config = {
+    lakeBucket: s.string(INGEST_ENV.lakeBucket, ''),
+    s3Endpoint: s.optionalString(INGEST_ENV.s3Endpoint, /^https?:\/\/[^/\s]+/, 'an http(s) URL'),
+    continuationQueueUrl: s.optionalString(INGEST_ENV.continuationQueueUrl),
+    archiveRaw: s.bool(INGEST_ENV.archiveRaw, false),
+    keepRaw: s.bool(INGEST_ENV.keepRaw, true),
+    keepSelfTraffic: s.bool(INGEST_ENV.keepSelfTraffic, false),
+    rowGroupRows: s.optionalInt(INGEST_ENV.rowGroupRows, 1) ?? undefined,
+    deadlineMarginMs: s.int(INGEST_ENV.deadlineMarginMs, 30_000, 1),
+    maxConcurrentMessages: s.int(INGEST_ENV.maxConcurrentMessages, 4, 1),
+  };
+  const [first] = s.problems;
+  if (first !== undefined) throw new ConfigError(first.unknown ? 'unknown_option' : 'invalid_option', problemsText(s.problems));
+  const rulesText = s.optionalString(INGEST_ENV.routingRules);
+  const { keepRaw, keepSelfTraffic, rowGroupRows, ...rest } = config;
   return Object.freeze({
-    lakeBucket,
-    s3Endpoint: endpoint,
+    ...rest,
     rules: rulesText === null ? null : parseRules(rulesText, INGEST_ENV.routingRules),
-    continuationQueueUrl: optional(env, INGEST_ENV.continuationQueueUrl),
-    archiveRaw: flag(env, INGEST_ENV.archiveRaw, false),
-    options: resolveOptions({
-      keepRaw: flag(env, INGEST_ENV.keepRaw, true),
-      keepSelfTraffic: flag(env, INGEST_ENV.keepSelfTraffic, false),
-      rowGroupRows: optional(env, INGEST_ENV.rowGroupRows) === null ? undefined : positiveInt(env, INGEST_ENV.rowGroupRows, 1),
-    }),
-    deadlineMarginMs: positiveInt(env, INGEST_ENV.deadlineMarginMs, 30_000),
-    maxConcurrentMessages: positiveInt(env, INGEST_ENV.maxConcurrentMessages, 4),
+    options: resolveOptions({ keepRaw, keepSelfTraffic, rowGroupRows }),
   });
 }

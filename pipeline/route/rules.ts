@@ -15,7 +15,8 @@
  * ```
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError, preview } from '../run/errors.js';
+import { Section, problemsText, show } from '../../schema/checks.js';
+import { ConfigError } from '../run/errors.js';
 import type { FormatName } from '../../schema/index.js';
 import { DEFAULT_REGISTRY, formatNames, isKnownFormat, type Pin, type Registry } from './route.js';
 import type { ObjectRef } from '../storage/storage.js';
@@ -66,39 +67,23 @@ export function globToRegExp(glob: string, anchorEnd: boolean): RegExp {
   return new RegExp(anchorEnd ? `${out}$` : out, 's');
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function fail(where: string, message: string): never {
-  throw new ConfigError('invalid_rules', `${where}: ${message}`);
-}
-
-function optionalString(rule: Record<string, unknown>, key: string, where: string): string | undefined {
-  const v = rule[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') fail(`${where}.${key}`, `expected a string, got ${preview(JSON.stringify(v))}`);
-  return v;
-}
-
-function validateRule(value: unknown, where: string, registry: Registry): RoutingRule {
-  if (!isRecord(value)) fail(where, `expected an object like {"prefix": "logs/", "format": "alb"}, got ${preview(JSON.stringify(value))}`);
-  for (const key of Object.keys(value)) {
-    if (!RULE_KEYS.includes(key)) fail(where, `unknown key ${JSON.stringify(key)}; known: ${RULE_KEYS.join(', ')}`);
-  }
-  const bucket = optionalString(value, 'bucket', where) ?? '*';
-  const prefix = optionalString(value, 'prefix', where) ?? '';
-  const format = optionalString(value, 'format', where);
-  const ignore = value.ignore;
-  if (ignore !== undefined && ignore !== true) fail(`${where}.ignore`, `expected true, got ${preview(JSON.stringify(ignore))}`);
-  if (bucket === '') fail(`${where}.bucket`, 'must not be empty (leave it out to match every bucket)');
-  if (format === undefined && ignore === undefined) fail(where, 'needs "format" (a format name) or "ignore": true');
-  if (format !== undefined && ignore !== undefined) fail(where, 'has both "format" and "ignore"; give one');
-  if (format !== undefined && !isKnownFormat(format, registry)) {
-    fail(`${where}.format`, `unknown format ${JSON.stringify(format)}; known: ${formatNames(registry).join(', ')}`);
+function readRule(s: Section, registry: Registry): RoutingRule | null {
+  const bucket = s.string('bucket', '*');
+  const prefix = s.string('prefix', '');
+  const format = s.optionalString('format');
+  const ignore = s.raw('ignore');
+  if (ignore !== undefined && ignore !== true) s.problem('ignore', `must be true (or left out), got ${show(ignore)}`);
+  if (s.raw('bucket') === '') s.problem('bucket', 'must not be empty (leave it out to match every bucket)');
+  if (!s.isObject) return null;
+  if (format === null && ignore === undefined) s.problem('', 'needs "format" (a format name) or "ignore": true');
+  if (format !== null && ignore !== undefined) s.problem('', 'has both "format" and "ignore"; give one');
+  if (format !== null && !isKnownFormat(format, registry)) {
+    s.problem('format', `unknown format ${show(format)}; known: ${formatNames(registry).join(', ')}`);
   }
   return Object.freeze({
     bucket,
     prefix,
-    format: format !== undefined && isKnownFormat(format, registry) ? format : null,
+    format: format !== null && isKnownFormat(format, registry) ? format : null,
     bucketPattern: globToRegExp(bucket, true),
     prefixPattern: globToRegExp(prefix, false),
   });
@@ -106,17 +91,17 @@ function validateRule(value: unknown, where: string, registry: Registry): Routin
 
 /**
  * Validates a rules document (already parsed JSON). `where` names its origin in errors, e.g.
- * the file path or the environment variable. Throws `ConfigError('invalid_rules')`.
+ * the file path or the environment variable. Throws `ConfigError('invalid_rules')` naming every problem.
  */
 export function validateRules(value: unknown, where: string, registry: Registry = DEFAULT_REGISTRY): RoutingRules {
-  if (!isRecord(value)) fail(where, `expected an object {"rules": [...]}, got ${preview(JSON.stringify(value))}`);
-  for (const key of Object.keys(value)) {
-    if (key !== 'rules') fail(where, `unknown key ${JSON.stringify(key)}; the document has one key, "rules"`);
-  }
-  const list = value.rules;
-  if (!Array.isArray(list)) fail(`${where}: rules`, `expected an array, got ${preview(JSON.stringify(list))}`);
-  const rules = list.map((r, i) => validateRule(r, `${where}: rules[${i}]`, registry));
-  return Object.freeze({ rules: Object.freeze(rules) });
+  const expected = 'an object {"rules": [...]}';
+  const doc = new Section(value, { known: ['rules'], shape: expected });
+  if (value === undefined || value === null) doc.problem('', `must be ${expected}, got ${show(value)}`);
+  if (doc.isObject) doc.required('rules', 'the list of rules');
+  const shape = 'an object like {"prefix": "logs/", "format": "alb"}';
+  const rules = doc.sections('rules', RULE_KEYS, { shape }).map((r) => readRule(r, registry));
+  if (doc.problems.length > 0) throw new ConfigError('invalid_rules', problemsText(doc.problems, where));
+  return Object.freeze({ rules: Object.freeze(rules.filter((r) => r !== null)) });
 }
 
 /** Parses and validates rules from JSON text; a syntax error names `where` and the parser's message. */

@@ -3,6 +3,7 @@
  * It is the ledger that lets a re-run delete outputs it no longer produces, and the place where
  * `lines_in = records + rejected + skipped` is written down for every object.
  */
+import { Section, problemsText, show } from '../../schema/checks.js';
 import type { RejectReason, SkipReason } from '../../schema/index.js';
 import type { Compression } from '../decode/decompress.js';
 
@@ -113,34 +114,27 @@ export function outputKeys(m: Pick<Manifest, 'outputs' | 'errors_output' | 'earl
   return keys;
 }
 
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-function isOutput(v: unknown): v is PartitionOutput {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return typeof o.key === 'string' && typeof o.source === 'string' && typeof o.dt === 'string' && typeof o.rows === 'number' && typeof o.bytes === 'number';
-}
-
 /**
  * Why a stored document is not a manifest this code can rely on, or null when it is one. Only
  * what re-runs and continuations read is checked: the outputs they delete or keep, and the
- * resume point.
+ * resume point; fields this code does not read are left alone.
  */
 export function manifestProblem(v: unknown): string | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
-  const m = v as Record<string, unknown>;
-  if (m.manifest_version !== 1) return `manifest_version ${JSON.stringify(m.manifest_version)} is not 1`;
-  if (!Array.isArray(m.outputs) || !m.outputs.every(isOutput)) return 'outputs is not a list of {source, dt, key, rows, bytes}';
-  if (m.errors_output !== null && m.errors_output !== undefined && typeof m.errors_output !== 'string') return 'errors_output is not a key';
-  for (const k of ['earlier_errors_outputs', 'superseded_outputs'] as const) {
-    if (m[k] !== undefined && !isStringArray(m[k])) return `${k} is not a list of keys`;
+  const m = new Section(v, { shape: 'a JSON object' });
+  if (v === null || v === undefined) m.problem('', `must be a JSON object, got ${show(v)}`);
+  if (!m.isObject) return problemsText(m.problems);
+  if (m.raw('manifest_version') !== 1) m.problem('manifest_version', `must be 1, got ${show(m.raw('manifest_version'))}`);
+  m.required('outputs', 'the keys the run wrote');
+  for (const o of m.sections('outputs', null).filter((o) => o.isObject)) {
+    for (const k of ['source', 'dt', 'key']) if (o.required(k, 'a string')) o.string(k, '');
+    for (const k of ['rows', 'bytes']) if (o.required(k, 'a number')) o.number(k, 0);
   }
-  if (typeof m.status !== 'string') return 'status is missing';
-  const r = m.resume;
-  if (r !== undefined && r !== null && (typeof r !== 'object' || typeof (r as Record<string, unknown>).ordinal !== 'number' || typeof (r as Record<string, unknown>).part !== 'number')) {
-    return 'resume is not {ordinal, part}';
-  }
-  return null;
+  m.optionalString('errors_output', undefined, 'a key');
+  for (const k of ['earlier_errors_outputs', 'superseded_outputs']) m.strings(k, [], undefined, 'a list of keys');
+  if (m.required('status', 'ok, failed, …')) m.string('status', '');
+  const r = m.section('resume', null, '{ordinal, part}');
+  if (m.has('resume')) for (const k of ['ordinal', 'part']) if (r.required(k, 'a number')) r.number(k, 0);
+  return m.problems.length === 0 ? null : problemsText(m.problems);
 }
 
 /**

@@ -2,6 +2,7 @@
  * Pipeline options: loaded once per entry point, validated, frozen. Unknown keys are errors and
  * every name carries its unit.
  */
+import { Section, problemsText } from '../../schema/checks.js';
 import { ConfigError } from './errors.js';
 
 export type ParquetCodec = 'GZIP' | 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
@@ -44,46 +45,22 @@ const DEFAULTS: PipelineOptions = {
 
 const CODECS: readonly ParquetCodec[] = ['GZIP', 'ZSTD', 'SNAPPY', 'UNCOMPRESSED'];
 
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
-    throw new ConfigError('invalid_option', `option ${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function bool(name: string, v: unknown): boolean {
-  if (typeof v !== 'boolean') throw new ConfigError('invalid_option', `option ${name} must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Validates user options over the defaults; throws `ConfigError` naming the bad key. */
+/** Validates user options over the defaults; throws `ConfigError` naming every bad key. */
 export function resolveOptions(input: Readonly<Record<string, unknown>> = {}): PipelineOptions {
-  const out: { -readonly [K in keyof PipelineOptions]: PipelineOptions[K] } = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    switch (key) {
-      case 'maxLineBytes':
-      case 'rowGroupRows':
-      case 'maxRejectRawBytes':
-      case 'maxJsonDepth':
-        out[key] = positiveInt(key, value);
-        break;
-      case 'keepRaw':
-      case 'keepSelfTraffic':
-        out[key] = bool(key, value);
-        break;
-      case 'codec':
-        if (!CODECS.includes(value as ParquetCodec)) {
-          throw new ConfigError('invalid_option', `option codec must be one of ${CODECS.join(', ')}, got ${JSON.stringify(value)}`);
-        }
-        if (value === 'ZSTD' && !hasZstd()) {
-          throw new ConfigError('invalid_option', `option codec ZSTD needs Node.js with zstd in node:zlib (>= 22.15); this is ${process.version}`);
-        }
-        out.codec = value as ParquetCodec;
-        break;
-      default:
-        throw new ConfigError('unknown_option', `unknown option ${JSON.stringify(key)}; known: ${Object.keys(DEFAULTS).join(', ')}`);
-    }
+  const s = new Section(input, { known: Object.keys(DEFAULTS), noun: 'option' });
+  const out: PipelineOptions = {
+    maxLineBytes: s.int('maxLineBytes', DEFAULTS.maxLineBytes, 1),
+    rowGroupRows: s.int('rowGroupRows', DEFAULTS.rowGroupRows, 1),
+    codec: s.oneOf('codec', DEFAULTS.codec, CODECS),
+    keepRaw: s.bool('keepRaw', DEFAULTS.keepRaw),
+    keepSelfTraffic: s.bool('keepSelfTraffic', DEFAULTS.keepSelfTraffic),
+    maxRejectRawBytes: s.int('maxRejectRawBytes', DEFAULTS.maxRejectRawBytes, 1),
+    maxJsonDepth: s.int('maxJsonDepth', DEFAULTS.maxJsonDepth, 1),
+  };
+  if (s.raw('codec') === 'ZSTD' && !hasZstd()) s.problem('codec', `ZSTD needs Node.js with zstd in node:zlib (>= 22.15); this is ${process.version}`);
+  const [first] = s.problems;
+  if (first !== undefined) {
+    throw new ConfigError(first.unknown ? 'unknown_option' : 'invalid_option', problemsText(s.problems.map((p) => ({ ...p, path: `option ${p.path}` }))));
   }
   return Object.freeze(out);
 }

@@ -62,15 +62,15 @@ describe('parseRules', () => {
 
   it.each([
     ['not json', /^rules\.json: not valid JSON: /],
-    ['[]', /^rules\.json: expected an object \{"rules": \[\.\.\.\]\}, got "\[\]"$/],
-    ['{"rules":[],"extra":1}', /^rules\.json: unknown key "extra"; the document has one key, "rules"$/],
-    ['{"rules":{}}', /^rules\.json: rules: expected an array/],
+    ['[]', /^rules\.json: must be an object \{"rules": \[\.\.\.\]\}, got \[\]$/],
+    ['{"rules":[],"extra":1}', /^rules\.json: extra: unknown key; known keys: rules$/],
+    ['{"rules":{}}', /^rules\.json: rules: must be an array, got \{\}$/],
     ['{"rules":[{"prefix":"a/"}]}', /^rules\.json: rules\[0\]: needs "format" \(a format name\) or "ignore": true$/],
     ['{"rules":[{"prefix":"a/","format":"alb","ignore":true}]}', /^rules\.json: rules\[0\]: has both "format" and "ignore"; give one$/],
     ['{"rules":[{"prefix":"a/","format":"albb"}]}', /^rules\.json: rules\[0\]\.format: unknown format "albb"; known: cloudtrail, .*alb/],
-    ['{"rules":[{"prefx":"a/","format":"alb"}]}', /^rules\.json: rules\[0\]: unknown key "prefx"; known: bucket, prefix, format, ignore$/],
+    ['{"rules":[{"prefx":"a/","format":"alb"}]}', /^rules\.json: rules\[0\]\.prefx: unknown key; known keys: bucket, prefix, format, ignore$/],
     ['{"rules":[{"bucket":"","format":"alb"}]}', /^rules\.json: rules\[0\]\.bucket: must not be empty/],
-    ['{"rules":[{"ignore":"yes"}]}', /^rules\.json: rules\[0\]\.ignore: expected true, got "\\"yes\\""$/],
+    ['{"rules":[{"ignore":"yes"}]}', /^rules\.json: rules\[0\]\.ignore: must be true \(or left out\), got "yes"$/],
   ])('rejects %s as invalid_rules with a message naming the place', (text, message) => {
     const e = configError(() => parseRules(text, 'rules.json'));
     expect(e.code).toBe('invalid_rules');

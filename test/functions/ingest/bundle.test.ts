@@ -69,7 +69,7 @@ describe('esbuild bundle of functions/ingest/handler.ts', () => {
   });
 
   it('refuses to cold-start with an invalid variable, naming it', async () => {
-    await expect(coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_ARCHIVE_RAW: 'yes' })).rejects.toThrow('LOGLAKE_ARCHIVE_RAW must be true or false, got "yes"');
+    await expect(coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_ARCHIVE_RAW: 'yes' })).rejects.toThrow('LOGLAKE_ARCHIVE_RAW: must be true or false, got "yes"');
     await expect(coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_ROUTING_RULES: '{"rules":[{"prefix":"x/","format":"nope"}]}' })).rejects.toThrow(
       'LOGLAKE_ROUTING_RULES: rules[0].format: unknown format "nope"',
     );

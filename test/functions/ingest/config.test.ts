@@ -40,12 +40,17 @@ describe('loadWorkerConfig', () => {
   });
 
   it.each([
-    [{}, 'invalid_option', 'LOGLAKE_LAKE_BUCKET is required: the name of the central bucket'],
-    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_ARCHIVE_RAW: 'yes' }, 'invalid_option', 'LOGLAKE_ARCHIVE_RAW must be true or false, got "yes"'],
-    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_DEADLINE_MARGIN_MS: '30s' }, 'invalid_option', 'LOGLAKE_DEADLINE_MARGIN_MS must be a positive integer, got "30s"'],
-    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_S3_ENDPOINT: 'localhost:4568' }, 'invalid_option', 'LOGLAKE_S3_ENDPOINT must be an http(s) URL, got "localhost:4568"'],
+    [{}, 'invalid_option', 'LOGLAKE_LAKE_BUCKET: is required (the name of the central bucket)'],
+    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_ARCHIVE_RAW: 'yes' }, 'invalid_option', 'LOGLAKE_ARCHIVE_RAW: must be true or false, got "yes"'],
+    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_DEADLINE_MARGIN_MS: '30s' }, 'invalid_option', 'LOGLAKE_DEADLINE_MARGIN_MS: must be a positive integer, got "30s"'],
+    [
+      { LOGLAKE_ARCHIVE_RAW: 'yes', LOGLAKE_MAX_CONCURRENT_MESSAGES: '0' },
+      'invalid_option',
+      'LOGLAKE_LAKE_BUCKET: is required (the name of the central bucket); LOGLAKE_ARCHIVE_RAW: must be true or false, got "yes"; LOGLAKE_MAX_CONCURRENT_MESSAGES: must be a positive integer, got "0"',
+    ],
+    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_S3_ENDPOINT: 'localhost:4568' }, 'invalid_option', 'LOGLAKE_S3_ENDPOINT: must be an http(s) URL, got "localhost:4568"'],
     [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_ROUTING_RULES: '{"rules": [' }, 'invalid_rules', 'LOGLAKE_ROUTING_RULES: not valid JSON'],
-    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_ARCHIVE_RAWW: 'true' }, 'unknown_option', 'unknown environment variable LOGLAKE_ARCHIVE_RAWW; known: LOGLAKE_LAKE_BUCKET'],
+    [{ LOGLAKE_LAKE_BUCKET: 'b', LOGLAKE_ARCHIVE_RAWW: 'true' }, 'unknown_option', `LOGLAKE_ARCHIVE_RAWW: unknown environment variable; known environment variables: LOGLAKE_LAKE_BUCKET, LOGLAKE_ROUTING_RULES, LOGLAKE_CONTINUATION_QUEUE_URL, LOGLAKE_ARCHIVE_RAW, LOGLAKE_KEEP_RAW, LOGLAKE_KEEP_SELF_TRAFFIC, LOGLAKE_DEADLINE_MARGIN_MS, LOGLAKE_MAX_CONCURRENT_MESSAGES, LOGLAKE_ROW_GROUP_ROWS, LOGLAKE_S3_ENDPOINT`],
   ])('refuses %j with %s naming the variable', (env, code, message) => {
     const e = configError(env as Record<string, string>);
     expect(e.code).toBe(code);
