@@ -5,6 +5,7 @@
  * which alone takes ~200 ms to import.
  */
 export { clientConfig, createS3Client } from './storage/aws-clients.js';
+export { S3ListPages } from './replay/s3-pages.js';
 export { RawArchiver } from './storage/raw-archive.js';
 export { S3LakeSink } from './storage/s3-sink.js';
 export { S3Source } from './storage/s3-source.js';

@@ -12,6 +12,8 @@
  *              → objects to run (`ingestMessage`)
  *   formats/   format extensions the core runs as hooks without importing them (CUR assemblies,
  *              inline Config items)
+ *   replay/    the producer side of replays: list a date range of a bucket prefix by its day
+ *              folders and dated names, and select what needs replaying from the manifests
  * The S3 adapters and AWS clients go out through `pipeline/aws.ts` instead, so that what runs
  * without AWS never loads the AWS SDK. The run entry points exported here (`processObject`, `ingestLocalFiles`, `ingestMessage`) are
  * the core ones with the format hooks of `formats/` wired in, unless the caller passes its own
@@ -49,6 +51,8 @@ export { processConfigChange } from './formats/config-items.js';
 export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type ObjectOutcome } from './messages/ingest-message.js';
 export { encodeWorkerMessage, type WorkerMessage } from './messages/notifications.js';
 export { DEFAULT_REGISTRY } from './route/route.js';
+export { daysOf, isDay, listRange, LIST_CONCURRENCY, type Candidate, type DayRange, type ListFilter, type Listing, type ListPage, type ListPages, type ListRequest } from './replay/list.js';
+export { parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
 export { parseRules, readRulesFile, ruleRouter, type RoutingRules } from './route/rules.js';
 export { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './run/errors.js';
 export { listLocalFiles, type IngestLocalOptions, type IngestSummary } from './run/ingest-files.js';
@@ -56,4 +60,5 @@ export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/o
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
 export { LOGLAKE_USER_AGENT } from './run/version.js';
 export { toPipelineError } from './storage/aws-errors.js';
-export type { ObjectRef } from './storage/storage.js';
+export { LocalLakeSink } from './storage/local-storage.js';
+export type { LakeSink, ObjectRef } from './storage/storage.js';

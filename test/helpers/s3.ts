@@ -3,7 +3,7 @@
  * folder, with SDK clients that use path-style addressing. Records the User-Agent of every
  * request so tests can check that the project's clients mark their traffic.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -30,6 +30,7 @@ export interface LocalS3 {
 export async function startLocalS3(): Promise<LocalS3> {
   const directory = mkdtempSync(join(tmpdir(), 'loglake-s3rver-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+  fixDelimiterListing(server.store, directory);
   const { port } = await server.run();
   const userAgents: string[] = [];
   server.httpServer?.on('request', (req: { headers: Record<string, string | string[] | undefined> }) => {
@@ -82,5 +83,62 @@ export async function startLocalS3(): Promise<LocalS3> {
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },
+  };
+}
+
+interface ListResult {
+  objects: { key: string }[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface ListOptions {
+  delimiter?: string;
+  startAfter?: string;
+  prefix?: string;
+}
+interface Store {
+  listObjects(bucket: string, options: ListOptions): Promise<ListResult>;
+}
+
+/** Whether a folder of the store holds an object at any depth. */
+function holdsObject(dir: string): boolean {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() && e.name.endsWith('._S3rver_object')) return true;
+    if (e.isDirectory() && holdsObject(join(dir, e.name))) return true;
+  }
+  return false;
+}
+
+/**
+ * s3rver 3.7.1 stores keys as folders and, under `Delimiter: '/'`, never descends below the first
+ * delimiter after the prefix, so a common prefix whose objects all lie deeper (`AWSLogs/` of
+ * `AWSLogs/<account>/CloudTrail/…`) is missing from the answer. This adds those common prefixes,
+ * as S3 returns them; keys and everything else stay s3rver's own. Only `/` is handled (on
+ * POSIX, where s3rver maps a key to the same path).
+ */
+function fixDelimiterListing(storeValue: unknown, root: string): void {
+  const store = storeValue as Store;
+  const original = store.listObjects.bind(store);
+  store.listObjects = async (bucket, options) => {
+    const result = await original(bucket, options);
+    if (options.delimiter !== '/') return result;
+    const prefix = options.prefix ?? '';
+    const startAfter = options.startAfter ?? '';
+    const cut = prefix.lastIndexOf('/') + 1;
+    const folder = join(root, bucket, prefix.slice(0, cut));
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return result;
+    }
+    const last = result.isTruncated ? result.objects[result.objects.length - 1]?.key : undefined;
+    const prefixes = new Set(result.commonPrefixes);
+    for (const e of entries) {
+      const cp = `${prefix.slice(0, cut)}${e.name}/`;
+      if (!e.isDirectory() || !cp.startsWith(prefix) || (cp <= startAfter && !startAfter.startsWith(cp)) || (last !== undefined && cp > last)) continue;
+      if (holdsObject(join(folder, e.name))) prefixes.add(cp);
+    }
+    return { ...result, commonPrefixes: [...prefixes].sort() };
   };
 }

@@ -12,6 +12,8 @@ declare module 's3rver' {
   export default class S3rver {
     constructor(options: S3rverOptions);
     httpServer?: Server;
+    /** The FilesystemStore behind the server (patched by `startLocalS3`, see `fixDelimiterListing`). */
+    readonly store: unknown;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

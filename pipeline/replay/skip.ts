@@ -1,0 +1,97 @@
+/**
+ * Which listed objects a replay runs: by default those whose manifest does not already show the
+ * same ETag read by the current version of its parser; `force` runs all; `parserOlderThan`
+ * runs exactly the objects an older version of one parser wrote. Each skip is counted by rule.
+ */
+import { SOURCES } from '../../schema/index.js';
+import { DEFAULT_REGISTRY, parserById, type Registry } from '../route/route.js';
+import { manifestKey, objectId } from '../run/identity.js';
+import { parseManifest, type Manifest } from '../run/manifest.js';
+import type { LakeSink } from '../storage/storage.js';
+import { LIST_CONCURRENCY, type Candidate } from './list.js';
+
+export type SkipRule = 'unchanged' | 'not-older-parser';
+
+export interface SelectOptions {
+  readonly force?: boolean;
+  /** `<parser-id>@<version>`: only objects whose manifest names that parser at a lower version. */
+  readonly parserOlderThan?: { readonly id: string; readonly version: number };
+  readonly registry?: Registry;
+}
+
+export interface Selection {
+  readonly replay: Candidate[];
+  readonly skipped: Candidate[];
+  readonly skippedBy: Record<SkipRule, number>;
+}
+
+/** Parses `id@version` against the registry, or says why it is not one. */
+export function parseParserVersion(text: string, registry: Registry = DEFAULT_REGISTRY): { id: string; version: number } | string {
+  const m = /^([a-z0-9-]+)@(\d+)$/.exec(text);
+  if (!m) return `expected <parser-id>@<version>, e.g. cloudtrail@2, got ${JSON.stringify(text)}`;
+  const id = m[1] as string;
+  if (parserById(id, registry) === undefined) return `unknown parser ${JSON.stringify(id)}; known: ${registry.parsers.map((p) => p.id).join(', ')}`;
+  return { id, version: Number(m[2]) };
+}
+
+/** Manifest folders to look in for an object whose key routes to `source`: that one first. */
+function folders(source: string, registry: Registry): string[] {
+  const all = [...SOURCES, ...registry.ignorables.map((i) => i.name), 'unknown'];
+  return [source, ...all.filter((f) => f !== source)];
+}
+
+/** The stored manifest of a listed object of `bucket`, or null when it has none. */
+async function manifestOf(sink: LakeSink, bucket: string, c: Candidate, registry: Registry): Promise<Manifest | null> {
+  const id = objectId({ bucket, key: c.key });
+  for (const folder of folders(c.source, registry)) {
+    const m = parseManifest(await sink.get(manifestKey(folder, id)));
+    if (m !== null && m.bucket === bucket && m.key === c.key) return m;
+  }
+  return null;
+}
+
+/** Splits the listed objects of `bucket` into those to replay and those skipped, by rule. */
+export async function selectForReplay(candidates: readonly Candidate[], bucket: string, lake: LakeSink | null, opts: SelectOptions = {}): Promise<Selection> {
+  const registry = opts.registry ?? DEFAULT_REGISTRY;
+  const skippedBy: Record<SkipRule, number> = { unchanged: 0, 'not-older-parser': 0 };
+  if (opts.force === true || lake === null) {
+    if (opts.parserOlderThan === undefined) return { replay: [...candidates], skipped: [], skippedBy };
+  }
+  const verdicts = new Array<SkipRule | null>(candidates.length).fill(null);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < candidates.length) {
+      const i = next++;
+      const c = candidates[i] as Candidate;
+      const m = lake === null ? null : await manifestOf(lake, bucket, c, registry);
+      verdicts[i] = verdict(c, m, opts, registry);
+    }
+  };
+  await Promise.all(Array.from({ length: LIST_CONCURRENCY }, worker));
+  const replay: Candidate[] = [];
+  const skipped: Candidate[] = [];
+  candidates.forEach((c, i) => {
+    const v = verdicts[i] ?? null;
+    if (v === null) replay.push(c);
+    else {
+      skipped.push(c);
+      skippedBy[v]++;
+    }
+  });
+  return { replay, skipped, skippedBy };
+}
+
+function verdict(c: Candidate, m: Manifest | null, opts: SelectOptions, registry: Registry): SkipRule | null {
+  const older = opts.parserOlderThan;
+  if (older !== undefined) {
+    const parserId = m?.parser_id ?? m?.parser_version?.split('@')[0] ?? null;
+    const version = Number(m?.parser_version?.split('@')[1] ?? Number.NaN);
+    return m !== null && parserId === older.id && version < older.version ? null : 'not-older-parser';
+  }
+  if (opts.force === true || m === null) return null;
+  if (m.status === 'failed' || m.status === 'partial') return null;
+  if (m.etag === null || c.etag === null || m.etag !== c.etag) return null;
+  if (m.status === 'ignored' && m.parser_version === null) return 'unchanged';
+  const parser = m.parser_id ? parserById(m.parser_id, registry) : undefined;
+  return parser !== undefined && m.parser_version === `${parser.id}@${parser.version}` ? 'unchanged' : null;
+}
