@@ -21,6 +21,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   formats: () => import('./commands/formats.js'),
   demo: () => import('./commands/demo.js'),
   worker: () => import('./commands/worker.js'),
+  replay: () => import('./commands/replay.js'),
 };
 
 const HELP = `usage: loglake <command> [options]
@@ -31,6 +32,7 @@ commands:
   formats                             list supported formats and their key patterns
   demo                                ingest the bundled samples into ./lake and query them (npm start)
   worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3
+  replay s3://b/p/ --from <day>       list a date range of S3 logs and replay it (dry run, or --local)
 
 Run "loglake <command> --help" for the options of a command; "loglake --version" for the version.
 `;

@@ -1,6 +1,7 @@
 /**
  * Which listed objects a replay runs: by default those whose manifest does not already show the
- * same ETag read by the current version of its parser; `force` runs all; `parserOlderThan`
+ * same ETag read by the current version of its parser (or, for objects ignored by their key,
+ * which are never opened and so have no ETag, the same ignorable); `force` runs all; `parserOlderThan`
  * runs exactly the objects an older version of one parser wrote. Each skip is counted by rule.
  */
 import { SOURCES } from '../../schema/index.js';
@@ -90,6 +91,9 @@ function verdict(c: Candidate, m: Manifest | null, opts: SelectOptions, registry
   }
   if (opts.force === true || m === null) return null;
   if (m.status === 'failed' || m.status === 'partial') return null;
+  // Ignored by its key (a digest, a CUR manifest): never opened, so no ETag, and the same key
+  // routes the same way whatever the bytes.
+  if (m.status === 'ignored' && m.routed_by === 'key' && m.reason === c.source) return 'unchanged';
   if (m.etag === null || c.etag === null || m.etag !== c.etag) return null;
   if (m.status === 'ignored' && m.parser_version === null) return 'unchanged';
   const parser = m.parser_id ? parserById(m.parser_id, registry) : undefined;
