@@ -1,9 +1,7 @@
 /** `loglake query`: SQL over a lake with DuckDB, through the same `events` and `errors` tables as Athena. */
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../../pipeline/index.js';
-import { createS3Client } from '../../pipeline/aws.js';
 import { LakeQuery } from '../../query/lake-query.js';
-import { openS3Lake, parseS3Uri } from '../../query/s3-lake.js';
 import { intFlag, parse, UsageError } from '../args.js';
 import { readFile } from 'node:fs/promises';
 import { csvLine, DEFAULT_MAX_WIDTH, markdownLine, TABLE_SAMPLE_ROWS, TableStream } from '../format.js';
@@ -56,6 +54,8 @@ async function openLake(io: Io, lake: string, endpoint: string | undefined, regi
     const q = await LakeQuery.open(dir);
     return { q, close: async () => q.close() };
   }
+  // The AWS SDK (~200 ms to import) is loaded only for a lake in S3.
+  const [{ createS3Client }, { openS3Lake, parseS3Uri }] = await Promise.all([import('../../pipeline/aws.js'), import('../../query/s3-lake.js')]);
   let location;
   try {
     location = parseS3Uri(lake);
