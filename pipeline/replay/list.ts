@@ -1,17 +1,17 @@
 /**
  * Room `pipeline/replay/`: the producer side of replays. This file lists the objects of a date
- * range under a bucket prefix while listing only what the range needs: the day folders of AWS's
- * `AWSLogs/[o-org/]<account>/<service>/<region>/YYYY/MM/DD/` layouts (accounts, services and
- * regions discovered with `Delimiter: '/'` listings), `StartAfter` jumps over names that begin
- * with a date (S3 server access logs `YYYY-MM-DD-HH-MM-SS-…`, CloudFront `<dist>.YYYY-MM-DD-HH.…`),
- * CUR billing-period folders (`YYYYMMDD-YYYYMMDD/`, everything in them) only when the period
- * meets the range,
- * and a full listing filtered by `LastModified` for anything else, which the result says.
- * `skip.ts` decides which listed objects need replaying; S3 is reached only through `ListPages`
+ * range under a bucket prefix while listing only what the range needs:
+ * - AWS's `AWSLogs/[o-org/]<account>/<service>/<region>/YYYY/MM/DD/` layouts: accounts, services
+ *   and regions discovered with `Delimiter: '/'` listings, then one `YYYY/MM/` listing per month
+ *   of the range, entered at its first day with `StartAfter` and left after its last;
+ * - names that begin with a date (S3 server access logs `YYYY-MM-DD-HH-MM-SS-…`, CloudFront
+ *   `<dist>.YYYY-MM-DD-HH.…`): `StartAfter` jumps to the range's first day, stop after its last;
+ * - CUR billing-period folders (`YYYYMMDD-YYYYMMDD/`): whole, when the period meets the range;
+ * - anything else: a full listing filtered by `LastModified`, which the result reports.
+ * `skip.ts` decides which listed objects need replaying. S3 is reached only through `ListPages`
  * (the S3 implementation, `s3-pages.ts`, goes out through `pipeline/aws.ts`).
  */
-import { routeByKey, type Registry } from '../route/route.js';
-import { DEFAULT_REGISTRY } from '../route/route.js';
+import { DEFAULT_REGISTRY, routeByKey, type Registry } from '../route/route.js';
 
 /** One `ListObjectsV2` request. */
 export interface ListRequest {
@@ -200,12 +200,41 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
       for (const k of page.keys) keep(k, day, 'day-folder');
     }));
 
-  /** `AWSLogs/<account>/<service>/<region>/`: one listing per day of the range. */
+  /**
+   * `AWSLogs/<account>/<service>/<region>/`: per month of the range, its `YYYY/MM/` folder from
+   * the range's first day in it (`StartAfter`) up to its last, paging only while keys are in
+   * range; services with unpadded day folders (Config: `2024/3/7/`, not in key order) get one
+   * listing per day instead.
+   */
   const region = (p: string, service: string): void => {
-    for (const day of daysOf(range)) {
-      const [y, m, d] = day.split('-') as [string, string, string];
-      const folder = UNPADDED.has(service) ? `${y}/${Number(m)}/${Number(d)}/` : `${y}/${m}/${d}/`;
-      dayFolder(`${p}${folder}`, day);
+    const days = daysOf(range);
+    if (UNPADDED.has(service)) {
+      for (const day of days) {
+        const [y, m, d] = day.split('-') as [string, string, string];
+        dayFolder(`${p}${y}/${Number(m)}/${Number(d)}/`, day);
+      }
+      return;
+    }
+    const months = new Map<string, string[]>();
+    for (const day of days) {
+      const month = day.slice(0, 7);
+      months.set(month, [...(months.get(month) ?? []), day]);
+    }
+    for (const [month, inMonth] of months) {
+      const folder = `${p}${month.replace('-', '/')}/`;
+      const first = inMonth[0] as string;
+      const last = inMonth[inMonth.length - 1] as string;
+      const startAfter = first.endsWith('-01') ? {} : { startAfter: `${folder}${first.slice(8)}/` };
+      pool.add(() => each({ prefix: folder, ...startAfter }, (page) => {
+        for (const k of page.keys) {
+          const d = /^(\d{2})\//.exec(k.key.slice(folder.length))?.[1];
+          if (d === undefined) continue;
+          const day = `${month}-${d}`;
+          if (day > last) return false;
+          if (day >= first) keep(k, day, 'day-folder');
+        }
+        return true;
+      }));
     }
   };
 

@@ -54,15 +54,13 @@ describe('listRange over a three-year history', () => {
       expect(o.etag).toMatch(/^"[0-9a-f]{32}"$/);
     }
 
-    // Day folders: 7 per (account, service, region) that exists, and none outside the week.
+    // Day folders: one YYYY/MM/ listing per (account, service, region), entered at the week's
+    // first day; Config's unpadded day folders one per day. None outside the week.
+    const monthCalls = pages.requests.filter((r) => /\/\d{4}\/\d{2}\/$/.test(r.prefix));
+    expect(monthCalls).toHaveLength(6 * 2 /* CloudTrail */ + 1 /* digest */ + 1 /* elb */);
+    for (const r of monthCalls) expect([r.prefix.endsWith('/2023/06/'), r.startAfter === `${r.prefix}10/`]).toEqual([true, true]);
     const dayCalls = pages.requests.filter((r) => /\/\d{4}\/\d{1,2}\/\d{1,2}\/$/.test(r.prefix));
-    const combos = 6 * 2 /* CloudTrail */ + 1 /* digest */ + 1 /* elb */ + 1; /* Config */
-    expect(dayCalls).toHaveLength(combos * 7);
-    for (const r of dayCalls) {
-      const [, y, m, d] = /\/(\d{4})\/(\d{1,2})\/(\d{1,2})\/$/.exec(r.prefix) as RegExpExecArray;
-      const day = `${y}-${(m as string).padStart(2, '0')}-${(d as string).padStart(2, '0')}`;
-      expect(day >= WEEK.from && day <= WEEK.to, r.prefix).toBe(true);
-    }
+    expect(dayCalls.map((r) => r.prefix.replace(/.*Config\/us-east-1\//, ''))).toEqual(['2023/6/10/', '2023/6/11/', '2023/6/12/', '2023/6/13/', '2023/6/14/', '2023/6/15/', '2023/6/16/']);
     // Discovery: root, AWSLogs/, the organization, 7 account folders (account 1 delivers its
     // trail through the organization and its ELB logs under AWSLogs/<account>/), their 9
     // service folders, then cf/, s3logs/, billing/ and billing/acme/.
@@ -70,7 +68,7 @@ describe('listRange over a three-year history', () => {
     const services = 6 + 1 + 1 + 1; // CloudTrail per account, digest, elb, Config
     const discovery = 1 + 1 + 1 + 7 + services + 1 + 1 + 1 + 1;
     // Dated names: s3logs/ and cf/ are entered with StartAfter and left at the week's end.
-    const dated = pages.requests.filter((r) => r.startAfter !== undefined);
+    const dated = pages.requests.filter((r) => r.startAfter !== undefined && r.delimiter === '/');
     expect(dated.map((r) => r.startAfter).sort()).toEqual([
       ...DISTRIBUTIONS.flatMap((d) => [`cf/${d}.${WEEK.from}`, `cf/${d}.9999`]),
       `s3logs/${WEEK.from}`,
@@ -80,7 +78,7 @@ describe('listRange over a three-year history', () => {
     const period = pages.requests.filter((r) => r.prefix === 'billing/acme/20230601-20230701/');
     expect(period).toHaveLength(1);
     expect(delimiterCalls.length).toBe(discovery + dated.length + period.length);
-    expect(pages.requests.length).toBe(dayCalls.length + delimiterCalls.length);
+    expect(pages.requests.length).toBe(monthCalls.length + dayCalls.length + delimiterCalls.length);
     // Against a full listing of the bucket, which takes one call per 1,000 keys.
     expect(pages.requests.length).toBeLessThan(150);
     expect(listing.fallbackPrefixes).toEqual(['AWSLogs/111100002222/Config/']);
@@ -96,8 +94,8 @@ describe('listRange over a three-year history', () => {
     });
     expect(listing.objects.map((o) => o.key)).toEqual(expected.map((e) => e.key));
     expect(listing.objects.some((o) => o.key.startsWith(`AWSLogs/${ORG}/`))).toBe(true);
-    const dayCalls = pages.requests.filter((r) => /\/\d{4}\/\d{1,2}\/\d{1,2}\/$/.test(r.prefix));
-    expect(dayCalls).toHaveLength(2 * 7); // CloudTrail and CloudTrail-Digest of one account and region
+    const monthCalls = pages.requests.filter((r) => /\/\d{4}\/\d{2}\/$/.test(r.prefix));
+    expect(monthCalls).toHaveLength(2); // CloudTrail and CloudTrail-Digest of one account and region
   });
 
   it('a prefix inside AWSLogs/ and a single day work too', async () => {
@@ -105,6 +103,15 @@ describe('listRange over a three-year history', () => {
     const listing = await listRange(pages, 'AWSLogs/', { range: { from: '2024-02-29', to: '2024-02-29' } });
     const expected = expectedInRange(keys, '2024-02-29', '2024-02-29').filter((e) => e.key.startsWith('AWSLogs/'));
     expect(listing.objects.map((o) => o.key)).toEqual(expected.map((e) => e.key));
+  });
+
+  it.each([
+    ['across a year end', '2023-12-29', '2024-01-02'],
+    ['a whole month', '2024-02-01', '2024-02-29'],
+  ])('a range %s lists exactly its days', async (_, from, to) => {
+    const pages = new CountingPages(new S3ListPages(s3.client, BUCKET));
+    const listing = await listRange(pages, '', { range: { from, to } });
+    expect(listing.objects.map((o) => ({ key: o.key, day: o.day }))).toEqual(expectedInRange(keys, from, to));
   });
 
   it('a layout it does not know is listed whole and filtered by LastModified, and says so', async () => {
