@@ -6,9 +6,7 @@
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** The local sink's temporary-name suffix (`LocalLakeSink` in the pipeline's storage room). */
-const TEMP_NAME = /\.tmp-(\d+)-\d+$/;
+import { TEMP_NAME } from '../pipeline/index.js';
 
 /** Age past which a temporary file is an interrupted run's leftover. */
 export const STALE_TEMP_MS = 60 * 60 * 1000;

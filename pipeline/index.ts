@@ -60,5 +60,5 @@ export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/o
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
 export { LOGLAKE_USER_AGENT } from './run/version.js';
 export { toPipelineError } from './storage/aws-errors.js';
-export { LocalLakeSink } from './storage/local-storage.js';
+export { LocalLakeSink, TEMP_NAME } from './storage/local-storage.js';
 export type { LakeSink, ObjectRef } from './storage/storage.js';

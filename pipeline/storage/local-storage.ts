@@ -27,6 +27,17 @@ export class LocalSource implements ObjectSource {
 
 let tmpCounter = 0;
 
+/**
+ * Each output is written under a temporary name and renamed when complete, so a reader never
+ * sees half a file; a run killed in between leaves the temporary file behind, which this
+ * pattern recognises (group 1 is the writer's pid) for the CLI's clean-up.
+ */
+export const TEMP_NAME = /\.tmp-(\d+)-\d+$/;
+
+function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${tmpCounter++}`;
+}
+
 /** A lake in a local folder, with the same key layout as the central bucket. */
 export class LocalLakeSink implements LakeSink {
   constructor(readonly root: string) {}
@@ -38,7 +49,7 @@ export class LocalLakeSink implements LakeSink {
   async create(key: string): Promise<OutputFile> {
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
+    const tmp = tempName(path);
     const handle = await open(tmp, 'w');
     return {
       async write(bytes: Uint8Array): Promise<void> {
@@ -58,7 +69,7 @@ export class LocalLakeSink implements LakeSink {
   async put(key: string, bytes: Uint8Array | string): Promise<void> {
     const path = join(this.root, key);
     await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
+    const tmp = tempName(path);
     await writeFile(tmp, bytes);
     await rename(tmp, path);
   }
@@ -76,7 +87,7 @@ export class LocalLakeSink implements LakeSink {
     const path = join(this.root, toKey);
     await mkdir(dirname(path), { recursive: true });
     // Through a temporary name like `put`, so a reader never sees a half-copied file.
-    const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
+    const tmp = tempName(path);
     try {
       await copyFile(join(this.root, fromKey), tmp);
     } catch (e) {
