@@ -56,6 +56,7 @@ export { parseParserVersion, selectForReplay, type Selection, type SkipRule } fr
 export { parseRules, readRulesFile, ruleRouter, type RoutingRules } from './route/rules.js';
 export { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './run/errors.js';
 export { listLocalFiles, type IngestLocalOptions, type IngestSummary } from './run/ingest-files.js';
+export { recordObjectFailure } from './run/failed-manifest.js';
 export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
 export { LOGLAKE_USER_AGENT } from './run/version.js';

@@ -13,6 +13,7 @@ import {
   LoglakeError,
   parseParserVersion,
   processObject,
+  recordObjectFailure,
   resolveOptions,
   selectForReplay,
   type Candidate,
@@ -181,16 +182,20 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     let failed = 0;
     let records = 0;
     for (const c of selection.replay) {
+      const ref = { bucket, key: c.key };
+      const started = Date.now();
+      let r;
       try {
-        const r = await processObject({ bucket, key: c.key }, { source: sourceS3, sink, options });
-        records += r.manifest.records;
-        if (r.manifest.status === 'failed') {
-          failed++;
-          io.stderr.write(`loglake replay: s3://${bucket}/${c.key}: ${r.manifest.error ?? r.manifest.reason ?? 'failed'}\n`);
-        }
+        r = await processObject(ref, { source: sourceS3, sink, options });
       } catch (e) {
+        // As `loglake ingest`: what the worker would leave to SQS to retry is a failed manifest
+        // here, and the run goes on with the next object.
+        r = await recordObjectFailure(ref, e, { source: sourceS3, sink }, started);
+      }
+      records += r.manifest.records;
+      if (r.manifest.status === 'failed') {
         failed++;
-        io.stderr.write(`loglake replay: s3://${bucket}/${c.key}: ${cause(e)}\n`);
+        io.stderr.write(`loglake replay: s3://${bucket}/${c.key}: ${r.manifest.error ?? r.manifest.reason ?? 'failed'}\n`);
       }
     }
     const done = { mode: 'local', out: resolve(io.cwd, out as string), ...report, replayed: selection.replay.length - failed, failed, records };

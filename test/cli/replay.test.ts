@@ -210,6 +210,24 @@ describe('loglake replay --local', () => {
   });
 });
 
+describe('loglake replay --local: an object that fails', () => {
+  it('gets a failed manifest, the others are replayed, exit 1', async () => {
+    const bucket = 'replay-mixed';
+    await s3.createBucket(bucket);
+    await s3.put(bucket, 'misc/notes.txt', 'nothing any parser knows\n');
+    await s3.put(bucket, 'misc/E2EXAMPLE1WEB.2024-05-01-12.a1b2c3d4.gz', readFileSync(join(ROOT, `samples/cloudfront/cf-logs/${CF}`)));
+    const today = new Date().toISOString().slice(0, 10);
+    const lake = temp();
+    const r = await replay([`s3://${bucket}/misc/`, '--from', '2024-05-01', '--to', today, '--local', '--out', lake]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^loglake replay: s3:\/\/replay-mixed\/misc\/notes.txt: /);
+    expect(r.stdout).toContain('no known layout, listed whole and filtered by LastModified: misc/');
+    expect(r.stdout).toMatch(/replayed 1 objects into .*, 1 failed/);
+    const manifests = filesUnder(join(lake, 'manifests')).sort();
+    expect(manifests.map((m) => m.split('/')[0])).toEqual(['cloudfront', 'unknown']);
+  });
+});
+
 describe('loglake replay: bad input', () => {
   const base = [`s3://${BUCKET}/`, '--from', FROM];
   it.each([
