@@ -26,10 +26,11 @@ import type { Io } from '../io.js';
 
 export const help = `usage: loglake replay s3://<bucket>/<prefix>/ --from YYYY-MM-DD [options]
 
-Lists the objects of a date range (UTC days) under an S3 prefix, listing only the day folders
-in range for AWS's AWSLogs/[o-org/]<account>/<service>/<region>/YYYY/MM/DD/ layouts and
-jumping with StartAfter over S3 access-log and CloudFront names that begin with a date; other
-layouts are listed whole and filtered by LastModified (the output says which prefixes).
+Lists the objects of a date range (UTC days) under an S3 prefix, listing only the days in
+range of AWS's AWSLogs/[o-org/]<account>/<service>/<region>/YYYY/MM/DD/ layouts, jumping with
+StartAfter over S3 access-log and CloudFront names that begin with a date, and only the CUR
+billing periods that meet the range; other layouts are listed whole and filtered by
+LastModified (the output says which prefixes). See docs/replay.md.
 Objects whose manifest shows the same ETag read by the current parser version are skipped.
 
 modes:
