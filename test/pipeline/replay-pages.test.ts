@@ -6,7 +6,7 @@
  * one key order, at most `MAX` of them per page, `StartAfter` ignored under a token.
  */
 import { describe, expect, it } from 'vitest';
-import { listRange, type ListPage, type ListPages, type ListRequest } from '../../pipeline/replay/list.js';
+import { LIST_CONCURRENCY, listRange, type ListPage, type ListPages, type ListRequest } from '../../pipeline/replay/list.js';
 import { expectedInRange, historyKeys } from '../helpers/replay-history.js';
 
 const MAX = 3;
@@ -52,5 +52,23 @@ describe('listRange over small pages', () => {
     const listing = await listRange(pages, '', { range: { from, to } });
     expect(listing.objects.map((o) => ({ key: o.key, day: o.day }))).toEqual(expectedInRange(keys, from, to));
     expect(pages.requests.some((r) => r.continuationToken !== undefined)).toBe(true);
+  });
+
+  it(`lists at most ${LIST_CONCURRENCY} prefixes at once`, async () => {
+    const inner = new MemoryPages(sorted);
+    let open = 0;
+    let peak = 0;
+    const slow: ListPages = {
+      async page(req) {
+        open++;
+        peak = Math.max(peak, open);
+        await new Promise((r) => setTimeout(r, 2));
+        open--;
+        return inner.page(req);
+      },
+    };
+    const listing = await listRange(slow, '', { range: { from: '2023-06-10', to: '2023-06-16' } });
+    expect(listing.objects.length).toBe(expectedInRange(keys, '2023-06-10', '2023-06-16').length);
+    expect(peak).toBe(LIST_CONCURRENCY);
   });
 });
