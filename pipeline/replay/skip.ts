@@ -35,10 +35,15 @@ export function parseParserVersion(text: string, registry: Registry = DEFAULT_RE
   return { id, version: Number(m[2]) };
 }
 
-/** Manifest folders to look in for an object whose key routes to `source`: that one first. */
+/**
+ * Manifest folders to look in for an object whose key routes to `source`: a key that routes
+ * by itself has its manifest in that folder (one GET per object); a key that content decides
+ * may have it in any. A run under a user rule that pinned another source is not found and so
+ * replayed: the safe direction.
+ */
 function folders(source: string, registry: Registry): string[] {
-  const all = [...SOURCES, ...registry.ignorables.map((i) => i.name), 'unknown'];
-  return [source, ...all.filter((f) => f !== source)];
+  if (source !== 'unknown') return [source];
+  return [...SOURCES, ...registry.ignorables.map((i) => i.name), 'unknown'];
 }
 
 /** The stored manifest of a listed object of `bucket`, or null when it has none. */

@@ -35,6 +35,8 @@ const cases: [string, Candidate, (() => Promise<void>) | null, boolean][] = [
   ['partial run', candidate('a/partial.json.gz', '"e1"'), () => manifest('cloudtrail', 'a/partial.json.gz', { status: 'partial' }), false],
   ['ignored by key (no ETag)', candidate('a/digest.json.gz', '"e1"', 'cloudtrail-digest'), () => manifest('cloudtrail-digest', 'a/digest.json.gz', { status: 'ignored', etag: null, parser_id: null, parser_version: null, reason: 'cloudtrail-digest' }), true],
   // A key content decided: the manifest sits under the source content chose, not the key's.
+  // A key that routes by itself is looked up in its own folder only (one GET per object).
+  ['routed by key, manifest only in another folder', candidate('a/pinned.json.gz', '"e1"'), () => manifest('alb', 'a/pinned.json.gz', {}), false],
   ['routed by content, found in another folder', candidate('misc/x.log', '"e1"', 'unknown'), () => manifest('cloudtrail', 'misc/x.log', { routed_by: 'content' }), true],
 ];
 
