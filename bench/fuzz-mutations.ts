@@ -27,7 +27,7 @@ import { PARSERS, type ParseContext, type ParseResult, type Parser } from '../pa
 import { REJECT_REASONS, SKIP_REASONS, timeBounds, validateRecord, type EventFields, type ParserId, type TimeBounds } from '../schema/index.js';
 import { decompress } from '../pipeline/decode/decompress.js';
 import { ObjectError } from '../pipeline/run/errors.js';
-import type { FrameSink, ParsedJson } from '../pipeline/framing/framing.js';
+import type { FrameSink } from '../pipeline/framing/framing.js';
 import { framerFor, parseFrame } from '../pipeline/framing/parse-frame.js';
 import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js';
 import type { Manifest } from '../pipeline/run/manifest.js';
@@ -68,7 +68,7 @@ export function show(bytes: Buffer | string, max = 240): string {
 
 /** What the pipeline handed the parser: a frame (text, its cells for CSV) or a framer rejection. */
 export type Cut =
-  | { readonly type: 'frame'; readonly text: string; readonly invalid: boolean; readonly cells?: readonly string[]; readonly json?: ParsedJson }
+  | { readonly type: 'frame'; readonly text: string; readonly invalid: boolean; readonly cells?: readonly string[] }
   | { readonly type: 'reject'; readonly reason: string; readonly raw: string };
 
 export interface SeedFrame {
@@ -116,7 +116,7 @@ function sampleFiles(root: string): string[] {
 export function cutFrames(parser: Parser, bytes: Buffer, options: PipelineOptions): { cuts: Cut[]; objectError: ObjectError | null } {
   const cuts: Cut[] = [];
   const sink: FrameSink = {
-    frame: (text, invalid, cells, json) => void cuts.push({ type: 'frame', text, invalid, ...(cells === undefined ? {} : { cells }), ...(json === undefined ? {} : { json }) }),
+    frame: (text, invalid, cells) => void cuts.push(cells === undefined ? { type: 'frame', text, invalid } : { type: 'frame', text, invalid, cells }),
     reject: (reason, raw) => void cuts.push({ type: 'reject', reason, raw }),
   };
   const framer = framerFor(parser, sink, options, 'fuzz');

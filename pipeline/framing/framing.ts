@@ -205,21 +205,27 @@ function startsWithKey(b: Buffer, at: number, keys: readonly Buffer[]): boolean 
 
 /** `"key"` of the first key of the JSON object in `b` (as written, escapes kept), or null. */
 function firstKey(b: Buffer): Buffer | null {
-  const open = skipSpace(b, 1);
-  if (b[open] !== QUOTE) return null;
-  for (let i = open + 1; i < b.byteLength; i++) {
-    if (b[i] === BACKSLASH) i++;
-    else if (b[i] === QUOTE) return Buffer.from(b.subarray(open, i + 1));
-  }
-  return null;
+  const end = firstKeyEnd(b);
+  return end < 0 ? null : Buffer.from(b.subarray(skipSpace(b, 1), end));
 }
 
-function parses(b: Buffer, start: number, end: number): boolean {
+/** End (exclusive, after its closing quote) of the first key of the JSON object in `b`, or -1. */
+function firstKeyEnd(b: Buffer): number {
+  const open = skipSpace(b, 1);
+  if (b[open] !== QUOTE) return -1;
+  for (let i = open + 1; i < b.byteLength; i++) {
+    if (b[i] === BACKSLASH) i++;
+    else if (b[i] === QUOTE) return i + 1;
+  }
+  return -1;
+}
+
+/** `text` parsed, or the parser's message: the one place JSON text becomes a value or a reason. */
+export function parseJson(text: string): ParsedJson {
   try {
-    JSON.parse(b.toString('utf8', start, end));
-    return true;
-  } catch {
-    return false;
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
   }
 }
 
@@ -274,7 +280,7 @@ export function resyncPoint(b: Buffer, o: ResyncOptions): number {
       // A value left open at the end of `b`, or one that does not parse, ends the chain short:
       // a candidate inside the damaged record looks just like that (its nested array holds a
       // damaged object), so only a chain that reaches the end is taken.
-      if (end < 0 || !parses(b, at, end)) break;
+      if (end < 0 || !parseJson(b.toString('utf8', at, end)).ok) break;
       values++;
       at = skipSpace(b, end);
       if (at >= b.byteLength) return start;
@@ -377,16 +383,11 @@ export class JsonRecordFramer implements Framer {
     }
     const bytes = this.capture.peek();
     const { text, invalid } = decodeVisible(bytes, 0, bytes.byteLength, true);
-    let json: ParsedJson;
-    try {
-      json = { ok: true, value: JSON.parse(text) as unknown };
-      if (mode === 'array' && this.recordKeys.length < MAX_RECORD_KEYS) this.learnKey(bytes);
-    } catch (e) {
-      if (mode !== null) {
-        const at = resyncPoint(bytes, { atEnd: false, mode, keys: this.recordKeys, chains: true });
-        if (at >= 0) return this.salvage(at, mode);
-      }
-      json = { ok: false, error: (e as Error).message };
+    const json = parseJson(text);
+    if (json.ok && mode === 'array' && this.recordKeys.length < MAX_RECORD_KEYS) this.learnKey(bytes);
+    if (!json.ok && mode !== null) {
+      const at = resyncPoint(bytes, { atEnd: false, mode, keys: this.recordKeys, chains: true });
+      if (at >= 0) return this.salvage(at, mode);
     }
     this.capture.bytes();
     this.sink.frame(text, invalid, undefined, json);
@@ -704,9 +705,11 @@ export class JsonRecordFramer implements Framer {
     return [bytes.subarray(at)];
   }
 
+  /** Remembers the record's first key when it is a new one; runs per record, so it copies only then. */
   private learnKey(record: Buffer): void {
-    const key = firstKey(record);
-    if (key !== null && !this.recordKeys.some((k) => k.equals(key))) this.recordKeys.push(key);
+    const end = firstKeyEnd(record);
+    if (end < 0 || startsWithKey(record, skipSpace(record, 1), this.recordKeys)) return;
+    this.recordKeys.push(Buffer.from(record.subarray(skipSpace(record, 1), end)));
   }
 
   /** How the open capture can be resynced when it turns out damaged, or null when it cannot. */

@@ -6,7 +6,7 @@
  */
 import type { ParseContext, ParseResult, Parser } from '../../parsers/index.js';
 import { CsvFramer } from './csv-framer.js';
-import { JsonRecordFramer, LineFramer, type Framer, type FramerOptions, type FrameSink, type ParsedJson } from './framing.js';
+import { JsonRecordFramer, LineFramer, parseJson, type Framer, type FramerOptions, type FrameSink, type ParsedJson } from './framing.js';
 
 /** The framer of `parser`'s framing, feeding `sink`; `where` names the object in errors. */
 export function framerFor(parser: Parser, sink: FrameSink, options: FramerOptions, where: string): Framer {
@@ -40,13 +40,5 @@ export function parseFrame(parser: Parser, text: string, cells: readonly string[
       if (!parsed.ok) return { ok: false, reason: 'invalid_json', detail: parsed.error };
       return parser.parse(parsed.value, ctx);
     }
-  }
-}
-
-function parseJson(text: string): ParsedJson {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (e) {
-    return { ok: false, error: (e as Error).message };
   }
 }
