@@ -18,11 +18,19 @@ export function recordId(id: string, ordinal: number): string {
 
 /** A value made safe for one path segment of an output key. */
 export function keySegment(value: string | null | undefined, fallback: string): string {
-  // An account id has 12 digits, a region name about 15 characters: anything much longer is a
-  // damaged value, and would make a key no file system or S3 accepts (names over 255 bytes).
-  if (!value || value.length > MAX_KEY_SEGMENT) return fallback;
+  if (!value) return fallback;
   const cleaned = value.replace(/[^A-Za-z0-9._-]/g, '-');
   return cleaned === '' ? fallback : cleaned;
+}
+
+/**
+ * An account or region taken from a record, made safe for a file name. An account id has 12
+ * digits, a region name about 15 characters: anything much longer is a damaged value, and would
+ * make a name no file system or S3 accepts (over 255 bytes), so it names the file `fallback`;
+ * the record keeps the value in its column.
+ */
+export function accountRegionSegment(value: string | null | undefined, fallback: string): string {
+  return value && value.length > MAX_KEY_SEGMENT ? fallback : keySegment(value, fallback);
 }
 
 /** Longest account or region value used in a file name. */

@@ -25,7 +25,7 @@ import {
   accountRegionFromKey,
   dayFromKey,
   errorsKey,
-  keySegment,
+  accountRegionSegment,
   lakeKey,
   manifestKey,
   objectId,
@@ -268,8 +268,8 @@ class ObjectRun implements FrameSink {
   }
 
   private openPartition(dt: string, first: EventFields): Partition {
-    const account = keySegment(this.keyAccount ?? first.account_id, 'unknown');
-    const region = keySegment(this.keyRegion ?? first.region, 'unknown');
+    const account = accountRegionSegment(this.keyAccount ?? first.account_id, 'unknown');
+    const region = accountRegionSegment(this.keyRegion ?? first.region, 'unknown');
     const key = lakeKey(this.parser.source, dt, account, region, this.id, this.part);
     const writer = new ParquetFileWriter(new DeferredOutput(this.deps.sink, key), {
       codec: this.deps.options.codec,

@@ -7,7 +7,7 @@ import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LAKE_PREFIXES } from '../../schema/index.js';
 import { toPipelineError } from './aws-errors.js';
 import { copySource } from './s3-sink.js';
-import { accountRegionFromKey, dayFromKey, keySegment } from '../run/identity.js';
+import { accountRegionFromKey, accountRegionSegment, dayFromKey, keySegment } from '../run/identity.js';
 import type { Manifest } from '../run/manifest.js';
 import { objectUri, type ObjectRef } from './storage.js';
 
@@ -31,8 +31,8 @@ function fromOutputs(m: Manifest): { account: string | null; region: string | nu
 export function rawArchiveKey(ref: ObjectRef, m: Manifest): string {
   const fromKey = accountRegionFromKey(ref.key);
   const outputs = fromOutputs(m);
-  const account = keySegment(fromKey.account ?? outputs.account, 'unknown');
-  const region = keySegment(fromKey.region ?? outputs.region, 'unknown');
+  const account = accountRegionSegment(fromKey.account ?? outputs.account, 'unknown');
+  const region = accountRegionSegment(fromKey.region ?? outputs.region, 'unknown');
   const day = dayFromKey(ref.key) ?? m.outputs[0]?.dt ?? m.started_at.slice(0, 10);
   const [yyyy, mm, dd] = day.split('-');
   const name = ref.key.slice(ref.key.lastIndexOf('/') + 1) || 'object';

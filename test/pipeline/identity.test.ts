@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountRegionFromKey, dayFromKey, DayFormatter, errorsKey, keySegment, lakeKey, manifestKey, MAX_KEY_SEGMENT, objectId, recordId } from '../../pipeline/run/identity.js';
+import { accountRegionFromKey, accountRegionSegment, dayFromKey, DayFormatter, errorsKey, keySegment, lakeKey, manifestKey, MAX_KEY_SEGMENT, objectId, recordId } from '../../pipeline/run/identity.js';
 
 describe('identity', () => {
   it('derives a stable object id from bucket and key, not from the version', () => {
@@ -25,8 +25,8 @@ describe('identity', () => {
   });
 
   it('falls back for a value too long to be an account or a region, so a damaged one cannot make an impossible file name', () => {
-    expect(keySegment('1'.repeat(MAX_KEY_SEGMENT), 'unknown')).toBe('1'.repeat(MAX_KEY_SEGMENT));
-    expect(keySegment('1'.repeat(MAX_KEY_SEGMENT + 1), 'unknown')).toBe('unknown');
+    expect(accountRegionSegment('1'.repeat(MAX_KEY_SEGMENT), 'unknown')).toBe('1'.repeat(MAX_KEY_SEGMENT));
+    expect(accountRegionSegment('1'.repeat(MAX_KEY_SEGMENT + 1), 'unknown')).toBe('unknown');
   });
 
   it('reads account and region from AWSLogs keys, organization trails included', () => {
