@@ -23,9 +23,9 @@ import { framerFor, parseFrame } from '../framing/parse-frame.js';
 import {
   DayFormatter,
   accountRegionFromKey,
+  accountRegionSegment,
   dayFromKey,
   errorsKey,
-  accountRegionSegment,
   lakeKey,
   manifestKey,
   objectId,

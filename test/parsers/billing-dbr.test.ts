@@ -61,6 +61,23 @@ describe('DBR parser', () => {
     expect(parseRows([HEADER, total('InvoiceTotal')], '/tmp/dbr.csv')[1]).toMatchObject({ ok: false, reason: 'no_event_time' });
   });
 
+  it('dates totals by a line item that was itself rejected, and ignores an implausible year', () => {
+    const badCost = ITEM.map((v, i) => (i === 20 ? 'n/a' : v));
+    const results = parseRows([HEADER, badCost, total('InvoiceTotal')], '/tmp/dbr.csv');
+    expect(results[1]).toMatchObject({ ok: false, reason: 'bad_number' });
+    expect(only(results[2]).time).toBe(Date.UTC(2019, 5, 1));
+    const farFuture = ITEM.map((v, i) => (i === 14 ? '9999-12-31 23:00:00' : v));
+    expect(parseRows([HEADER, farFuture, ITEM, total('InvoiceTotal')], '/tmp/dbr.csv').map((r) => (r.ok === true ? r.record.time : null))[3]).toBe(Date.UTC(2019, 5, 1));
+  });
+
+  it('learns the month in the header hook alone, so a resumed run that replays only that hook dates totals the same', () => {
+    const state = parser.createState?.() as DbrState;
+    parser.header(HEADER, state);
+    expect(parser.header(ITEM, state)).toBe(false);
+    const ctx: ParseContext<DbrState> = { object: '/tmp/dbr.csv', ordinal: 3, state };
+    expect(only(parser.parse(total('InvoiceTotal'), ctx)).time).toBe(Date.UTC(2019, 5, 1));
+  });
+
   it('reads the single-account layout with Rate and Cost', () => {
     const header = ['InvoiceID', 'PayerAccountId', 'LinkedAccountId', 'RecordType', 'ProductName', 'UsageType', 'Operation', 'AvailabilityZone', 'ItemDescription', 'UsageStartDate', 'UsageEndDate', 'UsageQuantity', 'Rate', 'Cost'];
     const row = ['Estimated', '123456789012', '', 'LineItem', 'Amazon Simple Storage Service', 'TimedStorage-ByteHrs', 'StandardStorage', '', 'storage', '2013-02-01 00:00:00', '2013-02-01 01:00:00', '0.5', '0.095', '0.0475'];
