@@ -4,7 +4,8 @@
  * never touches AWS (`loglake formats`, `ingest`, a local `query`) does not load the AWS SDK,
  * which alone takes ~200 ms to import.
  */
-export { clientConfig, createS3Client } from './storage/aws-clients.js';
+export { clientConfig, createS3Client, createSqsClient } from './storage/aws-clients.js';
+export { SqsReplayQueue } from './replay/sqs-queue.js';
 export { S3ListPages } from './replay/s3-pages.js';
 export { RawArchiver } from './storage/raw-archive.js';
 export { S3LakeSink } from './storage/s3-sink.js';

@@ -49,13 +49,28 @@ export function ingestMessage(body: string, messageId: string, deps: IngestMessa
 export { FORMAT_HOOKS } from './formats/extensions.js';
 export { processConfigChange } from './formats/config-items.js';
 export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type ObjectOutcome } from './messages/ingest-message.js';
-export { encodeWorkerMessage, type WorkerMessage } from './messages/notifications.js';
+export { encodeWorkerMessage, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';
 export { DEFAULT_REGISTRY } from './route/route.js';
 export { daysOf, isDay, listRange, LIST_CONCURRENCY, type Candidate, type DayRange, type ListFilter, type Listing, type ListPage, type ListPages, type ListRequest } from './replay/list.js';
 export { parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
+export { decodeReplayRequest, readParams, type ReplayRequest } from './replay/control.js';
+export { CHUNK_OBJECTS, produce, readRecord, ReplayRunError, requestCancel, resumeReplay, startReplay, windowsOf, type ProducerDeps } from './replay/producer.js';
+export {
+  isRunId,
+  newRunId,
+  parseRecord,
+  replayCancelKey,
+  replayRecordKey,
+  REPLAYS_PREFIX,
+  type ReplayMode,
+  type ReplayParams,
+  type ReplayRecord,
+  type ReplayStatus,
+} from './replay/record.js';
+export { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, packBatches, replayBody, sendBatch, type FailedEntry, type QueueEntry, type ReplayQueue } from './replay/send.js';
 export { parseRules, readRulesFile, ruleRouter, type RoutingRules } from './route/rules.js';
 export { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './run/errors.js';
-export { listLocalFiles, type IngestLocalOptions, type IngestSummary } from './run/ingest-files.js';
+export { listLocalFiles, type IngestLocalOptions, type IngestSummary, type S3Names } from './run/ingest-files.js';
 export { recordObjectFailure } from './run/failed-manifest.js';
 export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';

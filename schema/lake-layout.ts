@@ -35,6 +35,8 @@ export interface LakeArea {
   readonly prefix: string;
   /** Everything the worker does there; its role is granted exactly this. */
   readonly worker: readonly LakeAccess[];
+  /** Everything the replay function does there (reads manifests, writes its run records); its role is granted exactly this. */
+  readonly replay: readonly LakeAccess[];
   /** True when the prefix is used only with the raw archive on (`lake.archiveRaw`). */
   readonly rawArchiveOnly: boolean;
   readonly kind: LakeAreaKind;
@@ -47,6 +49,7 @@ export const LAKE_LAYOUT = {
   lake: {
     prefix: 'lake/',
     worker: ['put', 'delete'],
+    replay: [],
     rawArchiveOnly: false,
     kind: 'queryable',
     doc: 'Parquet files of the `events` table, `source=<source>/dt=<day>/`; a re-run or a newer report version deletes the files it replaces',
@@ -54,6 +57,7 @@ export const LAKE_LAYOUT = {
   errors: {
     prefix: 'errors/',
     worker: ['put', 'delete'],
+    replay: [],
     rawArchiveOnly: false,
     kind: 'queryable',
     doc: 'rejected lines of the `errors` table as gzipped JSON lines, `source=<source>/dt=<day>/`; replaced like `lake/`',
@@ -61,6 +65,7 @@ export const LAKE_LAYOUT = {
   manifests: {
     prefix: 'manifests/',
     worker: ['put', 'get', 'list'],
+    replay: ['get', 'list'],
     rawArchiveOnly: false,
     kind: 'bookkeeping',
     doc: 'one manifest per source object: what its last run wrote, read back so a re-run replaces exactly those outputs',
@@ -68,6 +73,7 @@ export const LAKE_LAYOUT = {
   assemblies: {
     prefix: 'assemblies/',
     worker: ['put', 'get', 'delete', 'list'],
+    replay: [],
     rawArchiveOnly: false,
     kind: 'bookkeeping',
     doc: 'Cost and Usage Report versions being assembled: outputs staged until the version is complete, member marks, the version manifest and the pointer to the published version; staged copies are deleted once published',
@@ -75,9 +81,26 @@ export const LAKE_LAYOUT = {
   raw: {
     prefix: 'raw/',
     worker: ['copy'],
+    replay: [],
     rawArchiveOnly: true,
     kind: 'archive',
     doc: 'server-side copies of the source objects, `<source>/<account>/<region>/YYYY/MM/DD/<file>`',
+  },
+  replays: {
+    prefix: 'replays/',
+    worker: [],
+    replay: ['put', 'get', 'list'],
+    rawArchiveOnly: false,
+    kind: 'bookkeeping',
+    doc: 'one JSON record per replay run, `<run-id>.json`: parameters, status, cursor, counts and errors; the `replays` table',
+  },
+  replayControl: {
+    prefix: 'replay-control/',
+    worker: [],
+    replay: ['put', 'get', 'list'],
+    rawArchiveOnly: false,
+    kind: 'bookkeeping',
+    doc: 'requests to running replays (`<run-id>/cancel`, written by `loglake replay cancel`) and where each polled source stopped (`poll/…`)',
   },
 } as const satisfies Readonly<Record<string, LakeArea>>;
 
@@ -91,6 +114,8 @@ export const LAKE_PREFIXES: { readonly [K in LakeAreaName]: (typeof LAKE_LAYOUT)
   manifests: LAKE_LAYOUT.manifests.prefix,
   assemblies: LAKE_LAYOUT.assemblies.prefix,
   raw: LAKE_LAYOUT.raw.prefix,
+  replays: LAKE_LAYOUT.replays.prefix,
+  replayControl: LAKE_LAYOUT.replayControl.prefix,
 };
 
 /** The areas a deployment uses: all of them with the raw archive on, else those not only for it. */

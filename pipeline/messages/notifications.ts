@@ -73,6 +73,8 @@ export interface ReplayMessage {
   readonly loglake: typeof REPLAY;
   readonly v: 1;
   readonly objects: ReadonlyArray<{ readonly bucket: string; readonly key: string; readonly versionId?: string; readonly format?: string }>;
+  /** The replay run that sent it (`replays/<run-id>.json`); informational, the worker does not act on it. */
+  readonly run?: string;
 }
 
 /** The rest of an object a worker could not finish before its deadline. */

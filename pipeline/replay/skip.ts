@@ -18,12 +18,16 @@ export interface SelectOptions {
   /** `<parser-id>@<version>`: only objects whose manifest names that parser at a lower version. */
   readonly parserOlderThan?: { readonly id: string; readonly version: number };
   readonly registry?: Registry;
+  /** Manifests read at once. @default LIST_CONCURRENCY */
+  readonly concurrency?: number;
 }
 
 export interface Selection {
   readonly replay: Candidate[];
   readonly skipped: Candidate[];
   readonly skippedBy: Record<SkipRule, number>;
+  /** The rule that skipped each skipped key. */
+  readonly ruleOf: ReadonlyMap<string, SkipRule>;
 }
 
 /** Parses `id@version` against the registry, or says why it is not one. */
@@ -58,10 +62,11 @@ async function manifestOf(sink: LakeSink, bucket: string, c: Candidate, registry
 
 /** Splits the listed objects of `bucket` into those to replay and those skipped, by rule. */
 export async function selectForReplay(candidates: readonly Candidate[], bucket: string, lake: LakeSink | null, opts: SelectOptions = {}): Promise<Selection> {
+  const concurrency = opts.concurrency ?? LIST_CONCURRENCY;
   const registry = opts.registry ?? DEFAULT_REGISTRY;
   const skippedBy: Record<SkipRule, number> = { unchanged: 0, 'not-older-parser': 0 };
   if (opts.force === true || lake === null) {
-    if (opts.parserOlderThan === undefined) return { replay: [...candidates], skipped: [], skippedBy };
+    if (opts.parserOlderThan === undefined) return { replay: [...candidates], skipped: [], skippedBy, ruleOf: new Map() };
   }
   const verdicts = new Array<SkipRule | null>(candidates.length).fill(null);
   let next = 0;
@@ -73,18 +78,20 @@ export async function selectForReplay(candidates: readonly Candidate[], bucket: 
       verdicts[i] = verdict(c, m, opts, registry);
     }
   };
-  await Promise.all(Array.from({ length: LIST_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const replay: Candidate[] = [];
   const skipped: Candidate[] = [];
+  const ruleOf = new Map<string, SkipRule>();
   candidates.forEach((c, i) => {
     const v = verdicts[i] ?? null;
     if (v === null) replay.push(c);
     else {
       skipped.push(c);
       skippedBy[v]++;
+      ruleOf.set(c.key, v);
     }
   });
-  return { replay, skipped, skippedBy };
+  return { replay, skipped, skippedBy, ruleOf };
 }
 
 function verdict(c: Candidate, m: Manifest | null, opts: SelectOptions, registry: Registry): SkipRule | null {

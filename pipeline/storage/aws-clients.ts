@@ -4,6 +4,7 @@
  * (s3rver, MinIO) work with one `endpoint` option.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOGLAKE_USER_AGENT } from '../run/version.js';
 
 /** Connection options shared by the project's AWS clients. */
@@ -48,4 +49,9 @@ export function createS3Client(opts: AwsClientOptions = {}): S3Client {
     // S3-compatible servers reject the aws-chunked trailing checksums newer SDKs send by default.
     ...(custom ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
   });
+}
+
+/** An SQS client with the project's user agent (an `endpoint` here is an SQS-compatible one). */
+export function createSqsClient(opts: AwsClientOptions = {}): SQSClient {
+  return new SQSClient(clientConfig(opts));
 }
