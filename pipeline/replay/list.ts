@@ -64,6 +64,12 @@ export interface Candidate extends ListedKey {
   readonly day: string;
   /** How it was found: an AWS day folder, a dated name, or the `LastModified` fallback. */
   readonly via: 'day-folder' | 'dated-name' | 'last-modified';
+  /**
+   * First day of the billing period a CUR key's folder covers, which may lie before the range
+   * (`day` is then the range's first day): a producer working a range window by window keeps
+   * such a key in one window only.
+   */
+  readonly periodStart?: string;
 }
 
 export interface Listing {
@@ -173,7 +179,7 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
   const pool = new Pool(opts.concurrency ?? LIST_CONCURRENCY);
   const { range } = filter;
 
-  const keep = (k: ListedKey, day: string, via: Candidate['via']): void => {
+  const keep = (k: ListedKey, day: string, via: Candidate['via'], periodStart?: string): void => {
     const route = routeByKey(k.key, registry);
     const source = route?.kind === 'parse' ? route.parser.source : route?.kind === 'ignore' ? ignorableSource(route.name, registry) : 'unknown';
     const name = route?.kind === 'ignore' ? route.name : source;
@@ -181,7 +187,7 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
     const { account, region } = accountRegion(k.key);
     if (filter.account !== undefined && account !== null && account !== filter.account) return;
     if (filter.region !== undefined && region !== null && region !== filter.region) return;
-    objects.push({ ...k, source: name, account, region, day, via });
+    objects.push({ ...k, source: name, account, region, day, via, ...(periodStart !== undefined ? { periodStart } : {}) });
   };
 
   /** Every page of one request, in order. */
@@ -286,7 +292,7 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
    * A folder of unknown layout: its sub-folders are walked the same way, and runs of dated names
    * directly in it are entered at the range's first day with `StartAfter` and left at its last.
    */
-  const folder = (p: string, placed?: string): void =>
+  const folder = (p: string, period?: string): void =>
     pool.add(async () => {
       let startAfter: string | undefined;
       let undated = false;
@@ -300,15 +306,15 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
             seen.add(c);
             const name = c.slice(p.length, -1);
             if (name === 'AWSLogs') awsLogs(c);
-            else if (!outsidePeriod(name, range)) folder(c, placed ?? periodDay(name, range));
+            else if (!outsidePeriod(name, range)) folder(c, period ?? periodStartOf(name));
           }
           for (const k of page.keys) {
             const name = k.key.slice(p.length);
             const access = S3_ACCESS_NAME.exec(name);
             const cf = access ? null : CLOUDFRONT_NAME.exec(name);
             const day = access?.[1] ?? cf?.[2];
-            if (day === undefined && placed !== undefined) {
-              keep(k, placed, 'dated-name');
+            if (day === undefined && period !== undefined) {
+              keep(k, period < range.from ? range.from : period, 'dated-name', period);
               continue;
             }
             if (day === undefined) {
@@ -352,12 +358,10 @@ function outsidePeriod(name: string, range: DayRange): boolean {
   return end <= range.from || start > range.to;
 }
 
-/** The day a CUR billing period folder meeting the range stands for: its first day in range. */
-function periodDay(name: string, range: DayRange): string | undefined {
+/** The first day of a CUR billing period folder `YYYYMMDD-YYYYMMDD`; undefined for other names. */
+function periodStartOf(name: string): string | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})-\d{8}$/.exec(name);
-  if (!m) return undefined;
-  const start = `${m[1]}-${m[2]}-${m[3]}`;
-  return start < range.from ? range.from : start;
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : undefined;
 }
 
 function ignorableSource(name: string, registry: Registry): string {

@@ -132,7 +132,9 @@ export async function produce(record: ReplayRecord, deps: ProducerDeps): Promise
     for (const f of listing.fallbackPrefixes) if (!record.fallback_prefixes.includes(f)) record.fallback_prefixes.push(f);
     const after = record.cursor.after;
     const ahead = new Set(record.cursor.sent_ahead);
-    const todo = listing.objects.filter((c) => (after === null || c.key > after) && !ahead.has(c.key));
+    // A billing period met by several windows belongs to the one holding its first day in the run's range.
+    const owned = (c: Candidate): boolean => c.periodStart === undefined || (c.periodStart < p.from ? p.from : c.periodStart) >= window.from;
+    const todo = listing.objects.filter((c) => owned(c) && (after === null || c.key > after) && !ahead.has(c.key));
     for (let i = 0; i < todo.length; i += chunkObjects) {
       if (i > 0) {
         if (await cancelled()) return end('cancelled');
