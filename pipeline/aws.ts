@@ -5,7 +5,8 @@
  * which alone takes ~200 ms to import.
  */
 export { clientConfig, createS3Client, createSqsClient } from './storage/aws-clients.js';
-export { SqsReplayQueue } from './replay/sqs-queue.js';
+export { queueRegion, SqsReplayQueue } from './replay/sqs-queue.js';
+export { requireOutput, stackOutputs } from './storage/stack-outputs.js';
 export { S3ListPages } from './replay/s3-pages.js';
 export { RawArchiver } from './storage/raw-archive.js';
 export { S3LakeSink } from './storage/s3-sink.js';

@@ -52,7 +52,8 @@ export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type Mes
 export { encodeWorkerMessage, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';
 export { DEFAULT_REGISTRY } from './route/route.js';
 export { daysOf, isDay, listRange, LIST_CONCURRENCY, type Candidate, type DayRange, type ListFilter, type Listing, type ListPage, type ListPages, type ListRequest } from './replay/list.js';
-export { parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
+export { finishedSince, parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
+export { estimateReplay, PRICES, type Estimate } from './replay/estimate.js';
 export { decodeReplayRequest, readParams, type ReplayRequest } from './replay/control.js';
 export { CHUNK_OBJECTS, produce, readRecord, ReplayRunError, requestCancel, resumeReplay, startReplay, windowsOf, type ProducerDeps } from './replay/producer.js';
 export {
@@ -77,4 +78,4 @@ export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object
 export { LOGLAKE_USER_AGENT } from './run/version.js';
 export { toPipelineError } from './storage/aws-errors.js';
 export { LocalLakeSink, TEMP_NAME } from './storage/local-storage.js';
-export type { LakeSink, ObjectRef } from './storage/storage.js';
+export type { LakeSink, ObjectRef, ObjectSource } from './storage/storage.js';

@@ -1,5 +1,7 @@
 /** `loglake ingest`: normalizes local log files and folders into a local lake folder. */
-import { ConfigError, ingestLocalFiles, listLocalFiles, readRulesFile, resolveOptions, ruleRouter, type IngestSummary, type ParquetCodec } from '../../pipeline/index.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ConfigError, ingestLocalFiles, listLocalFiles, readRulesFile, resolveOptions, ruleRouter, type IngestSummary, type ParquetCodec, type S3Names } from '../../pipeline/index.js';
 import { FORMAT_HOOKS } from '../../pipeline/index.js';
 import { intFlag, parse, UsageError } from '../args.js';
 import { pathFrom, type Io } from '../io.js';
@@ -9,6 +11,7 @@ import { removeOwnTemp, removeStaleTemp } from '../temp-files.js';
 import { count, mb, textTable } from '../format.js';
 
 export const help = `usage: loglake ingest <file|folder>… --out <lake-dir> [options]
+       loglake ingest <folder> --as s3://<bucket>/<prefix>/ --out <lake-dir> [options]
 
 Normalizes AWS log files (any mix of formats, gzip/zip/plain, folders recursively) into the
 common schema, written as Parquet under <lake-dir>/lake/source=…/dt=…/, rejected lines under
@@ -17,6 +20,10 @@ file replaces its previous output; nothing is duplicated.
 
 options:
   --out <dir>              lake folder to write (required)
+  --as s3://<bucket>/<prefix>/
+                           the one folder (or file) is a copy of that S3 prefix: name files
+                           <prefix><path in the folder> (a file: <prefix><name>), so that runs
+                           from S3 replace these rows instead of duplicating them
   --exclude <glob>         leave out files whose name matches (repeatable), e.g. --exclude '*.md'
   --rules <file>           routing rules JSON: path globs pin a format or ignore files (docs/worker.md)
   --max-line-bytes <n>     longest line or JSON record kept (default 4194304)
@@ -35,6 +42,53 @@ files an earlier run left behind (killed harder) are removed once they are an ho
 exit codes: 0 every object processed (rejected lines are counted, not fatal),
             1 some object could not be processed, 2 usage error (or an --out that cannot be written)
 `;
+
+/** Why `name` is not an S3 bucket name (the rules for buckets created today), or null when it is one. */
+export function bucketNameProblem(name: string): string | null {
+  if (name.length < 3 || name.length > 63) return `${name.length} characters; a bucket name has 3 to 63`;
+  if (/[^a-z0-9.-]/.test(name)) return 'only lowercase letters, digits, dots and hyphens are allowed';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'it must begin and end with a letter or digit';
+  if (name.includes('..')) return 'it has two adjacent dots';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return 'it is formatted as an IP address';
+  const start = ['xn--', 'sthree-', 'amzn-s3-demo-'].find((p) => name.startsWith(p));
+  if (start !== undefined) return `S3 reserves the start ${JSON.stringify(start)}`;
+  // Access point aliases stand in for a bucket in requests, but notifications name the bucket.
+  const end = ['-s3alias', '--ol-s3', '.mrap'].find((x) => name.endsWith(x));
+  if (end !== undefined) return `S3 reserves the end ${JSON.stringify(end)} for access point names; give the bucket's own name`;
+  return null;
+}
+
+/** `--as s3://bucket/` or `s3://bucket/prefix/` (a prefix gets its trailing `/`): the bucket and prefix. */
+export function parseAs(text: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/s.exec(text);
+  if (!m) throw new UsageError(`--as: expected s3://<bucket>/ or s3://<bucket>/<prefix>/, got ${JSON.stringify(text)}`);
+  const bucket = m[1] as string;
+  if (bucket === '') throw new UsageError(`--as: the bucket is missing in ${JSON.stringify(text)}`);
+  const problem = bucketNameProblem(bucket);
+  if (problem !== null) throw new UsageError(`--as: ${JSON.stringify(bucket)} is not an S3 bucket name: ${problem}`);
+  let prefix = m[2] ?? '';
+  if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+  return { bucket, prefix };
+}
+
+/**
+ * The S3 names of `--as`: the one input is the folder the prefix stands for, or a single file
+ * named `<prefix><its name>`.
+ */
+async function s3Names(asArg: unknown, positionals: readonly string[], io: Io): Promise<S3Names | undefined> {
+  if (asArg === undefined) return undefined;
+  if (typeof asArg !== 'string') throw new UsageError('--as needs s3://<bucket>/<prefix>/');
+  const { bucket, prefix } = parseAs(asArg);
+  if (positionals.length !== 1) {
+    throw new UsageError(`--as ${asArg} takes exactly one folder (or file), got ${positionals.length} inputs`);
+  }
+  const input = pathFrom(io, positionals[0] as string);
+  const info = await stat(input).catch(() => null);
+  if (info === null) throw new UsageError(`input ${JSON.stringify(positionals[0])} does not exist`);
+  if (info.isDirectory()) return { bucket, prefix, folder: input };
+  if (info.isFile()) return { bucket, prefix, folder: dirname(input) };
+  throw new UsageError(`--as: ${JSON.stringify(positionals[0])} is neither a folder nor a file`);
+}
 
 function printSummary(io: Io, summary: IngestSummary): void {
   const rows = summary.bySource.map((t) => [
@@ -67,6 +121,7 @@ function printSummary(io: Io, summary: IngestSummary): void {
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {
     out: { type: 'string', short: 'o' },
+    as: { type: 'string' },
     exclude: { type: 'string', multiple: true },
     rules: { type: 'string' },
     'max-line-bytes': { type: 'string' },
@@ -85,6 +140,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const outArg = values.out;
   if (typeof outArg !== 'string' || outArg === '') throw new UsageError('--out <lake-dir> is required');
   const out = pathFrom(io, outArg);
+  const as = await s3Names(values.as, positionals, io);
   let options;
   try {
     options = resolveOptions({
@@ -135,6 +191,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       {
         lakeDir: out,
         options,
+        ...(as !== undefined ? { as } : {}),
         ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
         ...(progress !== null ? { hooks: [progress.hook, ...FORMAT_HOOKS] } : {}),
         onProgress: progress !== null ? (p: { done: number; total: number; records: number }) => progress.objects(p.done, p.total, p.records) : undefined,

@@ -111,3 +111,22 @@ function verdict(c: Candidate, m: Manifest | null, opts: SelectOptions, registry
   const parser = m.parser_id ? parserById(m.parser_id, registry) : undefined;
   return parser !== undefined && m.parser_version === `${parser.id}@${parser.version}` ? 'unchanged' : null;
 }
+
+/** Of the listed objects, those whose manifest says a run finished at or after `sinceIso` (ok or not), and how many of those failed. */
+export async function finishedSince(candidates: readonly Candidate[], bucket: string, lake: LakeSink, sinceIso: string, opts: { registry?: Registry; concurrency?: number } = {}): Promise<{ finished: number; failed: number }> {
+  const registry = opts.registry ?? DEFAULT_REGISTRY;
+  let finished = 0;
+  let failed = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < candidates.length) {
+      const c = candidates[next++] as Candidate;
+      const m = await manifestOf(lake, bucket, c, registry);
+      if (m === null || m.finished_at < sinceIso) continue;
+      finished++;
+      if (m.status === 'failed') failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency ?? LIST_CONCURRENCY }, worker));
+  return { finished, failed };
+}

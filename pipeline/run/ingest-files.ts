@@ -4,7 +4,7 @@
  * recorded in its manifest and the run goes on, whether `processObject` reported it or threw.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from './errors.js';
 import { recordObjectFailure } from './failed-manifest.js';
 import { LocalLakeSink, LocalSource } from '../storage/local-storage.js';
@@ -53,6 +53,36 @@ export async function listLocalFiles(paths: readonly string[], opts: ListOptions
   return out;
 }
 
+/**
+ * Local copies named as the S3 objects they were synced from (`loglake ingest --as`): the file
+ * `<folder>/<a>/<b>` is `s3://<bucket>/<prefix><a>/<b>`, so its object id, output keys, manifest
+ * and record ids are those a run of the object in S3 gives, and either run replaces the other.
+ */
+export interface S3Names {
+  readonly bucket: string;
+  /** `''` or ending in `/`. */
+  readonly prefix: string;
+  /** The absolute folder whose relative paths follow the prefix. */
+  readonly folder: string;
+}
+
+/** The S3 identity of a file under `names.folder`. */
+export function s3RefOf(names: S3Names, file: string): ObjectRef {
+  const rel = relative(names.folder, file);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new ConfigError('invalid_option', `${file} is not inside ${names.folder}, which --as names`);
+  }
+  return { bucket: names.bucket, key: names.prefix + rel.split(sep).join('/') };
+}
+
+/** The local file an S3 identity stands for, or null when it names none inside the folder. */
+export function localPathOf(names: S3Names, ref: ObjectRef): string | null {
+  if (ref.bucket !== names.bucket || !ref.key.startsWith(names.prefix)) return null;
+  const segments = ref.key.slice(names.prefix.length).split('/');
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) return null;
+  return join(names.folder, ...segments);
+}
+
 /** Totals of one source (or `unknown` / an ignorable's name) over a run. */
 export interface SourceTotals {
   source: string;
@@ -85,6 +115,11 @@ export interface IngestLocalOptions {
   readonly lakeDir: string;
   readonly options: PipelineOptions;
   readonly rule?: (ref: ObjectRef) => Pin | null;
+  /**
+   * Name every file as the S3 object it is a copy of, and record the MD5 of its bytes as its
+   * ETag (what S3 gives a single-part upload). @default each file is `{ bucket: '', key: <path> }`
+   */
+  readonly as?: S3Names;
   /** Parsers and ignorables to route with. @default DEFAULT_REGISTRY */
   readonly registry?: Registry;
   /** Format extensions run around each object (`ProcessDeps.hooks`). @default none */
@@ -125,8 +160,9 @@ export function addToTotals(totals: Map<string, SourceTotals>, m: Manifest): voi
  */
 export async function ingestLocalFiles(files: readonly string[], opts: IngestLocalOptions): Promise<IngestSummary> {
   const started = Date.now();
+  const as = opts.as;
   const deps = {
-    source: new LocalSource(),
+    source: as !== undefined ? new LocalSource({ pathOf: (ref) => localPathOf(as, ref), md5Etag: true }) : new LocalSource(),
     sink: new LocalLakeSink(opts.lakeDir),
     options: opts.options,
     rule: opts.rule,
@@ -134,6 +170,8 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
     hooks: opts.hooks,
     onRecords: opts.onObjectRecords,
   };
+  // Every name first: a file --as cannot name stops the run before anything is written.
+  const refs: ObjectRef[] = files.map((file) => (as !== undefined ? s3RefOf(as, file) : { bucket: '', key: file }));
   const reports: ObjectReport[] = [];
   const totals = new Map<string, SourceTotals>();
   let records = 0;
@@ -141,7 +179,7 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
   for (let i = 0; i < files.length; i++) {
     const file = files[i] as string;
     opts.onProgress?.({ done: i, total: files.length, current: file, records, bytes });
-    const ref = { bucket: '', key: file };
+    const ref = refs[i] as ObjectRef;
     const objectStarted = Date.now();
     let report: ObjectReport;
     try {

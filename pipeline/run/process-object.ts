@@ -393,7 +393,7 @@ function buildManifest(
     bucket: base.ref.bucket,
     key: base.ref.key,
     version_id: base.opened?.versionId ?? base.ref.versionId ?? null,
-    etag: base.opened?.etag ?? null,
+    etag: base.opened?.etag ?? base.opened?.etagAfterRead?.() ?? null,
     source: route?.kind === 'parse' ? route.parser.source : null,
     parser_id: route?.kind === 'parse' ? route.parser.id : null,
     parser_version: route?.kind === 'parse' ? `${route.parser.id}@${route.parser.version}` : null,

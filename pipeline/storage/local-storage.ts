@@ -3,26 +3,71 @@
  * Outputs are written to a temporary name and renamed on close, so a reader never sees a half
  * written file and a re-run replaces files atomically, as S3 PUTs do.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { ObjectError } from '../run/errors.js';
-import type { LakeSink, ObjectRef, ObjectSource, OpenedObject, OutputFile } from './storage.js';
+import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from './storage.js';
 
 /** Read size: large reads keep gunzip fed (measured 2.3x over 64 KiB reads; bench/README.md). */
 const READ_BYTES = 1024 * 1024;
 
-/** Reads local files; `ref.key` is a path and `ref.bucket` is empty. */
+export interface LocalSourceOptions {
+  /**
+   * The file an object is read from, or null when no local file stands for it: local copies of
+   * S3 objects keep their S3 names (`loglake ingest --as`). @default `ref.key`, a path
+   */
+  readonly pathOf?: (ref: ObjectRef) => string | null;
+  /**
+   * Report the MD5 of the file's bytes, quoted, as `etagAfterRead`: the ETag S3 gives an object
+   * uploaded in one part, hashed as the body streams (no second read). @default false
+   */
+  readonly md5Etag?: boolean;
+}
+
+/** Reads local files; by default `ref.key` is a path and `ref.bucket` is empty. */
 export class LocalSource implements ObjectSource {
+  constructor(private readonly opts: LocalSourceOptions = {}) {}
+
   async open(ref: ObjectRef): Promise<OpenedObject> {
+    const path = this.opts.pathOf !== undefined ? this.opts.pathOf(ref) : ref.key;
+    if (path === null) throw new ObjectError('unreadable', `cannot read ${objectUri(ref)}: no local file stands for it`);
     try {
-      const info = await stat(ref.key);
+      const info = await stat(path);
       if (!info.isFile()) throw new Error('not a regular file');
-      return { body: createReadStream(ref.key, { highWaterMark: READ_BYTES }), size: info.size, lastModifiedMs: info.mtimeMs };
+      const file = createReadStream(path, { highWaterMark: READ_BYTES });
+      const opened = { size: info.size, lastModifiedMs: info.mtimeMs };
+      return this.opts.md5Etag === true ? { ...opened, ...md5Tap(file) } : { ...opened, body: file };
     } catch (e) {
-      throw new ObjectError('unreadable', `cannot read ${ref.key}: ${(e as Error).message}`, { cause: e });
+      throw new ObjectError('unreadable', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
     }
   }
+}
+
+/**
+ * The bytes of `file` passed through unchanged while their MD5 is computed; the quoted hex
+ * digest once the file has been read to its end. Still a `Readable`, so a reader that stops
+ * early can `destroy()` it and release the file.
+ */
+function md5Tap(file: Readable): { body: Readable; etagAfterRead: () => string | undefined } {
+  const md5 = createHash('md5');
+  let etag: string | undefined;
+  const tap = new Transform({
+    highWaterMark: READ_BYTES,
+    transform(chunk: Buffer, _encoding, done) {
+      md5.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      etag = `"${md5.digest('hex')}"`;
+      done();
+    },
+  });
+  // pipeline passes a read error on to the tap (its reader sees it) and closes the file when
+  // either side is destroyed; the callback only keeps the error from being reported twice.
+  return { body: pipeline(file, tap, () => undefined), etagAfterRead: () => etag };
 }
 
 let tmpCounter = 0;

@@ -10,7 +10,7 @@
 
 /** Identity of one source object. */
 export interface ObjectRef {
-  /** Bucket name, or `''` for a local file. */
+  /** Bucket name, or `''` for a local file named by its path (`loglake ingest --as` names it by its S3 object). */
   readonly bucket: string;
   /** Object key, or the absolute path of a local file. */
   readonly key: string;
@@ -28,6 +28,12 @@ export interface OpenedObject {
   readonly body: AsyncIterable<Uint8Array>;
   readonly size?: number;
   readonly etag?: string;
+  /**
+   * The ETag when the store learns it only by reading the body: a local copy named as an S3
+   * object (`loglake ingest --as`) hashes its bytes as they stream. Undefined until the body
+   * has been read to its end; `etag`, when set, wins.
+   */
+  readonly etagAfterRead?: () => string | undefined;
   readonly versionId?: string;
   readonly lastModifiedMs?: number;
 }

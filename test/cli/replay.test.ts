@@ -245,9 +245,20 @@ describe('loglake replay: bad input', () => {
     [[...base, '--parser-older-than', 'nope@2', '--lake', '/tmp'], /unknown parser "nope"/],
     [[...base, '--parser-older-than', 'cloudtrail@2'], /--parser-older-than needs the manifests/],
     [[...base, '--local'], /--local needs --out/],
-    [[...base, '--queue', 'https://sqs.example/q'], /--queue is not yet implemented \(issue 12\)/],
-    [[...base, '--stack', 'loglake'], /--stack is not yet implemented \(issue 12\)/],
-    [[...base, '--deployed'], /--deployed is not yet implemented \(issue 12\)/],
+    [[...base, '--queue', 'https://sqs.example/q'], /--queue needs --lake s3:\/\/<central-bucket>/],
+    [[...base, '--deployed'], /--deployed needs --stack <name>/],
+    [[...base, '--queue', 'https://sqs.example/q', '--stack', 'loglake'], /--queue and --stack exclude each other/],
+    [[...base, '--local', '--out', '/tmp/x', '--queue', 'https://sqs.example/q'], /--local and --queue\/--stack exclude each other/],
+    [[...base, '--dry-run', '--deployed', '--stack', 's'], /--dry-run and --deployed exclude each other/],
+    [[...base, '--resume', '20261202T000000Z-abcdef'], /--resume needs --queue, --stack or --deployed/],
+    [['--resume', 'nope', '--stack', 's'], /--resume: "nope" is not a run id/],
+    [[...base, '--resume', '20261202T000000Z-abcdef', '--stack', 's'], /--resume takes the range and filters from the run record; leave out the s3:\/\/ target/],
+    [['--resume', '20261202T000000Z-abcdef', '--stack', 's', '--from', FROM], /leave out --from/],
+    [[...base, '--queue', 'https://sqs.example/q', '--lake', 's3://lake', '--rate', '0'], /--rate must be a positive number/],
+    [[...base, '--queue', 'https://sqs.example/q', '--lake', 's3://lake', '--window', 'week'], /--window must be day or month/],
+    [[...base, '--account', '12345'], /--account must be a 12-digit account id/],
+    [[...base, '--memory', '-5'], /--memory must be a positive integer/],
+    [[...base, '--deployed', '--stack', 's', '--lake', 's3://x'], /--deployed uses the stack's central bucket/],
   ])('%j → exit 2', async (args, message) => {
     const r = await replay(args);
     expect(r.code).toBe(2);
