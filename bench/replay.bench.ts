@@ -13,6 +13,10 @@ import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { listRange, type ListPage, type ListPages, type ListRequest } from '../pipeline/replay/list.js';
+import { startReplay } from '../pipeline/replay/producer.js';
+import { newRunId, type ReplayParams } from '../pipeline/replay/record.js';
+import type { FailedEntry, QueueEntry, ReplayQueue } from '../pipeline/replay/send.js';
+import { S3LakeSink } from '../pipeline/storage/s3-sink.js';
 import { S3ListPages } from '../pipeline/replay/s3-pages.js';
 import { createS3Client } from '../pipeline/storage/aws-clients.js';
 import { expectedInRange, historyKeys, type HistoryKey, type HistoryShape } from '../test/helpers/replay-history.js';
@@ -85,6 +89,35 @@ try {
   const projectedFull = Math.ceil((folders * perDay * SHAPE.days) / 1000);
   const projectedWeek = range.calls + folders * (Math.ceil((perDay * 7) / 1000) - 1);
   out.push(`  projected at ${perDay} CloudTrail objects/day per account-region (not measured): week ${projectedWeek} vs whole prefix ${projectedFull} calls, ${(projectedFull / projectedWeek).toFixed(0)}x fewer`);
+
+  // The producer: list, decide (one manifest GET per object against a central bucket on the same
+  // server, none with force) and enqueue a year of this history into a queue that answers at once,
+  // so the figures are the producer's own cost; SQS adds ~10-20 ms per call in-region.
+  await client.send(new CreateBucketCommand({ Bucket: 'central' }));
+  const lake = new S3LakeSink(client, { bucket: 'central' });
+  class NullQueue implements ReplayQueue {
+    messages = 0;
+    async sendBatch(entries: readonly QueueEntry[]): Promise<readonly FailedEntry[]> {
+      this.messages += entries.length;
+      return [];
+    }
+  }
+  const year: ReplayParams = { bucket: BUCKET, prefix: '', from: '2023-01-01', to: '2023-12-31', source: null, account: null, region: null, force: false, parserOlderThan: null, rate: null, window: 'month' };
+  for (const force of [false, true]) {
+    const queue = new NullQueue();
+    const pages = new Counting(new S3ListPages(client, BUCKET));
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    t = performance.now();
+    const r = await startReplay(newRunId(), 'queue', { ...year, force }, 'bench://null', { pages, lake, queue });
+    const secs = (performance.now() - t) / 1000;
+    clearInterval(sampler);
+    out.push(
+      `  producer, one year (2023, ${r.windows} month windows${force ? ', --force: no manifest lookups' : ', one manifest GET per object'}): ${r.listed.objects} listed, ${queue.messages} enqueued in ${r.batches} batches, ` +
+        `${pages.calls} list calls, ${secs.toFixed(1)} s = ${Math.round(r.listed.objects / secs)} keys/s listed and decided, ${Math.round(queue.messages / secs)} messages/s; peak RSS ${Math.round(peak / 2 ** 20)} MiB`,
+    );
+  }
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
   client.destroy();

@@ -28,11 +28,12 @@ const HELP = `usage: loglake <command> [options]
 
 commands:
   ingest <file|folder>… --out <dir>   normalize local log files into a local lake
-  query --lake <dir> "<SQL>"          query a lake with DuckDB (views: events, errors)
+  query --lake <dir> "<SQL>"          query a lake with DuckDB (views: events, errors, replays)
   formats                             list supported formats and their key patterns
   demo                                ingest the bundled samples into ./lake and query them (npm start)
   worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3
-  replay s3://b/p/ --from <day>       list a date range of S3 logs and replay it (dry run, or --local)
+  replay s3://b/p/ --from <day>       list a date range of S3 logs and replay it (dry run, --local,
+                                      --queue/--stack, --deployed); replay status|cancel
 
 Run "loglake <command> --help" for the options of a command; "loglake --version" for the version.
 `;

@@ -10,7 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { COLUMNS, ERROR_COLUMNS } from '../schema/index.js';
+import { COLUMNS, ERROR_COLUMNS, REPLAY_COLUMNS } from '../schema/index.js';
 
 export type QueryRow = Record<string, unknown>;
 
@@ -43,7 +43,15 @@ function emptyErrors(): string {
   return `SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS dt, ${cols.join(', ')} WHERE false`;
 }
 
-/** An open DuckDB session with `events` and `errors` views over a local lake folder. */
+/** The `replays` view: the run records, or no rows with the same columns. */
+function replaysView(root: string): string {
+  const columns = REPLAY_COLUMNS.map((c) => `${c.name}: '${c.duckdb.replaceAll("'", "''")}'`).join(', ');
+  return hasFiles(root, 'replays', '.json')
+    ? `SELECT ${REPLAY_COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM read_json(${quote(join(root, 'replays', '*.json'))}, format = 'auto', columns = {${columns}})`
+    : `SELECT ${REPLAY_COLUMNS.map((c) => `NULL::${c.duckdb} AS "${c.name}"`).join(', ')} WHERE false`;
+}
+
+/** An open DuckDB session with `events`, `errors` and `replays` views over a local lake folder. */
 export class LakeQuery {
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -67,6 +75,7 @@ export class LakeQuery {
       : emptyErrors();
     await connection.run(`CREATE VIEW events AS ${events}`);
     await connection.run(`CREATE VIEW errors AS ${errorsView}`);
+    await connection.run(`CREATE VIEW replays AS ${replaysView(root)}`);
     return new LakeQuery(instance, connection);
   }
 

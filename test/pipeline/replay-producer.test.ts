@@ -13,6 +13,8 @@ import { S3ListPages } from '../../pipeline/replay/s3-pages.js';
 import { parserById } from '../../pipeline/route/route.js';
 import { manifestKey, objectId } from '../../pipeline/run/identity.js';
 import { LocalLakeSink } from '../../pipeline/storage/local-storage.js';
+import { LakeQuery } from '../../query/lake-query.js';
+import { REPLAY_COLUMNS } from '../../schema/index.js';
 import { tempDir } from '../helpers/lake.js';
 import { bodySize, expectedInRange, historyKeys, putHistory, type HistoryKey } from '../helpers/replay-history.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
@@ -43,10 +45,13 @@ afterAll(async () => {
   for (const d of dirs) d.cleanup();
 });
 
+const lakeDirs = new WeakMap<LocalLakeSink, string>();
 function lake(): LocalLakeSink {
   const d = tempDir('loglake-producer-');
   dirs.push(d);
-  return new LocalLakeSink(d.path);
+  const sink = new LocalLakeSink(d.path);
+  lakeDirs.set(sink, d.path);
+  return sink;
 }
 
 /** An SQS stand-in: records every accepted body; `refuse` and `fail` script refusals and failed calls. */
@@ -359,5 +364,48 @@ describe('replay producer over generated history', () => {
     const done = await produce(record, deps(q, sink));
     expect(done.status).toBe('done');
     expect(q.keys()).toEqual(ordered);
+  });
+
+  it('run records are the replays view of DuckDB, every column typed as the Athena table declares', async () => {
+    const sink = lake();
+    const dir = lakeDirs.get(sink) as string;
+    const empty = await LakeQuery.open(dir);
+    try {
+      const none = await empty.rows('SELECT * FROM replays');
+      expect({ columns: none.columns, rows: none.rows }).toEqual({ columns: REPLAY_COLUMNS.map((c) => c.name), rows: [] });
+    } finally {
+      empty.close();
+    }
+    const done = await startReplay('20261202T100000Z-aaaaaa', 'queue', params({ source: 'alb' }), QUEUE_URL, deps(new MemoryQueue(), sink));
+    const failed = await startReplay('20261202T110000Z-bbbbbb', 'queue', params({ rate: 2.5, window: 'day' }), QUEUE_URL, deps(new MemoryQueue(undefined, () => true), sink, { sendPolicy: { ...noSleep, attempts: 2 } }));
+    expect(failed.status).toBe('failed');
+    const q = await LakeQuery.open(dir);
+    try {
+      const { rows } = await q.rows(`SELECT run_id, mode, status, params.bucket AS bucket, params."from" AS "from", params.rate AS rate, params."window" AS "window", cursor."window" AS cur,
+        listed.objects::INTEGER AS listed, skipped['unchanged']::INTEGER AS unchanged, enqueued.objects::INTEGER AS enqueued, errors_total::INTEGER AS errors_total, len(errors)::INTEGER AS kept, errors[1].message AS first_error, windows, invocations, ended_at IS NOT NULL AS ended
+        FROM replays ORDER BY run_id`);
+      const row = (r: ReplayRecord): Record<string, unknown> => ({
+        run_id: r.run_id,
+        mode: r.mode,
+        status: r.status,
+        bucket: r.params.bucket,
+        from: r.params.from,
+        rate: r.params.rate,
+        window: r.params.window,
+        cur: r.cursor.window,
+        listed: r.listed.objects,
+        unchanged: r.skipped.unchanged,
+        enqueued: r.enqueued.objects,
+        errors_total: r.errors_total,
+        kept: r.errors.length,
+        first_error: r.errors[0]?.message ?? null,
+        windows: r.windows,
+        invocations: r.invocations,
+        ended: r.ended_at !== null,
+      });
+      expect(rows).toEqual([row(done), row(failed)]);
+    } finally {
+      q.close();
+    }
   });
 });
