@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { estimateReplay } from '../../pipeline/replay/estimate.js';
 import { parserById } from '../../pipeline/route/route.js';
 import { manifestKey, objectId } from '../../pipeline/run/identity.js';
 import { loglake, MemoryOut, ROOT, type Run } from '../helpers/cli.js';
@@ -133,6 +134,12 @@ describe('loglake replay --dry-run', () => {
     expect(r.stdout).toMatch(/by source:\n {2}cloudtrail +1 objects/);
     expect(r.stdout).toContain('cloudtrail-digest');
     expect(r.stdout).toContain('skipped: none');
+    expect(r.stdout).toMatch(/\nestimate \(deployed worker, 1024 MB, 2 at once; see docs\/replay.md\): 0:00 wall, 0:00 of worker time, cost < \$0.01 \(Lambda < \$0.01, SQS < \$0.01, S3 requests < \$0.01\)\n$/);
+  });
+
+  it('estimates worker time and cost for the objects to replay, with the memory and concurrency given', async () => {
+    const r = (await json([`s3://${BUCKET}/`, '--from', FROM, '--to', TO, '--memory', '1769', '--concurrency', '4'])) as unknown as { toReplay: Tally; estimate: unknown };
+    expect(r.estimate).toEqual(estimateReplay({ ...r.toReplay, memoryMb: 1769, concurrency: 4 }));
   });
 });
 
