@@ -48,6 +48,14 @@ export function parse<O extends Options>(argv: readonly string[], options: O, nu
   }
 }
 
+/** A non-empty string flag value, or undefined when the flag is absent. */
+export function stringFlag(values: Values, name: string): string | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} needs a value`);
+  return v;
+}
+
 /** A positive integer flag value, or undefined when the flag is absent. */
 export function intFlag(values: Values, name: string): number | undefined {
   const v = values[name];

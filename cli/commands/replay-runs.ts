@@ -2,17 +2,16 @@
  * `loglake replay status [<run-id>]` and `loglake replay cancel <run-id>`: read the run records in
  * the central bucket (or a local lake folder), show one run with its queue backlog and — with
  * `--done` — how many of its objects the worker has finished (from their manifests), or list every
- * run; ask a running one to stop.
+ * run; ask a running one to stop. `replay.ts` dispatches here and answers `--help` for both.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { finishedSince, isRunId, LoglakeError, parseRecord, readRecord, replayRecordKey, REPLAYS_PREFIX, requestCancel, listRange, type LakeSink, type ReplayRecord } from '../../pipeline/index.js';
-import { parse, UsageError, type Values } from '../args.js';
+import { parse, stringFlag as str, UsageError, type Values } from '../args.js';
 import { count, textTable } from '../format.js';
 import type { Io } from '../io.js';
 import { duration } from '../replay-report.js';
 import { awsOptions, cause, connectLake, lakeFrom, resolveStack, type Aws, type LakeLocation } from '../replay-aws.js';
-import { str } from './replay.js';
 
 const OPTIONS = {
   lake: { type: 'string' },
@@ -81,10 +80,6 @@ const skippedOf = (r: ReplayRecord): number => r.skipped.unchanged + r.skipped['
 
 export async function status(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);
-  if (values.help) {
-    io.stdout.write((await import('./replay.js')).help);
-    return 0;
-  }
   const id = runIdArg(positionals, false);
   if (id === undefined && values.done === true) throw new UsageError('--done needs a run id');
   return withAws(io, values, async (aws) => {
@@ -163,10 +158,6 @@ async function listRuns(io: Io, aws: Aws, at: LakeLocation, lake: LakeSink, json
 
 export async function cancel(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, OPTIONS);
-  if (values.help) {
-    io.stdout.write((await import('./replay.js')).help);
-    return 0;
-  }
   const id = runIdArg(positionals, true) as string;
   return withAws(io, values, async (aws) => {
     const lake = connectLake(aws, await lakeOf(io, aws, values));

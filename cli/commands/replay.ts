@@ -29,7 +29,7 @@ import {
   type ReplayRequest,
   type Selection,
 } from '../../pipeline/index.js';
-import { intFlag, parse, UsageError, type Values } from '../args.js';
+import { intFlag, parse, stringFlag, UsageError, type Values } from '../args.js';
 import type { Io } from '../io.js';
 import { dryRunText, progressEvent, ReplayProgress, summarize } from '../replay-report.js';
 import { awsOptions, cause, connectLake, lakeFrom, resolveStack, type Aws } from '../replay-aws.js';
@@ -109,12 +109,7 @@ function day(values: Values, name: string): string | undefined {
   return v;
 }
 
-export function str(values: Values, name: string): string | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} needs a value`);
-  return v;
-}
+const str = stringFlag;
 
 type Mode = 'dry-run' | 'local' | 'queue' | 'deployed';
 
@@ -159,6 +154,10 @@ function paramsOf(values: Values, positionals: readonly string[]): ReplayParams 
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (argv[0] === 'status' || argv[0] === 'cancel') {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.stdout.write(help);
+      return 0;
+    }
     const runs = await import('./replay-runs.js');
     return argv[0] === 'status' ? runs.status(argv.slice(1), io) : runs.cancel(argv.slice(1), io);
   }

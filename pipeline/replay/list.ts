@@ -115,6 +115,8 @@ const SERVICE_SOURCES: Readonly<Record<string, readonly string[]>> = {
 const UNPADDED = new Set(['Config']);
 
 const ACCOUNT = /^\d{12}$/;
+/** A year folder of a date tree. */
+const YEAR = /^(?:19|20)\d{2}$/;
 const ORG = /^o-[a-z0-9]{10,32}$/;
 const REGION = /^[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 /** S3 server access log names: `YYYY-MM-DD-HH-MM-SS-<unique>`. */
@@ -177,6 +179,8 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
   const objects: Candidate[] = [];
   const fallbackPrefixes: string[] = [];
   const pool = new Pool(opts.concurrency ?? LIST_CONCURRENCY);
+  /** Folders whose year sub-folders are walked as a date tree. */
+  const dated = new Set<string>();
   const { range } = filter;
 
   const keep = (k: ListedKey, day: string, via: Candidate['via'], periodStart?: string): void => {
@@ -213,16 +217,23 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
    * listing per day instead.
    */
   const region = (p: string, service: string): void => {
-    const days = daysOf(range);
     if (UNPADDED.has(service)) {
-      for (const day of days) {
+      for (const day of daysOf(range)) {
         const [y, m, d] = day.split('-') as [string, string, string];
         dayFolder(`${p}${y}/${Number(m)}/${Number(d)}/`, day);
       }
       return;
     }
+    dayTree(p);
+  };
+
+  /**
+   * `<p>YYYY/MM/DD/…` (zero-padded): per month of the range, one listing of its `YYYY/MM/` folder
+   * from the range's first day in it (`StartAfter`) up to its last, paging only while keys are in range.
+   */
+  const dayTree = (p: string): void => {
     const months = new Map<string, string[]>();
-    for (const day of days) {
+    for (const day of daysOf(range)) {
       const month = day.slice(0, 7);
       months.set(month, [...(months.get(month) ?? []), day]);
     }
@@ -305,7 +316,14 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
             if (seen.has(c)) continue;
             seen.add(c);
             const name = c.slice(p.length, -1);
-            if (name === 'AWSLogs') awsLogs(c);
+            if (YEAR.test(name) && period === undefined) {
+              // A date tree (date-partitioned S3 access logs, Firehose, custom exports): walked
+              // once per folder holding years, by the months of the range.
+              if (!dated.has(p)) {
+                dated.add(p);
+                dayTree(p);
+              }
+            } else if (name === 'AWSLogs') awsLogs(c);
             else if (!outsidePeriod(name, range)) folder(c, period ?? periodStartOf(name));
           }
           for (const k of page.keys) {

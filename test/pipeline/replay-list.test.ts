@@ -124,4 +124,33 @@ describe('listRange over a three-year history', () => {
     const old = await listRange(pages, 'misc/', { range: { from: '2020-01-01', to: '2020-01-31' } });
     expect(old.objects).toEqual([]);
   });
+
+  it('a date tree (date-partitioned S3 access logs) is listed by the months of the range, years outside it untouched', async () => {
+    // S3 server access logs with date-based partitioning: <prefix><account>/<region>/<bucket>/YYYY/MM/DD/<name>.
+    const base = 'partitioned/111122223333/eu-west-1/shop-assets/';
+    const put: string[] = [];
+    for (const day of ['2022-03-04', '2023-06-09', '2023-06-10', '2023-06-16', '2023-06-17', '2023-07-01', '2024-01-01']) {
+      const [y, m, d] = day.split('-');
+      const key = `${base}${y}/${m}/${d}/${day}-12-15-27-5B4A8C2F9E1D3A7B`;
+      put.push(key);
+      await s3.put(BUCKET, key, 'x');
+    }
+    const pages = new CountingPages(new S3ListPages(s3.client, BUCKET));
+    const listing = await listRange(pages, 'partitioned/', { range: WEEK });
+    expect(listing.objects.map((o) => [o.key, o.day, o.via, o.source])).toEqual([
+      [put[2], '2023-06-10', 'day-folder', 's3access'],
+      [put[3], '2023-06-16', 'day-folder', 's3access'],
+    ]);
+    expect(listing.fallbackPrefixes).toEqual([]);
+    // Discovery down to the bucket folder, then one month listing entered at the week's first day.
+    expect(pages.requests.map((r) => [r.prefix, r.delimiter ?? null, r.startAfter ?? null])).toEqual([
+      ['partitioned/', '/', null],
+      ['partitioned/111122223333/', '/', null],
+      ['partitioned/111122223333/eu-west-1/', '/', null],
+      [base, '/', null],
+      [`${base}2023/06/`, null, `${base}2023/06/10/`],
+    ]);
+    const july = await listRange(pages, 'partitioned/', { range: { from: '2023-06-30', to: '2023-07-01' } });
+    expect(july.objects.map((o) => o.key)).toEqual([put[5]]);
+  });
 });
