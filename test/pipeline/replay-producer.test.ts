@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produce, readRecord, requestCancel, resumeReplay, startReplay, windowsOf, type ProducerDeps } from '../../pipeline/replay/producer.js';
 import { newRunId, parseRecord, replayRecordKey, type ReplayParams, type ReplayRecord } from '../../pipeline/replay/record.js';
-import { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, packBatches, RateLimit, sendBatch, type FailedEntry, type QueueEntry, type ReplayQueue } from '../../pipeline/replay/send.js';
+import { decodeNotification } from '../../pipeline/messages/notifications.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, packBatches, RateLimit, replayBody, sendBatch, type FailedEntry, type QueueEntry, type ReplayQueue } from '../../pipeline/replay/send.js';
 import { S3ListPages } from '../../pipeline/replay/s3-pages.js';
 import { parserById } from '../../pipeline/route/route.js';
 import { manifestKey, objectId } from '../../pipeline/run/identity.js';
@@ -155,6 +156,14 @@ describe('packBatches and sendBatch', () => {
     expect(delays).toEqual([50, 100]);
     const dead = new MemoryQueue(undefined, () => true);
     await expect(sendBatch(dead, ['a'], { ...noSleep, attempts: 3 })).rejects.toMatchObject({ name: 'TransientError', message: /SendMessageBatch failed 3 times: scripted failure of call 2/ });
+  });
+
+  it('a replay message is one the worker decodes to its object (the run id rides along unread)', () => {
+    const body = replayBody({ bucket: 'b', key: 'AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/x.json.gz', size: 1 }, '20261202T100000Z-aaaaaa');
+    const n = decodeNotification(body, 'm-1');
+    expect(n).toMatchObject({ kind: 'objects', shape: 'replay', objects: [{ bucket: 'b', key: 'AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/x.json.gz' }] });
+    // The longest key S3 allows still fits ten to a batch.
+    expect(Buffer.byteLength(replayBody({ bucket: 'b'.repeat(63), key: 'k'.repeat(1024), size: 1 }, '20261202T100000Z-aaaaaa')) * MAX_BATCH_ENTRIES).toBeLessThan(MAX_BATCH_BYTES);
   });
 
   it('RateLimit spaces objects to the rate', async () => {
