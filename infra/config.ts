@@ -18,6 +18,7 @@ export const NOTIFICATION_TYPES = {
   'cloudtrail-sns': "CloudTrail's own SNS topic (one message per delivered log file)",
   'config-sns': "AWS Config's delivery SNS topic (snapshots, history files, configuration item changes)",
   eventbridge: 'EventBridge "Object Created" events of the bucket',
+  poll: 'no notifications: the replay job lists the prefixes on a schedule',
 } as const;
 /** One of the notification paths in {@link NOTIFICATION_TYPES}. */
 export type NotificationType = keyof typeof NOTIFICATION_TYPES;
@@ -53,6 +54,16 @@ export interface SourceConfig {
   readonly topicArn: string | null;
   /** Customer KMS key the bucket's objects are encrypted with, so the worker may decrypt them. @default null */
   readonly kmsKeyArn: string | null;
+  /** How a `poll` source is polled; null for every other notification type. */
+  readonly poll: PollConfig | null;
+}
+
+/** The schedule of a source polled by the replay job (`notification: "poll"`). */
+export interface PollConfig {
+  /** Minutes between two polls. @default 15 */
+  readonly minutes: number;
+  /** Days before the day the previous poll started that a poll lists again, for objects delivered late into an older day folder. @default 1 */
+  readonly lookbackDays: number;
 }
 
 /** Object Lock default retention of the central bucket. */
@@ -74,7 +85,7 @@ export interface LakeConfig {
   readonly keepRaw: boolean;
   /** Keep records caused by the pipeline's own requests. @default false */
   readonly keepSelfTraffic: boolean;
-  /** Days after which `lake/`, `errors/`, `manifests/` and `assemblies/` objects expire. @default null (never) */
+  /** Days after which `lake/`, `errors/` and the bookkeeping areas (`manifests/`, `assemblies/`, `replays/`, `replay-control/`) expire. @default null (never) */
   readonly retentionDays: number | null;
   /** Days after which `lake/` and `errors/` move to Standard-IA (minimum 30). @default 90 */
   readonly infrequentAccessAfterDays: number;
@@ -211,7 +222,12 @@ function readFormat(s: Section): SourceFormat {
   return 'auto';
 }
 
-const SOURCE_KEYS = ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn'];
+const SOURCE_KEYS = ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn', 'pollMinutes', 'pollLookbackDays'];
+
+/** Bounds of a poll schedule: EventBridge runs rules at most once a minute, and a poll is a listing, so more often than every 5 minutes only costs. */
+export const POLL_MINUTES = { default: 15, min: 5, max: 1440 } as const;
+/** The replay request accepts a lookback of up to 31 days. */
+export const POLL_LOOKBACK_DAYS = { default: 1, min: 0, max: 31 } as const;
 
 function readSource(s: Section): SourceConfig {
   s.required('bucket', 'the name of the existing bucket the logs land in');
@@ -243,6 +259,19 @@ function readSource(s: Section): SourceConfig {
   if (notification === 'config-sns' && pinned !== null && pinned !== 'config') {
     s.problem('format', `a config-sns source carries AWS Config files, got ${show(format)}`);
   }
+  let poll: PollConfig | null = null;
+  if (notification === 'poll') {
+    poll = {
+      minutes: s.int('pollMinutes', POLL_MINUTES.default, POLL_MINUTES.min, POLL_MINUTES.max),
+      lookbackDays: s.int('pollLookbackDays', POLL_LOOKBACK_DAYS.default, POLL_LOOKBACK_DAYS.min, POLL_LOOKBACK_DAYS.max),
+    };
+    // A poll lists prefixes as folders: the replay job reads `logs` as `logs/`.
+    prefixes.forEach((p, i) => {
+      if (p !== '' && !p.endsWith('/')) s.problem(`prefixes[${i}]`, `of a poll source must end in "/" (a folder the replay job lists), got ${show(p)}`);
+    });
+  } else {
+    for (const key of ['pollMinutes', 'pollLookbackDays']) if (s.has(key)) s.problem(key, `only applies to notification poll, not ${notification}`);
+  }
   return {
     bucket,
     account: s.optionalString('account', ACCOUNT, 'a 12-digit AWS account id'),
@@ -251,6 +280,7 @@ function readSource(s: Section): SourceConfig {
     notification,
     topicArn,
     kmsKeyArn: s.optionalString('kmsKeyArn', KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)'),
+    poll,
   };
 }
 

@@ -17,6 +17,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_METRICS } from '../functions/ingest/env-names.js';
+import { REPLAY_METRICS } from '../functions/replay/env-names.js';
 import type { Source } from '../schema/index.js';
 import type { AlarmsConfig } from './config.js';
 import { QUEUE_RETENTION } from './queues.js';
@@ -33,6 +34,8 @@ export interface PipelineMonitoringProps {
   readonly replayQueue: sqs.IQueue;
   readonly replayDlq: sqs.IQueue;
   readonly worker: lambda.IFunction;
+  /** The replay job: its function and the dead-letter queue of its control queue. */
+  readonly replay: { readonly function: lambda.IFunction; readonly controlDlq: sqs.IQueue };
   /** Sources that get a rejected-line-rate alarm: the formats the configuration can produce. */
   readonly sources: readonly Source[];
 }
@@ -77,6 +80,7 @@ export class PipelineMonitoring extends Construct {
     for (const [id, dlq, what] of [
       ['IngestDlqNotEmpty', props.ingestDlq, 'ingest'],
       ['ReplayDlqNotEmpty', props.replayDlq, 'replay'],
+      ['ReplayControlDlqNotEmpty', props.replay.controlDlq, 'replay-control'],
     ] as const) {
       alarm(id, {
         alarmName: `${name}-${what}-dlq-not-empty`,
@@ -122,6 +126,24 @@ export class PipelineMonitoring extends Construct {
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
+    });
+    // What the replay job records as errors (a listing or a send that failed, a request it could
+    // not run), plus its invocations that failed outright (a crash, a timeout), which record nothing.
+    alarm('ReplayErrors', {
+      alarmName: `${name}-replay-errors`,
+      alarmDescription: 'the replay job recorded errors or an invocation failed in the last 5 minutes: read its log and the run record (replays/<run-id>.json), then resume or start the run again',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(recorded, 0) + FILL(failed, 0)',
+        usingMetrics: {
+          recorded: new cloudwatch.Metric({ namespace: REPLAY_METRICS.namespace, metricName: REPLAY_METRICS.errors, dimensionsMap: { service: name }, statistic: 'Sum', period: FIVE_MINUTES }),
+          failed: props.replay.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        },
+        period: FIVE_MINUTES,
+        label: 'replay errors',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
     });
     for (const source of props.sources) {
       alarm(`RejectedLines-${source}`, {
@@ -214,6 +236,7 @@ export class PipelineMonitoring extends Construct {
       graph('Dead-letter queue depth', [
         props.ingestDlq.metricApproximateNumberOfMessagesVisible({ ...max, label: 'ingest DLQ' }),
         props.replayDlq.metricApproximateNumberOfMessagesVisible({ ...max, label: 'replay DLQ' }),
+        props.replay.controlDlq.metricApproximateNumberOfMessagesVisible({ ...max, label: 'replay control DLQ' }),
       ]),
       new cloudwatch.GraphWidget({
         title: 'Queue depth and age of oldest message',
@@ -229,6 +252,15 @@ export class PipelineMonitoring extends Construct {
         props.worker.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
         props.worker.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         props.worker.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      ]),
+    );
+    const replayMetric = (metricName: string, label: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({ namespace: REPLAY_METRICS.namespace, metricName, dimensionsMap: { service: props.name }, statistic: 'Sum', period: FIVE_MINUTES, label });
+    dashboard.addWidgets(
+      graph('Replay job: objects enqueued, errors', [replayMetric(REPLAY_METRICS.enqueued, 'enqueued'), replayMetric(REPLAY_METRICS.errors, 'errors')]),
+      graph('Replay job invocations, errors', [
+        props.replay.function.metricInvocations({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        props.replay.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       ]),
     );
     return dashboard;

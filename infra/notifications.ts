@@ -150,6 +150,9 @@ export class SourceNotifications extends Construct {
           else bucketOf(src.bucket).enableEventBridgeNotification();
           break;
         }
+        case 'poll':
+          // Nothing to configure on the bucket: the replay job lists it on a schedule (infra/replay.ts).
+          break;
       }
     }
 

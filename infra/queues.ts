@@ -33,6 +33,34 @@ export function visibilityTimeoutFor(functionTimeoutSeconds: number, batchWindow
   return Duration.seconds(6 * functionTimeoutSeconds + batchWindowSeconds + 60);
 }
 
+/** Properties of {@link queueWithDlq}. */
+export interface QueueWithDlqProps {
+  readonly visibilityTimeout: Duration;
+  readonly maxReceiveCount: number;
+  /** Customer key; SQS-managed encryption when absent. */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * A queue and its dead-letter queue, `<name>` and `<name>Dlq` under `scope`: encrypted (the
+ * customer key, else SSE-SQS), TLS only, 14 days retention, redrive after `maxReceiveCount`.
+ * Every queue of the stack is made here, so they cannot differ in any of that.
+ */
+export function queueWithDlq(scope: Construct, name: string, props: QueueWithDlqProps): { queue: sqs.Queue; dlq: sqs.Queue } {
+  const encryption: Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> = props.encryptionKey
+    ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+    : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+  const dlq = new sqs.Queue(scope, `${name}Dlq`, { ...encryption, enforceSSL: true, retentionPeriod: QUEUE_RETENTION });
+  const queue = new sqs.Queue(scope, name, {
+    ...encryption,
+    enforceSSL: true,
+    retentionPeriod: QUEUE_RETENTION,
+    visibilityTimeout: props.visibilityTimeout,
+    deadLetterQueue: { queue: dlq, maxReceiveCount: props.maxReceiveCount },
+  });
+  return { queue, dlq };
+}
+
 /** Ingest and replay queues with their dead-letter queues. */
 export class IngestQueues extends Construct {
   /** Notifications of new source objects. */
@@ -46,23 +74,8 @@ export class IngestQueues extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestQueuesProps) {
     super(scope, id);
-    const encryption: Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> = props.encryptionKey
-      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
-      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
-
-    const pair = (name: string): { queue: sqs.Queue; dlq: sqs.Queue } => {
-      const dlq = new sqs.Queue(this, `${name}Dlq`, { ...encryption, enforceSSL: true, retentionPeriod: QUEUE_RETENTION });
-      const queue = new sqs.Queue(this, name, {
-        ...encryption,
-        enforceSSL: true,
-        retentionPeriod: QUEUE_RETENTION,
-        visibilityTimeout: props.visibilityTimeout,
-        deadLetterQueue: { queue: dlq, maxReceiveCount: props.maxReceiveCount },
-      });
-      return { queue, dlq };
-    };
-    const ingest = pair('Ingest');
-    const replay = pair('Replay');
+    const ingest = queueWithDlq(this, 'Ingest', props);
+    const replay = queueWithDlq(this, 'Replay', props);
     this.ingest = ingest.queue;
     this.ingestDlq = ingest.dlq;
     this.replay = replay.queue;

@@ -17,6 +17,7 @@ import { loadConfig, sourceOfFormat, type LoglakeConfig } from './config.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
+import { ReplayJob } from './replay.js';
 import { LakeStorage } from './storage.js';
 import { IngestWorker } from './worker.js';
 
@@ -25,6 +26,8 @@ export interface LoglakeStackProps extends StackProps {
   readonly config: LoglakeConfig;
   /** Worker code; @default the esbuild bundle of `functions/ingest/handler.ts` */
   readonly workerCode?: lambda.Code;
+  /** Replay function code; @default the esbuild bundle of `functions/replay/handler.ts` */
+  readonly replayCode?: lambda.Code;
 }
 
 /**
@@ -43,6 +46,7 @@ export class LoglakeStack extends Stack {
   readonly queues: IngestQueues;
   readonly catalog: LakeCatalog;
   readonly worker: IngestWorker;
+  readonly replay: ReplayJob;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: LoglakeStackProps) {
@@ -78,6 +82,16 @@ export class LoglakeStack extends Stack {
       keepSelfTraffic: lake.keepSelfTraffic,
       code: props.workerCode,
     });
+    this.replay = new ReplayJob(this, 'ReplayJob', {
+      name: config.name,
+      worker,
+      sources: config.sources,
+      lakeBucket: this.storage.bucket,
+      lakeKey: this.storage.key,
+      replayQueue: this.queues.replay,
+      archiveRaw: lake.archiveRaw,
+      code: props.replayCode,
+    });
     new SourceNotifications(this, 'Notifications', {
       name: config.name,
       sources: config.sources,
@@ -93,6 +107,7 @@ export class LoglakeStack extends Stack {
       replayQueue: this.queues.replay,
       replayDlq: this.queues.replayDlq,
       worker: this.worker.function,
+      replay: { function: this.replay.function, controlDlq: this.replay.controlDlq },
       sources: alarmedSources(config),
     });
 
@@ -104,6 +119,9 @@ export class LoglakeStack extends Stack {
     output('LakeBucketName', this.storage.bucket.bucketName, `central bucket: ${lakeAreas(lake.archiveRaw).map((a) => a.prefix).join(', ')}`);
     output('IngestQueueArn', this.queues.ingest.queueArn, 'point S3 notifications of buckets in other accounts here');
     output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
+    output('ReplayControlQueueUrl', this.replay.controlQueue.queueUrl, 'requests to the replay job (replay-start, replay-continue, replay-poll)');
+    output('ReplayFunctionName', this.replay.function.functionName, 'the replay job, to invoke with a replay request');
+    output('ReplayRoleArn', this.replay.role.roleArn, 'grant this role s3:ListBucket (for the configured prefixes) in the bucket policy of buckets in other accounts');
     output('WorkerRoleArn', this.worker.role.roleArn, 'grant this role s3:GetObject in the bucket policy of buckets in other accounts');
     output('AthenaWorkgroup', this.catalog.workgroupName, 'run queries in this workgroup');
     output('GlueDatabase', this.catalog.databaseName, 'tables events and errors');
@@ -119,6 +137,7 @@ export interface CreateAppOptions {
   /** Where `loglake.config.json` is looked for. @default process.cwd() */
   readonly dir?: string;
   readonly workerCode?: lambda.Code;
+  readonly replayCode?: lambda.Code;
   readonly outdir?: string;
 }
 
@@ -132,6 +151,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Lo
     env: config.account !== null || config.region !== null ? { account: config.account ?? undefined, region: config.region ?? undefined } : undefined,
     config,
     workerCode: options.workerCode,
+    replayCode: options.replayCode,
   });
   if (isExample) {
     Annotations.of(stack).addWarningV2(

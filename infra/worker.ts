@@ -13,7 +13,7 @@ import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -95,7 +95,10 @@ const LAKE_GRANT_SIDS: Readonly<Record<Exclude<LakeAccess, 'list'>, string>> = {
   delete: 'ReplaceInLakePrefixes',
 };
 
-/** One statement of the worker's object grants on the central bucket. */
+/** Whose accesses of the lake layout a grant is for: the ingest worker's or the replay function's. */
+export type LakeUser = 'worker' | 'replay';
+
+/** One statement of a role's object grants on the central bucket. */
 export interface LakeObjectGrant {
   readonly sid: string;
   readonly actions: readonly string[];
@@ -103,22 +106,48 @@ export interface LakeObjectGrant {
   readonly prefixes: readonly string[];
 }
 
-/** The worker's object grants on the central bucket, derived from the lake layout alone. */
-export function lakeObjectGrants(archiveRaw: boolean): LakeObjectGrant[] {
+/** The object grants on the central bucket of the worker (or the replay function), derived from the lake layout alone. */
+export function lakeObjectGrants(archiveRaw: boolean, user: LakeUser = 'worker'): LakeObjectGrant[] {
   const areas = lakeAreas(archiveRaw);
   return (Object.keys(LAKE_ACCESS_ACTIONS) as Array<keyof typeof LAKE_ACCESS_ACTIONS>).flatMap((access) => {
-    const prefixes = areas.filter((a) => a.worker.includes(access)).map((a) => a.prefix);
+    const prefixes = areas.filter((a) => a[user].includes(access)).map((a) => a.prefix);
     return prefixes.length === 0 ? [] : [{ sid: LAKE_GRANT_SIDS[access], actions: LAKE_ACCESS_ACTIONS[access], prefixes }];
   });
 }
 
 /**
- * True when the worker reads keys of the central bucket that may not exist yet: without
- * `ListBucket` S3 answers 403 instead of 404 for them, and the worker could not tell a first
- * run from a permission problem.
+ * True when the worker (or the replay function) reads keys of the central bucket that may not
+ * exist yet: without `ListBucket` S3 answers 403 instead of 404 for them, and it could not tell
+ * a first run from a permission problem.
  */
-export function lakeListed(archiveRaw: boolean): boolean {
-  return lakeAreas(archiveRaw).some((a) => a.worker.includes('list'));
+export function lakeListed(archiveRaw: boolean, user: LakeUser = 'worker'): boolean {
+  return lakeAreas(archiveRaw).some((a) => a[user].includes('list'));
+}
+
+/**
+ * The code properties of a function of this project: `code` when given (tests pass inline code,
+ * since bundling is slow), else the esbuild bundle of `entry` as one minified ES module with
+ * every dependency inside. The worker and the replay function are bundled alike.
+ */
+export function bundledCode(entry: string, code: lambda.Code | undefined): Pick<NodejsFunctionProps, 'code' | 'handler' | 'entry' | 'projectRoot' | 'depsLockFilePath' | 'bundling'> {
+  if (code !== undefined) return { code, handler: 'index.handler' };
+  return {
+    entry,
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    bundling: {
+      format: OutputFormat.ESM,
+      minify: true,
+      sourceMap: true,
+      // The SDK is bundled (tree-shaken, pinned) rather than taken from the runtime, so the
+      // deployed code is the code the tests ran.
+      externalModules: [],
+      mainFields: ['module', 'main'],
+      // CommonJS dependencies inside an ES module bundle still call require().
+      banner: "import { createRequire as __loglakeRequire } from 'node:module'; const require = __loglakeRequire(import.meta.url);",
+    },
+  };
 }
 
 /** The worker Lambda, its consumers of the two queues, and its least-privilege role. */
@@ -178,25 +207,7 @@ export class IngestWorker extends Construct {
       role,
       logGroup,
       environment,
-      ...(props.code !== undefined
-        ? { code: props.code, handler: 'index.handler' }
-        : {
-            entry: WORKER_ENTRY,
-            handler: 'handler',
-            projectRoot: REPO_ROOT,
-            depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-            bundling: {
-              format: OutputFormat.ESM,
-              minify: true,
-              sourceMap: true,
-              // The SDK is bundled (tree-shaken, pinned) rather than taken from the runtime, so the
-              // deployed code is the code the tests ran.
-              externalModules: [],
-              mainFields: ['module', 'main'],
-              // CommonJS dependencies inside an ES module bundle still call require().
-              banner: "import { createRequire as __loglakeRequire } from 'node:module'; const require = __loglakeRequire(import.meta.url);",
-            },
-          }),
+      ...bundledCode(WORKER_ENTRY, props.code),
     });
     this.function = fn;
 

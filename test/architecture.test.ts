@@ -26,8 +26,8 @@ const ALLOWED: Record<Folder, readonly Folder[]> = {
   cli: ['functions', 'query', 'pipeline', 'parsers', 'schema'],
   infra: ['schema'],
 };
-/** Single files outside `ALLOWED` that a folder may import: infra shares the worker's env names. */
-const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = { infra: ['functions/ingest/env-names.ts'] };
+/** Single files outside `ALLOWED` that a folder may import: infra shares the functions' env names. */
+const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = { infra: ['functions/ingest/env-names.ts', 'functions/replay/env-names.ts'] };
 
 /** The TypeScript sources under a project folder, as absolute paths. */
 function sources(folder: string): string[] {

@@ -1,44 +1,75 @@
 /**
- * The one infra test that bundles for real: the default worker code, `NodejsFunction` running
- * esbuild on `functions/ingest/handler.ts`, is what `cdk deploy` uploads. Every other infra test
- * passes inline code because bundling is slow.
+ * The one infra test that bundles for real: the default code of the worker and of the replay
+ * function, `NodejsFunction` running esbuild on `functions/ingest/handler.ts` and
+ * `functions/replay/handler.ts`, is what `cdk deploy` uploads. Every other infra test passes
+ * inline code because bundling is slow.
  */
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
+import { pathToFileURL } from 'node:url';
+import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { REPLAY_ENTRY } from '../../infra/replay.js';
 import { createApp } from '../../infra/stack.js';
 import { WORKER_ENTRY } from '../../infra/worker.js';
+import { lambdaContext } from '../helpers/notifications.js';
 import { CDK_CONTEXT, MINIMAL, SYNTH_TIMEOUT_MS } from './synth.js';
 
-const missing = !existsSync(WORKER_ENTRY);
+/** Checks the bundled asset of a function and returns the path of its `index.mjs`. */
+function checkBundle(outdir: string, template: Template, stack: Stack, fnConstruct: CfnElement): string {
+  const fn = template.toJSON().Resources[stack.resolve(stack.getLogicalId(fnConstruct)) as string];
+  expect(fn.Properties.Handler).toBe('index.handler');
+  const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+  const asset = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+  const bundle = join(asset, 'index.mjs');
+  expect(existsSync(bundle), `${bundle} is missing`).toBe(true);
+  const code = readFileSync(bundle, 'utf8');
+  expect(code.startsWith("import { createRequire as __loglakeRequire } from 'node:module';")).toBe(true);
+  expect(code).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{[^}]*\bhandler\b/);
+  // Everything is inside: no import of a package the Lambda runtime would have to provide. (A
+  // `from` right after a quote or a dot is code, such as the string "from" of a request field.)
+  const imported = [...code.matchAll(/(?<!["'.\w$])from\s*"([^"]+)"/g)].map((m) => (m[1] as string).replace(/^node:/, ''));
+  expect(imported.filter((name) => !builtinModules.includes(name))).toEqual([]);
+  expect(existsSync(join(asset, 'index.mjs.map'))).toBe(true);
+  expect(statSync(bundle).size).toBeLessThan(10 * 1024 * 1024);
+  return bundle;
+}
 
-describe('default worker code', () => {
+describe('default function code', () => {
   it(
-    'bundles functions/ingest/handler.ts with esbuild into one ES module asset',
-    () => {
-      expect(missing, `${WORKER_ENTRY} is missing`).toBe(false);
+    'bundles functions/ingest/handler.ts and functions/replay/handler.ts with esbuild, each into one ES module asset',
+    async () => {
+      for (const entry of [WORKER_ENTRY, REPLAY_ENTRY]) expect(existsSync(entry), `${entry} is missing`).toBe(true);
       const outdir = mkdtempSync(join(tmpdir(), 'loglake-bundle-'));
       const { app, stack } = createApp({ context: { ...CDK_CONTEXT, loglake: MINIMAL }, outdir });
       app.synth();
       const template = Template.fromStack(stack);
-      const fn = template.toJSON().Resources[stack.resolve(stack.getLogicalId(stack.worker.function.node.defaultChild as CfnElement)) as string];
-      expect(fn.Properties.Handler).toBe('index.handler');
-      const key = (fn.Properties.Code as { S3Key: string }).S3Key;
-      const asset = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
-      const bundle = join(asset, 'index.mjs');
-      expect(existsSync(bundle), `${bundle} is missing`).toBe(true);
-      const code = readFileSync(bundle, 'utf8');
-      expect(code.startsWith("import { createRequire as __loglakeRequire } from 'node:module';")).toBe(true);
-      expect(code).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{[^}]*\bhandler\b/);
-      // Everything is inside: no import of a package the Lambda runtime would have to provide.
-      const imported = [...code.matchAll(/\bfrom\s*"([^"]+)"/g)].map((m) => (m[1] as string).replace(/^node:/, ''));
-      expect(imported.filter((name) => !builtinModules.includes(name))).toEqual([]);
-      expect(existsSync(join(asset, 'index.mjs.map'))).toBe(true);
-      expect(statSync(bundle).size).toBeLessThan(10 * 1024 * 1024);
+      checkBundle(outdir, template, stack, stack.worker.function.node.defaultChild as CfnElement);
+      const replay = checkBundle(outdir, template, stack, stack.replay.function.node.defaultChild as CfnElement);
+
+      // The replay bundle starts cold from its environment and answers a request it cannot run.
+      const env = {
+        LOGLAKE_LAKE_BUCKET: 'central',
+        LOGLAKE_REPLAY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/replay',
+        LOGLAKE_CONTROL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/111122223333/replay-control',
+        AWS_REGION: 'us-east-1',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      };
+      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, env);
+      try {
+        const { handler } = (await import(pathToFileURL(replay).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+        expect(await handler({ loglake: 'replay-stop', v: 1 }, lambdaContext())).toEqual({ ok: false, error: expect.stringMatching(/^invalid replay request: loglake: must be one of replay-start/) });
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
     },
     2 * SYNTH_TIMEOUT_MS,
   );

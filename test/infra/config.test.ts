@@ -27,7 +27,7 @@ describe('parseConfig', () => {
     expect(c.name).toBe('loglake');
     expect(c.account).toBeNull();
     expect(c.sources).toEqual([
-      { bucket: 'acme-logs', account: null, prefixes: [''], format: 'auto', notification: 's3', topicArn: null, kmsKeyArn: null },
+      { bucket: 'acme-logs', account: null, prefixes: [''], format: 'auto', notification: 's3', topicArn: null, kmsKeyArn: null, poll: null },
     ]);
     expect(c.lake).toMatchObject({
       kms: false,
@@ -78,7 +78,7 @@ describe('parseConfig', () => {
       'sources[0].bucket: must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens), got "Bad_Bucket"',
       'sources[0].prefixes[0]: must not start with "/" (S3 keys have no leading slash), got "/AWSLogs/"',
       'sources[0].prefixes[1]: must not contain *, ? or $ (it is a literal prefix, not a pattern), got "logs/*"',
-      'sources[0].notification: must be one of s3, s3-sns, cloudtrail-sns, config-sns, eventbridge, got "sqs"',
+      'sources[0].notification: must be one of s3, s3-sns, cloudtrail-sns, config-sns, eventbridge, poll, got "sqs"',
       'sources[0].format: must be auto, a source (cloudtrail, alb, elb, nlb, s3access, cloudfront, config, billing) or a parser id (billing-cur, billing-dbr), got "syslog"',
       'worker.timeoutSeconds: must be an integer from 60 to 900, got 5',
     ]);
@@ -112,6 +112,23 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('polls a poll source every 15 minutes with a lookback of one day unless told otherwise', () => {
+    expect(parseConfig({ sources: [{ ...source, notification: 'poll' }] }).sources[0]?.poll).toEqual({ minutes: 15, lookbackDays: 1 });
+    expect(parseConfig({ sources: [{ ...source, notification: 'poll', pollMinutes: 60, pollLookbackDays: 3 }] }).sources[0]?.poll).toEqual({ minutes: 60, lookbackDays: 3 });
+    expect(parseConfig({ sources: [{ ...source, notification: 'poll', prefixes: [''] }] }).sources[0]?.poll).not.toBeNull();
+  });
+
+  it('refuses poll settings out of range, on other notification types, and poll prefixes that are no folder', () => {
+    expect(issuesOf({ sources: [{ ...source, notification: 'poll', pollMinutes: 1, pollLookbackDays: 40 }] })).toEqual([
+      'sources[0].pollMinutes: must be an integer from 5 to 1440, got 1',
+      'sources[0].pollLookbackDays: must be an integer from 0 to 31, got 40',
+    ]);
+    expect(issuesOf({ sources: [{ ...source, pollMinutes: 15 }] })).toEqual(['sources[0].pollMinutes: only applies to notification poll, not s3']);
+    expect(issuesOf({ sources: [{ ...source, notification: 'poll', prefixes: ['logs/', 'cf/E2'] }] })).toEqual([
+      'sources[0].prefixes[1]: of a poll source must end in "/" (a folder the replay job lists), got "cf/E2"',
+    ]);
+  });
+
   it('refuses a CloudTrail or Config topic pinned to another format', () => {
     const topicArn = 'arn:aws:sns:eu-west-1:111111111111:t';
     expect(issuesOf({ sources: [{ ...source, notification: 'cloudtrail-sns', topicArn, format: 'alb' }] })).toEqual([
@@ -140,8 +157,8 @@ describe('parseConfig', () => {
 
   it('refuses such a format at synth time, before CloudFormation sees anything', () => {
     const config = { sources: [{ ...source, format: 'vpcflow' }] };
-    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE })).toThrow(LoglakeConfigError);
-    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE })).toThrow(/format: must be auto, a source .*billing-dbr.*got "vpcflow"/);
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE })).toThrow(LoglakeConfigError);
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE })).toThrow(/format: must be auto, a source .*billing-dbr.*got "vpcflow"/);
   });
 
   it('maps a parser id to the source it writes, a source to itself and auto to none', () => {

@@ -1,22 +1,33 @@
 /**
- * The worker role against what the worker really does on the central bucket.
+ * The worker role and the replay role against what the worker and the replay function really do
+ * on the central bucket.
  *
  * Three views must agree: the lake layout (`schema/lake-layout.ts`), the grants the synthesized
- * role carries, and the S3 calls the real ingest handler makes, recorded on a local S3 server
- * while it ingests two versions of the sample Cost and Usage Report (staged, published, the old
- * version's files deleted) and a rewritten report file (its rejected lines replaced), with the
- * handler configured from the synthesized function's own environment. A prefix the worker
- * touches without a grant is an AccessDenied on AWS; a grant the worker never uses is one a
- * bug could abuse.
+ * role carries, and the S3 calls the real handler makes, recorded on a local S3 server. The
+ * worker ingests two versions of the sample Cost and Usage Report (staged, published, the old
+ * version's files deleted) and a rewritten report file (its rejected lines replaced); the replay
+ * function starts a run that continues itself past its deadline, and polls as its schedule asks.
+ * Each handler is configured from its synthesized function's own environment. A prefix a function
+ * touches without a grant is an AccessDenied on AWS; a grant it never uses is one a bug could abuse.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_ENV } from '../../functions/ingest/env-names.js';
+import { loadReplayConfig } from '../../functions/replay/config.js';
+import { REPLAY_ENV } from '../../functions/replay/env-names.js';
+import { createReplayHandler, type ReplayResponse } from '../../functions/replay/job.js';
+import { newRunId } from '../../pipeline/replay/record.js';
 import { ASSEMBLIES_PREFIX } from '../../pipeline/formats/billing-assemblies.js';
 import { errorsKey, lakeKey, manifestKey } from '../../pipeline/run/identity.js';
 import { LAKE_LAYOUT, LAKE_PREFIXES, lakeAreas, type LakeAccess } from '../../schema/lake-layout.js';
 import { lambdaContext, s3Event, sqsEvent } from '../helpers/notifications.js';
+import { historyKeys, putHistory } from '../helpers/replay-history.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
 import { localHandler } from '../helpers/worker.js';
 import { actionsOf, flat, idOf, REPO, resourcesOf, roleStatements, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
@@ -135,15 +146,15 @@ function isNotFound(e: unknown): boolean {
   return err.$metadata?.httpStatusCode === 404 || err.name === 'NoSuchKey' || err.name === 'NotFound';
 }
 
-/** The layout as `{ prefix: sorted accesses }` for a deployment with or without the raw archive. */
-function layoutByPrefix(archiveRaw: boolean): Record<string, LakeAccess[]> {
-  return Object.fromEntries(lakeAreas(archiveRaw).map((a) => [a.prefix, [...a.worker].sort()]));
+/** The layout as `{ prefix: sorted accesses }` of the worker (or the replay function), with or without the raw archive; prefixes it does not touch are left out. */
+function layoutByPrefix(archiveRaw: boolean, user: 'worker' | 'replay' = 'worker'): Record<string, LakeAccess[]> {
+  return Object.fromEntries(lakeAreas(archiveRaw).flatMap((a) => (a[user].length > 0 ? [[a.prefix, [...a[user]].sort()]] : [])));
 }
 
-/** `<action> <prefix>*` (or `<action> bucket`) of every S3 grant on the central bucket, sorted. */
-function lakeGrants(s: Synth): string[] {
+/** `<action> <prefix>*` (or `<action> bucket`) of every S3 grant on the central bucket of the worker's (or the replay function's) role, sorted. */
+function lakeGrants(s: Synth, user: 'worker' | 'replay' = 'worker'): string[] {
   const bucket = `<${idOf(s, s.stack.storage.bucket)}.Arn>`;
-  return roleStatements(s, idOf(s, s.stack.worker.role))
+  return roleStatements(s, idOf(s, user === 'worker' ? s.stack.worker.role : s.stack.replay.role))
     .filter((st) => st.Effect === 'Allow')
     .flatMap((st) =>
       actionsOf(st)
@@ -246,13 +257,16 @@ describe('the lake layout', () => {
     expect(ASSEMBLIES_PREFIX.startsWith(LAKE_PREFIXES.assemblies)).toBe(true);
   });
 
-  it('is documented in docs/deploy.md, prefix by prefix with what the worker does there', () => {
+  it('is documented in docs/deploy.md, prefix by prefix with what the worker and the replay job do there', () => {
     const doc = readFileSync(new URL('docs/deploy.md', REPO), 'utf8');
     for (const area of Object.values(LAKE_LAYOUT)) {
       const row = doc.split('\n').find((line) => line.startsWith(`| \`${area.prefix}\` |`));
       expect(row, area.prefix).toBeDefined();
-      const worker = row?.split('|')[2] ?? '';
+      const [worker = '', replay = ''] = row?.split('|').slice(2, 4) ?? [];
       for (const access of area.worker) expect(worker, area.prefix).toContain(access);
+      if (area.worker.length === 0) expect(worker.trim(), area.prefix).toBe('—');
+      for (const access of area.replay) expect(replay, area.prefix).toContain(access);
+      if (area.replay.length === 0) expect(replay.trim(), area.prefix).toBe('—');
     }
   });
 
@@ -317,4 +331,123 @@ describe('the worker role on the central bucket, against the worker at work', ()
       });
     });
   }
+});
+
+/** Whether the role may list `bucket` under `prefix`: `ListBucket` on the bucket, with no `s3:prefix` condition or one it matches. */
+function mayList(s: Synth, roleId: string, bucket: string, prefix: string): boolean {
+  return roleStatements(s, roleId)
+    .filter((st) => st.Effect === 'Allow' && actionsOf(st).includes('s3:ListBucket'))
+    .filter((st) => resourcesOf(st).includes(`arn:<AWS::Partition>:s3:::${bucket}`))
+    .some((st) => {
+      const patterns = st.Condition?.StringLike?.['s3:prefix'];
+      if (patterns === undefined) return Object.keys(st.Condition ?? {}).length === 0;
+      return [patterns].flat().some((p) => typeof p === 'string' && p.endsWith('*') && !p.slice(0, -1).includes('*') && prefix.startsWith(p.slice(0, -1)));
+    });
+}
+
+describe('the replay role on the central bucket and the sources, against the replay function at work', () => {
+  const HISTORY = 'acme-polled-history';
+  const LAKE = 'lake-of-replays';
+  const source = { bucket: HISTORY, prefixes: ['AWSLogs/', 's3logs/'], format: 'auto', notification: 'poll', pollLookbackDays: 2 };
+  let s3: LocalS3;
+  let recorder: AccessRecorder;
+  let s: Synth;
+  let observed: Record<string, LakeAccess[]>;
+  let enqueued = 0;
+  const sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  const sqsMock = mockClient(sqs);
+
+  beforeAll(async () => {
+    s = synth({ sources: [source] });
+    s3 = await startLocalS3();
+    recorder = new AccessRecorder(s3);
+    await s3.createBucket(LAKE);
+    const today = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+    await putHistory(s3, HISTORY, historyKeys({ from, days: 11, accounts: 2, orgAccounts: 1, regions: ['us-east-1'], every: 2 }));
+
+    const control: string[] = [];
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+      enqueued += input.Entries.length;
+      return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
+    });
+    sqsMock.on(SendMessageCommand).callsFake((input: { MessageBody: string }) => {
+      control.push(input.MessageBody);
+      return { MessageId: 'c' };
+    });
+    // The function's own switches as the template sets them; names and URLs of resources are tokens there.
+    const fn = s.template.toJSON().Resources[idOf(s, s.stack.replay.function)] as CfnResource;
+    const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const switches = Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => e[0].startsWith('LOGLAKE_') && typeof e[1] === 'string'));
+    const saved = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const metrics = new Metrics({ namespace: 'Loglake', serviceName: 'loglake-test' });
+    if (saved === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = saved;
+    const handler = createReplayHandler({
+      config: loadReplayConfig({
+        ...switches,
+        [REPLAY_ENV.lakeBucket]: LAKE,
+        [REPLAY_ENV.replayQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/111122223333/replay',
+        [REPLAY_ENV.controlQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/111122223333/replay-control',
+        [REPLAY_ENV.s3Endpoint]: s3.endpoint,
+      }),
+      s3: s3.client,
+      sqs,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics,
+      producer: { chunkObjects: 3 },
+    });
+    // The poll exactly as the schedule sends it.
+    const rule = s.resources('AWS::Events::Rule').find(([, r]) => r.Properties.ScheduleExpression !== undefined)?.[1];
+    const poll = JSON.parse((rule?.Properties.Targets as Array<{ Input: string }>)[0]?.Input ?? 'null') as unknown;
+
+    recorder.on = true;
+    try {
+      // A deployed run short of time continues itself through its control queue, then the schedule polls.
+      const start = { loglake: 'replay-start', v: 1, run_id: newRunId(), params: { bucket: HISTORY, prefix: 'AWSLogs/', from, to: today } };
+      const started = (await handler(start, lambdaContext(() => 5_000))) as ReplayResponse & { ok: true };
+      expect(started.runs[0]?.continued).toBe(true);
+      while (control.length > 0) expect(((await handler(sqsEvent(control.shift() as string), lambdaContext())) as SQSBatchResponse).batchItemFailures).toEqual([]);
+      const polled = (await handler(poll, lambdaContext())) as ReplayResponse & { ok: true };
+      expect(polled.runs.map((r) => [r.prefix, r.status])).toEqual([
+        ['AWSLogs/', 'done'],
+        ['s3logs/', 'done'],
+      ]);
+      expect((await handler(poll, lambdaContext())) as ReplayResponse).toMatchObject({ ok: true });
+    } finally {
+      recorder.on = false;
+    }
+    observed = recorder.byPrefix(LAKE);
+  }, SYNTH_TIMEOUT_MS);
+
+  afterAll(async () => {
+    sqsMock.restore();
+    await s3.stop();
+  });
+
+  it('enqueued objects, so it listed sources and read manifests', () => {
+    expect(enqueued).toBeGreaterThan(10);
+    expect(recorder.unknown).toEqual([]);
+  });
+
+  it('does on the central bucket exactly what the layout lists for the replay job, prefix by prefix', () => {
+    expect(observed).toEqual(layoutByPrefix(false, 'replay'));
+  });
+
+  it('grants the replay role exactly what the layout lists, and nothing under any other prefix', () => {
+    expect(lakeGrants(s, 'replay')).toEqual(grantsFor(layoutByPrefix(false, 'replay')));
+    expect(lakeGrants(s, 'replay')).toEqual(grantsFor(observed));
+  });
+
+  it('never reads a source object, and may list every source prefix it listed', () => {
+    const sourceCalls = recorder.accesses.filter((a) => a.bucket === HISTORY);
+    expect(sourceCalls.length).toBeGreaterThan(0);
+    for (const a of sourceCalls) {
+      expect(a.access, a.key).toBe('list');
+      expect(mayList(s, idOf(s, s.stack.replay.role), HISTORY, a.key), a.key).toBe(true);
+    }
+    expect(mayList(s, idOf(s, s.stack.replay.role), HISTORY, 'cf/')).toBe(false);
+    expect(mayList(s, idOf(s, s.stack.replay.role), HISTORY, '')).toBe(false);
+  });
 });

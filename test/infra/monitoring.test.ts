@@ -29,6 +29,8 @@ describe('PipelineMonitoring with the defaults', () => {
       [
         'loglake-ingest-dlq-not-empty',
         'loglake-replay-dlq-not-empty',
+        'loglake-replay-control-dlq-not-empty',
+        'loglake-replay-errors',
         'loglake-ingest-falling-behind',
         'loglake-replay-near-expiry',
         'loglake-worker-errors',

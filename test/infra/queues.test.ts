@@ -28,7 +28,8 @@ for (const [label, config, receives, window] of [
     }, SYNTH_TIMEOUT_MS);
 
     it('creates the ingest and replay queues, each redriving to its own dead-letter queue', () => {
-      expect(s.resources('AWS::SQS::Queue')).toHaveLength(4);
+      // Two more are the replay job's control queue and its dead-letter queue (test/infra/replay.test.ts).
+      expect(s.resources('AWS::SQS::Queue')).toHaveLength(6);
       expect(res(ids.ingest).Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [ids.ingestDlq, 'Arn'] }, maxReceiveCount: receives });
       expect(res(ids.replay).Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [ids.replayDlq, 'Arn'] }, maxReceiveCount: receives });
     });

@@ -38,7 +38,7 @@ function acknowledgements(app: App): Array<{ path: string; rule: string; reason:
 }
 
 const appFor = (config: unknown): App =>
-  createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, outdir: mkdtempSync(join(tmpdir(), 'loglake-cdk-')) }).app;
+  createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE, outdir: mkdtempSync(join(tmpdir(), 'loglake-cdk-')) }).app;
 
 const example = (file: string): unknown => JSON.parse(readFileSync(new URL(file, REPO), 'utf8'));
 
@@ -46,6 +46,7 @@ describe('cdk-nag AwsSolutions', () => {
   const cases: Array<[string, () => unknown]> = [
     ['the minimal configuration', () => MINIMAL],
     ['every option', () => FULL],
+    ['poll sources (schedules invoking the replay job)', () => ({ sources: [{ bucket: 'acme-legacy', prefixes: ['app/'], notification: 'poll' }, { bucket: 'acme-whole', notification: 'poll', pollMinutes: 60 }], lake: { kms: true } })],
     ['loglake.config.example.json', () => example('loglake.config.example.json')],
     ['loglake.config.multi-account.example.json', () => example('loglake.config.multi-account.example.json')],
   ];
@@ -94,6 +95,7 @@ describe('LoglakeStack', () => {
     const { stack } = createApp({
       context: { ...CDK_CONTEXT, loglake: { ...MINIMAL, account: '111111111111', region: 'eu-west-1' } },
       workerCode: INLINE_CODE,
+      replayCode: INLINE_CODE,
     });
     expect([stack.account, stack.region]).toEqual(['111111111111', 'eu-west-1']);
   });
@@ -104,10 +106,22 @@ describe('LoglakeStack', () => {
     expect(assembly.manifest.missing ?? []).toEqual([]);
   }, SYNTH_TIMEOUT_MS);
 
-  it('outputs what a user needs next: bucket, queue for foreign buckets, worker role, workgroup, dashboard', () => {
+  it('outputs what a user needs next: bucket, queue for foreign buckets, worker and replay roles, replay queues and function, workgroup, dashboard', () => {
     const outputs = Object.keys(s.template.toJSON().Outputs as Record<string, unknown>).sort();
     expect(outputs).toEqual(
-      ['AthenaWorkgroup', 'DashboardName', 'GlueDatabase', 'IngestQueueArn', 'LakeBucketName', 'OpsTopicArn', 'ReplayQueueUrl', 'WorkerRoleArn'].sort(),
+      [
+        'AthenaWorkgroup',
+        'DashboardName',
+        'GlueDatabase',
+        'IngestQueueArn',
+        'LakeBucketName',
+        'OpsTopicArn',
+        'ReplayControlQueueUrl',
+        'ReplayFunctionName',
+        'ReplayQueueUrl',
+        'ReplayRoleArn',
+        'WorkerRoleArn',
+      ].sort(),
     );
   });
 
@@ -119,9 +133,9 @@ describe('LoglakeStack', () => {
   it('warns when it had to fall back to the example configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'loglake-clone-'));
     copyFileSync(fileURLToPath(new URL('loglake.config.example.json', REPO)), join(dir, 'loglake.config.example.json'));
-    const { stack } = createApp({ context: CDK_CONTEXT, dir, workerCode: INLINE_CODE });
+    const { stack } = createApp({ context: CDK_CONTEXT, dir, workerCode: INLINE_CODE, replayCode: INLINE_CODE });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('no loglake.config.json found: synthesized .* with placeholder buckets'));
-    const { stack: own } = createApp({ context: { ...CDK_CONTEXT, loglake: MINIMAL }, dir, workerCode: INLINE_CODE });
+    const { stack: own } = createApp({ context: { ...CDK_CONTEXT, loglake: MINIMAL }, dir, workerCode: INLINE_CODE, replayCode: INLINE_CODE });
     Annotations.fromStack(own).hasNoWarning('*', Match.stringLikeRegexp('no loglake.config.json found'));
   }, SYNTH_TIMEOUT_MS);
 

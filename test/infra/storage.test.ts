@@ -167,7 +167,7 @@ describe('LakeStorage with KMS, Object Lock, retention and the raw archive', () 
     });
   });
 
-  it('expires lake/, errors/, manifests/ and assemblies/ after the retention with the configured tiers', () => {
+  it('expires lake/, errors/ and the bookkeeping areas after the retention with the configured tiers', () => {
     const rules = rulesOf(s, central);
     for (const prefix of ['lake/', 'errors/']) {
       expect(ruleFor(rules, prefix), prefix).toMatchObject({
@@ -181,6 +181,9 @@ describe('LakeStorage with KMS, Object Lock, retention and the raw archive', () 
     expect(ruleFor(rules, 'manifests/')).toEqual({ Id: 'manifests-expiry', Prefix: 'manifests/', Status: 'Enabled', ExpirationInDays: 2555 });
     // CUR versions that never complete leave staged files behind; they must not outlive the lake either.
     expect(ruleFor(rules, 'assemblies/')).toEqual({ Id: 'assemblies-expiry', Prefix: 'assemblies/', Status: 'Enabled', ExpirationInDays: 2555 });
+    // Replay run records and control objects are bookkeeping too.
+    expect(ruleFor(rules, 'replays/')).toEqual({ Id: 'replays-expiry', Prefix: 'replays/', Status: 'Enabled', ExpirationInDays: 2555 });
+    expect(ruleFor(rules, 'replay-control/')).toEqual({ Id: 'replayControl-expiry', Prefix: 'replay-control/', Status: 'Enabled', ExpirationInDays: 2555 });
     expect(ruleFor(rules, undefined)).toMatchObject({ NoncurrentVersionExpiration: { NoncurrentDays: 10 } });
   });
 

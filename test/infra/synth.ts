@@ -67,6 +67,7 @@ function synthFresh(config: unknown): Synth {
   const { stack } = createApp({
     context: { ...CDK_CONTEXT, loglake: config },
     workerCode: INLINE_CODE,
+    replayCode: INLINE_CODE,
     outdir: mkdtempSync(join(tmpdir(), 'loglake-cdk-')),
   });
   const template = Template.fromStack(stack);

@@ -242,7 +242,7 @@ describe('routingRulesFor', () => {
     const prefixes = Array.from({ length: 60 }, (_, i) => `AWSLogs/${String(i).padStart(12, '0')}/elasticloadbalancing/`);
     const config = { sources: [{ bucket: 'acme-alb-logs', prefixes, format: 'alb' }] };
     expect((routingRulesFor(parseConfig(config).sources) ?? '').length).toBeGreaterThan(MAX_RULES_BYTES);
-    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE })).toThrow(
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE })).toThrow(
       /^routing rules for the pinned-format sources take \d+ bytes, more than the 3072 the Lambda environment leaves them/,
     );
   });
