@@ -54,7 +54,7 @@ export { DEFAULT_REGISTRY } from './route/route.js';
 export { daysOf, isDay, listRange, LIST_CONCURRENCY, type Candidate, type DayRange, type ListFilter, type Listing, type ListPage, type ListPages, type ListRequest } from './replay/list.js';
 export { finishedSince, parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
 export { estimateReplay, PRICES, type Estimate } from './replay/estimate.js';
-export { decodeReplayRequest, readParams, type ReplayRequest } from './replay/control.js';
+export { decodeReplayRequest, encodeReplayRequest, readParams, type ReplayRequest } from './replay/control.js';
 export { CHUNK_OBJECTS, produce, readRecord, ReplayRunError, requestCancel, resumeReplay, startReplay, windowsOf, type ProducerDeps } from './replay/producer.js';
 export {
   isRunId,
@@ -62,6 +62,7 @@ export {
   parseRecord,
   replayCancelKey,
   replayRecordKey,
+  REPLAY_CONTROL_PREFIX,
   REPLAYS_PREFIX,
   type ReplayMode,
   type ReplayParams,

@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import {
   DEFAULT_REGISTRY,
+  encodeReplayRequest,
   isDay,
   isRunId,
   listRange,
@@ -69,8 +70,8 @@ options:
   --force                    replay every listed object
   --parser-older-than <id@v> replay exactly the objects an older version of that parser wrote
   --rate <n>                 enqueue at most n objects per second (default: no limit)
-  --window <day|month>       list the range a day or a month at a time (default month; day
-                             holds less in memory for very large organizations)
+  --window <day|month>       list the range a day or a month at a time (default month, day with
+                             --deployed: a day holds less in memory and always fits an invocation)
   --resume <run-id>          continue a stopped or failed run from its record (with --queue,
                              --stack or --deployed; the range and filters come from the record)
   --memory <MB>, --concurrency <n>
@@ -147,7 +148,8 @@ function paramsOf(values: Values, positionals: readonly string[]): ReplayParams 
   const rateText = str(values, 'rate');
   const rate = rateText === undefined ? null : Number(rateText);
   if (rate !== null && !(Number.isFinite(rate) && rate > 0)) throw new UsageError(`--rate must be a positive number of objects per second, got ${JSON.stringify(rateText)}`);
-  const window = str(values, 'window') ?? 'month';
+  // The deployed function cannot stop inside a window's listing: a day always fits its deadline.
+  const window = str(values, 'window') ?? (values.deployed === true ? 'day' : 'month');
   if (window !== 'day' && window !== 'month') throw new UsageError(`--window must be day or month, got ${JSON.stringify(window)}`);
   return { bucket, prefix, from, to, source, account, region: str(values, 'region') ?? null, force: values.force === true, parserOlderThan: olderText, rate, window };
 }
@@ -327,7 +329,7 @@ async function deployed(io: Io, aws: Aws, values: Values, params: ReplayParams |
   const stack = await resolveStack(aws, stackName, { deployed: true });
   const runId = resume ?? newRunId();
   const request: ReplayRequest = resume !== undefined ? { loglake: 'replay-continue', v: 1, run_id: runId } : { loglake: 'replay-start', v: 1, run_id: runId, params: params as ReplayParams };
-  await aws.send(stack.controlQueueUrl as string, JSON.stringify(request));
+  await aws.send(stack.controlQueueUrl as string, encodeReplayRequest(request));
   if (values.json === true) io.stdout.write(`${JSON.stringify({ event: 'submitted', run_id: runId, control_queue: stack.controlQueueUrl, record: `s3://${stack.lakeBucket}/replays/${runId}.json` })}\n`);
   else {
     io.stdout.write(

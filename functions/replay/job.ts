@@ -12,6 +12,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   decodeReplayRequest,
+  encodeReplayRequest,
   newRunId,
   produce,
   readRecord,
@@ -73,7 +74,7 @@ export type ReplayHandler = (event: unknown, context: Context) => Promise<Replay
 
 /** The body of the message that continues a run in the next invocation. */
 export function continueBody(runId: string): string {
-  return JSON.stringify({ loglake: 'replay-continue', v: 1, run_id: runId });
+  return encodeReplayRequest({ loglake: 'replay-continue', v: 1, run_id: runId });
 }
 
 /** True for the event Lambda delivers from an SQS event source mapping. */

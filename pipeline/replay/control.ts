@@ -94,3 +94,8 @@ export function decodeReplayRequest(input: unknown): ReplayRequest {
   if (s.problems.length > 0) throw new Error(`invalid replay request: ${problemsText(s.problems)}`);
   return request;
 }
+
+/** The JSON body of a request, as the CLI and the function itself send it. */
+export function encodeReplayRequest(r: ReplayRequest): string {
+  return JSON.stringify(r);
+}

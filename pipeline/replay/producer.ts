@@ -19,6 +19,8 @@ import { parseParserVersion, selectForReplay } from './skip.js';
 export const CHUNK_OBJECTS = 1000;
 /** `SendMessageBatch` calls in flight. */
 export const SEND_CONCURRENCY = 4;
+/** Manifest GETs in flight while deciding a chunk: S3 serves thousands of GETs a second per prefix, one GET takes ~10-20 ms. */
+export const MANIFEST_CONCURRENCY = 32;
 
 /** The windows of a range, in order: each day, or each calendar month clipped to the range. */
 export function windowsOf(range: DayRange, size: 'day' | 'month'): DayRange[] {
@@ -86,7 +88,14 @@ export async function resumeReplay(runId: string, deps: ProducerDeps): Promise<R
   const record = await readRecord(deps.lake, runId);
   if (record === null) throw new ReplayRunError('no_such_run', `no replay run ${runId}: ${deps.lake.describe(replayRecordKey(runId))} does not exist`);
   if (record.status === 'done' || record.status === 'cancelled') throw new ReplayRunError('not_resumable', `replay run ${runId} is ${record.status}; start a new run instead`);
-  if (await deps.lake.get(replayCancelKey(runId))) throw new ReplayRunError('not_resumable', `replay run ${runId} was cancelled; start a new run instead`);
+  if (await deps.lake.get(replayCancelKey(runId))) {
+    // Cancelled while stopped: the record says so from now on.
+    record.status = 'cancelled';
+    record.ended_at = new Date((deps.now ?? Date.now)()).toISOString();
+    record.updated_at = record.ended_at;
+    await deps.lake.put(replayRecordKey(runId), serializeRecord(record));
+    throw new ReplayRunError('not_resumable', `replay run ${runId} was cancelled; start a new run instead`);
+  }
   record.status = 'running';
   record.ended_at = null;
   return produce(record, deps);
@@ -118,9 +127,13 @@ export async function produce(record: ReplayRecord, deps: ProducerDeps): Promise
 
   record.invocations++;
   await save();
+  // Each call decides at least one chunk (or window) before it yields, so a run continued again
+  // and again always advances.
+  let advanced = false;
+  const mayStop = (): boolean => advanced && deps.shouldYield?.() === true;
   while (record.cursor.window < windows.length) {
     if (await cancelled()) return end('cancelled');
-    if (deps.shouldYield?.() === true) return record;
+    if (mayStop()) return record;
     const window = windows[record.cursor.window] as DayRange;
     let listing;
     try {
@@ -138,16 +151,18 @@ export async function produce(record: ReplayRecord, deps: ProducerDeps): Promise
     for (let i = 0; i < todo.length; i += chunkObjects) {
       if (i > 0) {
         if (await cancelled()) return end('cancelled');
-        if (deps.shouldYield?.() === true) {
+        if (mayStop()) {
           await save();
           return record;
         }
       }
       const failed = await chunk(record, todo.slice(i, i + chunkObjects), deps, older, rate, now);
+      advanced = true;
       await save();
       if (failed) return end('failed');
     }
     record.cursor = { window: record.cursor.window + 1, after: null, sent_ahead: [] };
+    advanced = true;
     await save();
   }
   return end('done');
@@ -167,7 +182,12 @@ async function chunk(
   now: () => number,
 ): Promise<boolean> {
   const p = record.params;
-  const selection = await selectForReplay(cands, p.bucket, deps.lake, { force: p.force, ...(older !== undefined ? { parserOlderThan: older } : {}), ...(deps.registry ? { registry: deps.registry } : {}) });
+  const selection = await selectForReplay(cands, p.bucket, deps.lake, {
+    force: p.force,
+    concurrency: MANIFEST_CONCURRENCY,
+    ...(older !== undefined ? { parserOlderThan: older } : {}),
+    ...(deps.registry ? { registry: deps.registry } : {}),
+  });
   const toSend = new Set(selection.replay.map((c) => c.key));
   const batches = packBatches(selection.replay, (c) => replayBody({ bucket: p.bucket, key: c.key, size: c.size }, record.run_id));
   const sent = new Set<string>();

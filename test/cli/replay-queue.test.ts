@@ -191,7 +191,7 @@ describe('loglake replay --stack / --queue', () => {
         loglake: 'replay-start',
         v: 1,
         run_id: out.run_id,
-        params: { bucket: SOURCE, prefix: 'logs/', from: FROM, to: TO, source: null, account: null, region: null, force: false, parserOlderThan: null, rate: 50, window: 'month' },
+        params: { bucket: SOURCE, prefix: 'logs/', from: FROM, to: TO, source: null, account: null, region: null, force: false, parserOlderThan: null, rate: 50, window: 'day' },
       },
     ]);
     const text = await replay([`s3://${SOURCE}/`, '--from', FROM, '--deployed', '--stack', STACK]);

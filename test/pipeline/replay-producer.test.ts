@@ -295,6 +295,14 @@ describe('replay producer over generated history', () => {
     expect(new Set(q.keys()).size).toBe(q.keys().length);
     expect(r.enqueued.objects).toBeLessThan(expected.length);
     await expect(resumeReplay(runId, deps(q, sink))).rejects.toThrow(/is cancelled; start a new run instead/);
+    // Cancelled while stopped: the resume ends the record cancelled and refuses.
+    let once = true;
+    const stopped = await startReplay('20261202T120000Z-cccccc', 'queue', params(), QUEUE_URL, deps(q, sink, { chunkObjects: 50, shouldYield: () => once }));
+    expect(stopped.status).toBe('running');
+    await requestCancel(sink, stopped.run_id);
+    once = false;
+    await expect(resumeReplay(stopped.run_id, deps(q, sink))).rejects.toThrow(/was cancelled; start a new run instead/);
+    expect((await readRecord(sink, stopped.run_id))?.status).toBe('cancelled');
     await expect(resumeReplay('20261202T000000Z-000000', deps(q, sink))).rejects.toThrow(/no replay run 20261202T000000Z-000000/);
   });
 
@@ -360,14 +368,15 @@ describe('replay producer over generated history', () => {
     expect(torn).toMatch(/^replays\/x.json is not JSON/);
   });
 
-  it('produce() continues a record in memory (what the deployed job does with a record it read)', async () => {
+  it('every call decides at least one chunk before it yields; produce() continues a record read back', async () => {
     const sink = lake();
     const q = new MemoryQueue();
     const runId = newRunId();
     let stop = true;
-    const first = await startReplay(runId, 'deployed', params(), QUEUE_URL, deps(q, sink, { shouldYield: () => stop }));
+    const first = await startReplay(runId, 'deployed', params(), QUEUE_URL, deps(q, sink, { shouldYield: () => stop, chunkObjects: 40 }));
     expect(first.status).toBe('running');
-    expect(q.accepted).toHaveLength(0);
+    expect(q.keys()).toEqual(ordered.slice(0, 40));
+    expect(first.cursor).toEqual({ window: 0, after: ordered[39], sent_ahead: [] });
     stop = false;
     const record = (await readRecord(sink, runId)) as ReplayRecord;
     const done = await produce(record, deps(q, sink));
