@@ -1,5 +1,5 @@
 /**
- * The query side: Glue database, the `events` and `errors` tables, the Athena workgroup and
+ * The query side: Glue database, the `events`, `errors` and `replays` tables, the Athena workgroup and
  * its saved queries.
  *
  * Columns come from `schema/` and nowhere else, so the table cannot drift from what the worker
@@ -12,7 +12,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_TIME_RANGE, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
+import { EVENT_TIME_RANGE, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
 import { LAKE_PREFIXES } from '../schema/lake-layout.js';
 import { NAMED_QUERIES } from './queries.js';
 
@@ -121,6 +121,26 @@ export class LakeCatalog extends Construct {
       },
     });
     errors.node.addDependency(database);
+
+    const replaysLocation = `s3://${props.lakeBucket.bucketName}/${LAKE_PREFIXES.replays}`;
+    const replays = new glue.CfnTable(this, 'ReplaysTable', {
+      catalogId,
+      databaseName: props.databaseName,
+      tableInput: {
+        name: 'replays',
+        description: 'one row per replay run record: parameters, status, counts, errors (docs/replay.md)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
+        storageDescriptor: {
+          columns: REPLAY_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
+          location: replaysLocation,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+        },
+      },
+    });
+    replays.node.addDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,

@@ -28,33 +28,31 @@ export function glueErrorColumns(): GlueColumn[] {
 }
 
 /**
- * Columns of the `replays` table: one row per replay run record (`replays/<run-id>.json`, a JSON
- * document, see `pipeline/replay/record.ts`), nested as stored, with the type each engine reads
- * it as. `skipped` is a map because its keys (`not-older-parser`) are not valid field names.
+ * Columns of the `replays` table: one row per replay run record (`replays/<run-id>.json`, one
+ * JSON document per line, see `pipeline/replay/record.ts`), with the type each engine reads it
+ * as. `params`, `cursor` and `errors` are JSON text (Athena: `json_extract_scalar(params,
+ * '$.from')`; DuckDB: `params->>'$.from'`), because their field names (`from`, `to`, `window`,
+ * `key`) are reserved words a struct type would have to quote; `skipped` is a map because its
+ * keys (`not-older-parser`) are not valid field names.
  */
 export const REPLAY_COLUMNS: ReadonlyArray<{ readonly name: string; readonly athena: string; readonly duckdb: string; readonly comment: string }> = [
   { name: 'run_id', athena: 'string', duckdb: 'VARCHAR', comment: 'run id: start time (UTC) and a random suffix' },
   { name: 'mode', athena: 'string', duckdb: 'VARCHAR', comment: 'queue (loglake replay --queue/--stack), deployed (the replay function) or poll (its schedule)' },
   { name: 'status', athena: 'string', duckdb: 'VARCHAR', comment: 'running, done, cancelled or failed' },
-  {
-    name: 'params',
-    athena: 'struct<bucket:string,prefix:string,from:string,to:string,source:string,account:string,region:string,force:boolean,parserOlderThan:string,rate:double,window:string>',
-    duckdb: 'STRUCT(bucket VARCHAR, prefix VARCHAR, "from" VARCHAR, "to" VARCHAR, source VARCHAR, account VARCHAR, region VARCHAR, force BOOLEAN, parserOlderThan VARCHAR, rate DOUBLE, "window" VARCHAR)',
-    comment: 'what was asked: bucket, prefix, day range, filters, force, parserOlderThan, rate, window',
-  },
+  { name: 'params', athena: 'string', duckdb: 'JSON', comment: 'JSON: bucket, prefix, from, to, source, account, region, force, parserOlderThan, rate, window' },
   { name: 'queue_url', athena: 'string', duckdb: 'VARCHAR', comment: 'queue the messages went to' },
   { name: 'started_at', athena: 'string', duckdb: 'VARCHAR', comment: 'ISO 8601' },
   { name: 'updated_at', athena: 'string', duckdb: 'VARCHAR', comment: 'ISO 8601, last record write' },
   { name: 'ended_at', athena: 'string', duckdb: 'VARCHAR', comment: 'ISO 8601; null while running' },
   { name: 'windows', athena: 'int', duckdb: 'INTEGER', comment: 'days or months of the range, worked in order' },
-  { name: 'cursor', athena: 'struct<window:int,after:string>', duckdb: 'STRUCT("window" INTEGER, "after" VARCHAR)', comment: 'window being worked and the last key decided in it' },
+  { name: 'cursor', athena: 'string', duckdb: 'JSON', comment: 'JSON: window being worked, the last key decided in it (after), keys sent past it (sent_ahead)' },
   { name: 'listed', athena: 'struct<objects:bigint,bytes:bigint>', duckdb: 'STRUCT(objects BIGINT, bytes BIGINT)', comment: 'objects listed in range' },
   { name: 'skipped', athena: 'map<string,bigint>', duckdb: 'MAP(VARCHAR, BIGINT)', comment: 'objects skipped, by rule (unchanged, not-older-parser)' },
   { name: 'enqueued', athena: 'struct<objects:bigint,bytes:bigint>', duckdb: 'STRUCT(objects BIGINT, bytes BIGINT)', comment: 'objects sent to the replay queue' },
   { name: 'batches', athena: 'bigint', duckdb: 'BIGINT', comment: 'SendMessageBatch calls' },
   { name: 'retried_entries', athena: 'bigint', duckdb: 'BIGINT', comment: 'entries sent again after SQS refused them' },
   { name: 'fallback_prefixes', athena: 'array<string>', duckdb: 'VARCHAR[]', comment: 'prefixes listed whole and filtered by LastModified' },
-  { name: 'errors', athena: 'array<struct<at:string,key:string,message:string>>', duckdb: 'STRUCT("at" VARCHAR, "key" VARCHAR, message VARCHAR)[]', comment: 'first errors of the run' },
+  { name: 'errors', athena: 'string', duckdb: 'JSON', comment: 'JSON array of the first errors: at, key, message' },
   { name: 'errors_total', athena: 'bigint', duckdb: 'BIGINT', comment: 'all errors of the run' },
   { name: 'invocations', athena: 'int', duckdb: 'INTEGER', comment: 'invocations or CLI sessions that worked on the run' },
 ];

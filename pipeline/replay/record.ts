@@ -136,8 +136,9 @@ export function recordError(r: ReplayRecord, message: string, key: string | null
   if (r.errors.length < MAX_RECORDED_ERRORS) r.errors.push({ at: new Date(nowMs).toISOString(), key, message });
 }
 
+/** One line: Athena's JSON SerDe reads one document per line. */
 export function serializeRecord(r: ReplayRecord): string {
-  return `${JSON.stringify(r, null, 1)}\n`;
+  return `${JSON.stringify(r)}\n`;
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,7 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_QUERIES } from '../../infra/queries.js';
-import { EVENT_TIME_RANGE, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange, type GlueColumn } from '../../schema/index.js';
+import { EVENT_TIME_RANGE, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange, type GlueColumn } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface TableInput {
@@ -90,6 +90,18 @@ describe('LakeCatalog', () => {
     expect(errors.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
     expect(errors.Parameters).toMatchObject({ 'projection.source.values': SOURCES.join(','), compressionType: 'gzip' });
     expect(flat(errors.Parameters['storage.location.template'])).toBe(`s3://<${bucket}>/errors/source=<source>/dt=<dt>/`);
+  });
+
+  it('declares the replays table over the run records under replays/, one JSON document per line, unpartitioned', () => {
+    const replays = table(s, 'replays');
+    expect(replays.StorageDescriptor.Columns).toEqual(REPLAY_COLUMNS.map((c) => ({ Name: c.name, Type: c.athena, Comment: c.comment })));
+    expect(replays.PartitionKeys).toBeUndefined();
+    expect(flat(replays.StorageDescriptor.Location)).toBe(`s3://<${bucket}>/replays/`);
+    expect(replays.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(replays.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
+    expect(replays.Parameters).toEqual({ classification: 'json', EXTERNAL: 'TRUE' });
+    // Struct field names Athena would have to quote are kept out of the types.
+    for (const c of REPLAY_COLUMNS) expect(c.athena, c.name).not.toMatch(/[<,](from|to|window|key|at|after):/);
   });
 
   it('enforces a workgroup with SSE-S3 encrypted results in the results bucket and a 10 GiB scan limit', () => {

@@ -213,6 +213,8 @@ describe('replay producer over generated history', () => {
     expect(progress.length).toBeGreaterThan(3);
     const stored = await sink.get(replayRecordKey(runId));
     expect(parseRecord(stored as Uint8Array, 'record')).toEqual(r);
+    expect(String(stored).split('\n')).toHaveLength(2); // one document per line, as Athena's JSON SerDe reads
+
     expect(await readRecord(sink, runId)).toEqual(r);
     expect(r.ended_at).not.toBeNull();
   });
@@ -399,8 +401,8 @@ describe('replay producer over generated history', () => {
     expect(failed.status).toBe('failed');
     const q = await LakeQuery.open(dir);
     try {
-      const { rows } = await q.rows(`SELECT run_id, mode, status, params.bucket AS bucket, params."from" AS "from", params.rate AS rate, params."window" AS "window", cursor."window" AS cur,
-        listed.objects::INTEGER AS listed, skipped['unchanged']::INTEGER AS unchanged, enqueued.objects::INTEGER AS enqueued, errors_total::INTEGER AS errors_total, len(errors)::INTEGER AS kept, errors[1].message AS first_error, windows, invocations, ended_at IS NOT NULL AS ended
+      const { rows } = await q.rows(`SELECT run_id, mode, status, params->>'$.bucket' AS bucket, params->>'$.from' AS "from", (params->'$.rate')::DOUBLE AS rate, params->>'$.window' AS "window", (cursor->'$.window')::INTEGER AS cur,
+        listed.objects::INTEGER AS listed, skipped['unchanged']::INTEGER AS unchanged, enqueued.objects::INTEGER AS enqueued, errors_total::INTEGER AS errors_total, json_array_length(errors)::INTEGER AS kept, errors->>'$[0].message' AS first_error, windows, invocations, ended_at IS NOT NULL AS ended
         FROM replays ORDER BY run_id`);
       const row = (r: ReplayRecord): Record<string, unknown> => ({
         run_id: r.run_id,
