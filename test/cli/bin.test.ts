@@ -40,6 +40,20 @@ describe('bin/loglake.js', () => {
     }
   });
 
+  it('a command that loads the AWS SDK prints only its own output on Node 20 (the SDK notice is silenced unless asked for)', () => {
+    const tmp = tempDir('loglake-bin-');
+    try {
+      const quiet = spawnSync(process.execPath, [BIN, 'replay', 'status', '--lake', tmp.path], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined } });
+      expect([quiet.status, quiet.stderr]).toEqual([0, '']);
+      expect(quiet.stdout).toBe(`no replay runs in ${join(tmp.path, 'replays/')}\n`);
+      const major = Number(process.versions.node.split('.')[0]);
+      const asked = spawnSync(process.execPath, [BIN, 'replay', 'status', '--lake', tmp.path], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' } });
+      expect(asked.stderr.includes('NodeVersionSupportWarning')).toBe(major < 22);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
   it('npm run bench with an unknown benchmark exits 2 and lists them', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), 'no-such-bench'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(2);
