@@ -176,3 +176,19 @@ export class Section {
     });
   }
 }
+
+/**
+ * A versioned JSON document read back from storage (a run record, a poll state): the parsed
+ * value and a `Section` over it that has already checked `v` is 1, or why the bytes are not JSON.
+ */
+export function versionedDocument(bytes: Uint8Array, where: string): { readonly value: unknown; readonly section: Section } | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (e) {
+    return `${where} is not JSON: ${(e as Error).message}`;
+  }
+  const section = new Section(value, { known: null });
+  if (section.raw('v') !== 1) section.problem('v', `must be 1, got ${JSON.stringify(section.raw('v'))}`);
+  return { value, section };
+}

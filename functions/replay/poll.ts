@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isDay, isRunId, type LakeSink, type ReplayRecord } from '../../pipeline/index.js';
-import { Section, problemsText } from '../../schema/checks.js';
+import { problemsText, versionedDocument } from '../../schema/checks.js';
 import { LAKE_PREFIXES } from '../../schema/lake-layout.js';
 
 /** Where poll states live in the central bucket. */
@@ -54,14 +54,9 @@ export const addDays = (day: string, n: number): string => dayOf(Date.parse(`${d
 
 /** Reads a state object, or says what is wrong with it. */
 export function parsePollState(bytes: Uint8Array, where: string): PollState | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (e) {
-    return `${where} is not JSON: ${(e as Error).message}`;
-  }
-  const s = new Section(v, { known: null });
-  if (s.raw('v') !== 1) s.problem('v', `must be 1, got ${JSON.stringify(s.raw('v'))}`);
+  const doc = versionedDocument(bytes, where);
+  if (typeof doc === 'string') return doc;
+  const s = doc.section;
   s.required('bucket', 'the polled bucket');
   s.string('prefix', '');
   const runId = s.string('run_id', '');
@@ -69,7 +64,7 @@ export function parsePollState(bytes: Uint8Array, where: string): PollState | st
   s.required('started_at', 'when the poll started');
   for (const k of ['started_day', 'from']) if (!isDay(s.string(k, ''))) s.problem(k, `must be a day YYYY-MM-DD, got ${JSON.stringify(s.raw(k))}`);
   if (s.problems.length > 0) return `${where} is not a poll state: ${problemsText(s.problems)}`;
-  return v as PollState;
+  return doc.value as PollState;
 }
 
 /** The state of a bucket and prefix: null when it was never polled, a string when the object is unreadable. */

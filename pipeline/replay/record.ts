@@ -8,7 +8,7 @@
  * producer's own rewrites can never erase it.
  */
 import { randomBytes } from 'node:crypto';
-import { Section, isRecord, problemsText } from '../../schema/checks.js';
+import { Section, isRecord, problemsText, versionedDocument } from '../../schema/checks.js';
 import { LAKE_LAYOUT } from '../../schema/lake-layout.js';
 import type { SkipRule } from './skip.js';
 
@@ -145,14 +145,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Reads a stored record, or says what is wrong with it (a record is rewritten often; a torn or hand-edited one must not resume silently). */
 export function parseRecord(bytes: Uint8Array, where: string): ReplayRecord | string {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (e) {
-    return `${where} is not JSON: ${(e as Error).message}`;
-  }
-  const s = new Section(v, { known: null });
-  if (s.raw('v') !== 1) s.problem('v', `must be 1, got ${JSON.stringify(s.raw('v'))}`);
+  const doc = versionedDocument(bytes, where);
+  if (typeof doc === 'string') return doc;
+  const s = doc.section;
   s.string('run_id', '', RUN_ID, 'a run id');
   s.oneOf('mode', 'queue', ['queue', 'deployed', 'poll'] as const);
   s.oneOf('status', 'running', ['running', 'done', 'cancelled', 'failed'] as const);
@@ -170,5 +165,5 @@ export function parseRecord(bytes: Uint8Array, where: string): ReplayRecord | st
   for (const k of ['listed', 'enqueued', 'skipped']) if (!isRecord(s.raw(k))) s.problem(k, 'must be an object');
   if (!Array.isArray(s.raw('errors'))) s.problem('errors', 'must be an array');
   if (s.problems.length > 0) return `${where} is not a replay record: ${problemsText(s.problems)}`;
-  return v as ReplayRecord;
+  return doc.value as ReplayRecord;
 }
