@@ -1,15 +1,18 @@
 /**
  * Room `pipeline/decode/`: bytes of an object → decoded content. `decompress.ts` picks the
- * decoder by magic bytes (gzip, zip, plain) and salvages damaged gzip; `utf8.ts` decodes text
- * and counts invalid UTF-8. Knows nothing of formats or the lake.
+ * decoder by magic bytes (gzip, zip, Parquet, plain) and salvages damaged gzip; `parquet-rows.ts`
+ * turns a Parquet object into JSON lines; `utf8.ts` decodes text and counts invalid UTF-8.
+ * Knows nothing of formats or the lake.
  *
  * Decompression chosen by magic bytes, never by file name: gzip (multi-member too), zip (every
- * entry, in order), or plain bytes. Zero-length objects yield nothing.
+ * entry, in order), Parquet (one JSON line per row), or plain bytes. Zero-length objects yield
+ * nothing.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate } from 'fflate';
 import { ObjectError } from '../run/errors.js';
+import { parquetRows } from './parquet-rows.js';
 
 /** A piece of decompressed content; `entryStart` marks the first chunk of each archive entry. */
 export interface ContentChunk {
@@ -19,7 +22,7 @@ export interface ContentChunk {
   readonly entryStart: boolean;
 }
 
-export type Compression = 'gzip' | 'zip' | 'none' | 'empty';
+export type Compression = 'gzip' | 'zip' | 'parquet' | 'none' | 'empty';
 
 /** Output chunk size of gunzip: 256 KiB chunks run about 2x faster than the 16 KiB default (bench/README.md). */
 const GUNZIP_CHUNK_BYTES = 256 * 1024;
@@ -119,6 +122,7 @@ export function detectCompression(head: Uint8Array): Compression {
   if (head.byteLength >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 0x03 || head[2] === 0x05) && (head[3] === 0x04 || head[3] === 0x06)) {
     return 'zip';
   }
+  if (head.byteLength >= 4 && head[0] === 0x50 && head[1] === 0x41 && head[2] === 0x52 && head[3] === 0x31) return 'parquet';
   return 'none';
 }
 
@@ -148,6 +152,8 @@ export async function* decompress(
     yield* gunzip(input, where);
   } else if (compression === 'zip') {
     yield* unzip(input, where);
+  } else if (compression === 'parquet') {
+    yield* parquetRows(input, where);
   } else {
     let first = true;
     for await (const data of input) {
