@@ -5,9 +5,10 @@
  * a rejected row keeps its JSON as raw text.
  *
  * Parquet is read from its footer, which a stream gives last: the object is spooled to a
- * temporary file as it streams (Lambda's `/tmp`, the CLI's temp folder), then read a slice of
- * rows at a time with `hyparquet`, so memory holds one slice of decoded rows — bounded by the
- * slice and the file's row-group layout, not by the object's size. Column chunks are
+ * temporary file as it streams (Lambda's `/tmp`, the CLI's temp folder), then read one row group
+ * at a time with `hyparquet` (its columns decoded once) and handed on as JSON lines a slice of
+ * rows at a time, so memory holds one row group's decoded columns — bounded by the file's
+ * row-group size, not by the object's size. Column chunks are
  * decompressed with `node:zlib` (GZIP, as AWS writes them; ZSTD and Brotli where Node has them);
  * SNAPPY is hyparquet's own.
  */
@@ -19,10 +20,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import * as zlib from 'node:zlib';
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { ObjectError } from '../run/errors.js';
 
-/** Rows decoded and handed on at once. */
+/** Rows turned into JSON lines and handed on at once. */
 export const PARQUET_SLICE_ROWS = 4096;
 
 type Decompressor = (input: Uint8Array, outputLength: number) => Uint8Array;
@@ -80,20 +81,43 @@ export async function* parquetRows(input: AsyncIterable<Buffer>, where: string):
     } catch (e) {
       throw new ObjectError('corrupt_archive', `${where}: not a readable Parquet file (${size} bytes): ${(e as Error).message}`, { cause: e });
     }
-    const rows = Number(metadata.num_rows);
+    const names = parquetSchema(metadata).children.map((c) => c.element.name);
     let first = true;
-    for (let rowStart = 0; rowStart < rows; rowStart += PARQUET_SLICE_ROWS) {
-      const rowEnd = Math.min(rows, rowStart + PARQUET_SLICE_ROWS);
-      let slice: Record<string, unknown>[];
+    let groupStart = 0;
+    for (const group of metadata.row_groups) {
+      const rows = Number(group.num_rows);
+      // One read per row group: hyparquet decodes a column chunk from its start, so reading a
+      // group in slices would decode it again for every slice.
+      const columns = new Map<string, unknown[]>(names.map((n) => [n, new Array<unknown>(rows)]));
       try {
-        slice = await parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors: COMPRESSORS });
+        await parquetRead({
+          file,
+          metadata,
+          rowStart: groupStart,
+          rowEnd: groupStart + rows,
+          compressors: COMPRESSORS,
+          onChunk: ({ columnName, columnData, rowStart }) => {
+            const column = columns.get(columnName);
+            if (column === undefined) return;
+            const at = rowStart - groupStart;
+            for (let i = 0; i < columnData.length && at + i < rows; i++) column[at + i] = columnData[i];
+          },
+        });
       } catch (e) {
-        throw new ObjectError('corrupt_archive', `${where}: Parquet rows ${rowStart}-${rowEnd - 1} cannot be read: ${(e as Error).message}`, { cause: e });
+        throw new ObjectError('corrupt_archive', `${where}: Parquet rows ${groupStart}-${groupStart + rows - 1} cannot be read: ${(e as Error).message}`, { cause: e });
       }
-      let text = '';
-      for (const row of slice) text += `${JSON.stringify(row, jsonValue)}\n`;
-      yield { data: Buffer.from(text, 'utf8'), entry: null, entryStart: first };
-      first = false;
+      const values = names.map((n) => columns.get(n) as unknown[]);
+      for (let sliceStart = 0; sliceStart < rows; sliceStart += PARQUET_SLICE_ROWS) {
+        let text = '';
+        for (let r = sliceStart, end = Math.min(rows, sliceStart + PARQUET_SLICE_ROWS); r < end; r++) {
+          const row: Record<string, unknown> = {};
+          for (let c = 0; c < names.length; c++) row[names[c] as string] = (values[c] as unknown[])[r] ?? null;
+          text += `${JSON.stringify(row, jsonValue)}\n`;
+        }
+        yield { data: Buffer.from(text, 'utf8'), entry: null, entryStart: first };
+        first = false;
+      }
+      groupStart += rows;
     }
   } finally {
     await handle?.close();
