@@ -18,7 +18,8 @@ import type { EventFields, ParserId, RejectReason, SkipReason, Source } from '..
 
 /**
  * How the pipeline cuts an object into frames for this parser:
- * - `lines`: one text line per frame (`\n`, optional `\r`);
+ * - `lines`: one text line per frame (`\n`, optional `\r`), or one record of several lines for a
+ *   parser that says where records start (`LineParser.recordStart`);
  * - `json-records`: one JSON value per frame, taken from a container array such as
  *   `{"Records":[…]}`, or each top-level value of a concatenated / NDJSON stream; the pipeline
  *   parses it (once) and rejects text that is not JSON or nests too deep;
@@ -84,6 +85,16 @@ export interface LineParser<S = unknown> extends ParserBase<S> {
   readonly framing: 'lines';
   /** Consumes a header line (returns true, counted as a skipped `header`) or declines it. */
   header?(line: string, state: S): boolean;
+  /**
+   * For a format whose records span lines (a Redshift user activity log keeps the line breaks of
+   * each query): true when `line` starts a record. The framer then makes one frame of a record
+   * start and every line after it up to the next record start, joined with `\n` (no `\r`), held
+   * up to `maxLineBytes` per record like a line; lines before the first record start are frames
+   * of their own. It sees one line and nothing else (no state), so every read and hand-over cuts
+   * the same records, and a continuation resumes at a record start.
+   */
+  recordStart?(line: string): boolean;
+  /** One line, or with `recordStart` one record: its lines joined with `\n`. */
   parse(line: string, ctx: ParseContext<S>): ParseResult;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Room `pipeline/framing/`: decoded content → frames → parser results. `framing.ts` holds the
- * line and JSON-record framers, `csv-framer.ts` the CSV one (quoted fields over line breaks),
- * `parse-frame.ts` hands one frame to a parser. Bounded memory per frame; no I/O.
+ * line framer (with its record joiner for formats whose records span lines) and the JSON-record
+ * framer, `csv-framer.ts` the CSV one (quoted fields over line breaks), `parse-frame.ts` hands
+ * one frame to a parser. Bounded memory per frame; no I/O.
  *
  * Framers cut decompressed bytes into frames (lines, JSON records) without ever buffering more
  * than one frame, and a frame only up to `maxLineBytes`: a longer one is reported as oversized
@@ -105,20 +106,36 @@ function rejectOversize(sink: FrameSink, buf: FrameBuffer, opts: FramerOptions):
   sink.reject('line_too_long', prefix, `${total} bytes, limit ${opts.maxLineBytes} (raw keeps the first ${Math.min(total, opts.maxRejectRawBytes)})`);
 }
 
-/** Splits on `\n` (dropping a trailing `\r`); the last line needs no newline. */
+/**
+ * Splits on `\n` (dropping a trailing `\r`); the last line needs no newline. Given a parser's
+ * `recordStart` (records that span lines), the lines go through a `RecordJoiner` instead of
+ * straight to the sink, which makes one frame of each record.
+ */
 export class LineFramer implements Framer {
   private readonly carry: FrameBuffer;
+  private readonly record: RecordJoiner | null;
   constructor(
     private readonly sink: FrameSink,
     private readonly opts: FramerOptions,
+    recordStart?: (line: string) => boolean,
   ) {
     this.carry = new FrameBuffer(opts.maxLineBytes);
+    this.record = recordStart === undefined ? null : new RecordJoiner(sink, opts, recordStart);
   }
 
   private emit(buf: Buffer, start: number, end: number): void {
     if (end > start && buf[end - 1] === CR) end--;
     const { text, invalid } = decodeVisible(buf, start, end);
-    this.sink.frame(text, invalid);
+    if (this.record === null) this.sink.frame(text, invalid);
+    else this.record.line(text, invalid, end - start);
+  }
+
+  /** The carried line is over `maxLineBytes`: rejected, or for joined records, it makes its record oversized. */
+  private oversize(): void {
+    if (this.record === null) return rejectOversize(this.sink, this.carry, this.opts);
+    const total = this.carry.total;
+    const bytes = this.carry.bytes();
+    this.record.oversizedLine(decodeVisible(bytes, 0, Math.min(bytes.byteLength, this.opts.maxRejectRawBytes)).text, total);
   }
 
   push(data: Buffer): void {
@@ -131,7 +148,7 @@ export class LineFramer implements Framer {
         this.flushCarry();
       } else if (nl - start > this.opts.maxLineBytes) {
         this.carry.add(data.subarray(start, nl));
-        rejectOversize(this.sink, this.carry, this.opts);
+        this.oversize();
       } else {
         this.emit(data, start, nl);
       }
@@ -142,7 +159,7 @@ export class LineFramer implements Framer {
 
   private flushCarry(): void {
     if (this.carry.oversized) {
-      rejectOversize(this.sink, this.carry, this.opts);
+      this.oversize();
       return;
     }
     const bytes = this.carry.bytes();
@@ -151,10 +168,120 @@ export class LineFramer implements Framer {
 
   end(): void {
     if (this.carry.total > 0) this.flushCarry();
+    this.record?.end();
   }
 
   abandon(): CutFrame | null {
-    return cutFrom(this.carry, this.opts);
+    const cut = cutFrom(this.carry, this.opts);
+    return this.record === null ? cut : this.record.cut(cut);
+  }
+}
+
+/**
+ * Joins lines into records for a format whose records span lines (`LineParser.recordStart`):
+ * a line that starts a record closes the open one (one frame, its lines joined with `\n`) and
+ * opens the next; any other line continues the open record. Lines before the first record
+ * start belong to none and are frames of their own, so the parser answers for them. A record
+ * is held only up to `maxLineBytes` (its lines plus the newlines joining them): a longer one is
+ * rejected as `line_too_long` when it closes, with a bounded prefix. Whether a line starts a
+ * record depends on that line alone, so every read or hand-over cuts the same records, and
+ * frame ordinals count records.
+ */
+class RecordJoiner {
+  /** Lines of the open record, or its bounded prefix once it is oversized. */
+  private parts: string[] = [];
+  private open = false;
+  /** Bytes of the open record so far, newlines joining its lines included. */
+  private bytes = 0;
+  private lines = 0;
+  private invalid = false;
+  private oversized = false;
+
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly opts: FramerOptions,
+    private readonly isStart: (line: string) => boolean,
+  ) {}
+
+  /** One whole line of at most `maxLineBytes` bytes. */
+  line(text: string, invalid: boolean, bytes: number): void {
+    if (this.isStart(text)) this.begin();
+    else if (!this.open) return this.sink.frame(text, invalid);
+    this.add(text, invalid, bytes);
+  }
+
+  /** A line over `maxLineBytes`, known by its prefix: its record (or the line alone, outside any) is oversized. */
+  oversizedLine(prefix: string, bytes: number): void {
+    if (this.isStart(prefix)) this.begin();
+    else if (!this.open) {
+      const kept = Math.min(bytes, this.opts.maxRejectRawBytes);
+      return this.sink.reject('line_too_long', prefix, `${bytes} bytes, limit ${this.opts.maxLineBytes} (raw keeps the first ${kept})`);
+    }
+    this.add(prefix, false, bytes);
+  }
+
+  private begin(): void {
+    this.flush();
+    this.open = true;
+  }
+
+  private add(text: string, invalid: boolean, bytes: number): void {
+    this.bytes += (this.lines > 0 ? 1 : 0) + bytes;
+    this.lines++;
+    if (invalid) this.invalid = true;
+    if (this.oversized) return;
+    this.parts.push(text);
+    if (this.bytes > this.opts.maxLineBytes) {
+      this.oversized = true;
+      this.parts = [this.joined().slice(0, this.opts.maxRejectRawBytes)];
+    }
+  }
+
+  private joined(): string {
+    return this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('\n');
+  }
+
+  /** Hands the open record to the sink, if any. */
+  private flush(): void {
+    if (!this.open) return;
+    if (this.oversized) {
+      const prefix = this.joined();
+      const detail = `a record of ${this.bytes} bytes in ${this.lines} lines, limit ${this.opts.maxLineBytes} (raw keeps the first ${prefix.length} characters)`;
+      this.reset();
+      return this.sink.reject('line_too_long', prefix, detail);
+    }
+    const text = this.joined();
+    const invalid = this.invalid;
+    this.reset();
+    this.sink.frame(text, invalid);
+  }
+
+  private reset(): void {
+    this.parts = [];
+    this.open = false;
+    this.bytes = 0;
+    this.lines = 0;
+    this.invalid = false;
+    this.oversized = false;
+  }
+
+  /** The end of the entry: the open record is complete. */
+  end(): void {
+    this.flush();
+  }
+
+  /**
+   * The input broke: `carried` is the cut last line, if any. When it starts a record the open
+   * record was complete and is framed; otherwise the open record is cut with it and handed back.
+   */
+  cut(carried: CutFrame | null): CutFrame | null {
+    if (carried !== null && this.isStart(carried.text)) this.flush();
+    if (!this.open) return carried;
+    const joined = this.joined();
+    const text = (carried === null ? joined : `${joined}\n${carried.text}`).slice(0, this.opts.maxRejectRawBytes);
+    const bytes = this.bytes + (carried === null ? 0 : 1 + carried.bytes);
+    this.reset();
+    return { text, bytes };
   }
 }
 

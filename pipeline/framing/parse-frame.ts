@@ -14,7 +14,7 @@ export function framerFor(parser: Parser, sink: FrameSink, options: FramerOption
     case 'json-records':
       return new JsonRecordFramer(sink, options, parser.containerKeys, where);
     case 'lines':
-      return new LineFramer(sink, options);
+      return new LineFramer(sink, options, parser.recordStart?.bind(parser));
     case 'csv':
       return new CsvFramer(sink, options);
   }
