@@ -34,6 +34,7 @@ export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   cloudfront: '.gz',
   config: '.json.gz',
   billing: null,
+  redshift: '.gz',
 };
 
 /** The suffix filter of a source's notifications: none for `auto`, which may receive anything. */

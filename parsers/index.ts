@@ -21,6 +21,9 @@ import * as cloudtrail from './cloudtrail.js';
 import * as config from './config.js';
 import * as elb from './elb.js';
 import * as nlb from './nlb.js';
+import * as redshiftActivity from './redshift-activity.js';
+import * as redshiftConnection from './redshift-connection.js';
+import * as redshiftUser from './redshift-user.js';
 import * as s3access from './s3access.js';
 import type { Ignorable, Parser } from './types.js';
 
@@ -41,6 +44,9 @@ export const PARSERS: readonly Parser[] = [
   cloudfront.parser,
   billingCur.parser,
   billingDbr.parser,
+  redshiftConnection.parser,
+  redshiftUser.parser,
+  redshiftActivity.parser,
 ];
 
 /** Objects that are recognized but carry no events. Checked before `PARSERS`. */

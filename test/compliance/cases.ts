@@ -49,7 +49,7 @@ export const CONTENT_EXCEPTIONS: Readonly<Record<string, string>> = {
 
 /**
  * Corpus folders named neither after a parser id nor after a source. Folders that map to no
- * parser (formats without one yet, such as `redshift/` and `vpcflow/` today) are listed by the
+ * parser (formats without one yet, such as `vpcflow/` today) are listed by the
  * suite as not covered; registering a parser whose id or source is the folder name covers them.
  */
 export const CORPUS_FOLDER_ALIASES: Readonly<Record<string, string>> = { clb: 'elb' };
@@ -58,6 +58,17 @@ export const CORPUS_FOLDER_ALIASES: Readonly<Record<string, string>> = { clb: 'e
 export function parserOfFolder(folder: string): Parser | undefined {
   const name = CORPUS_FOLDER_ALIASES[folder] ?? folder;
   return PARSERS.find((p) => p.id === name) ?? (PARSERS.filter((p) => p.source === name).length === 1 ? PARSERS.find((p) => p.source === name) : undefined);
+}
+
+/**
+ * A folder named after a source that several parsers write, one per log type (`redshift/`: the
+ * connection, user and user activity logs), holds files of each: a file belongs to the first of
+ * them whose sniffing recognizes its head (else the first, and its routing check then fails).
+ */
+function parserOfSharedFolderFile(parsers: readonly Parser[], bytes: Buffer): Parser {
+  const first = decodeIndependently(bytes).entries[0]?.data ?? Buffer.alloc(0);
+  const head = decodeVisible(first, 0, Math.min(first.byteLength, HEAD_BYTES)).text;
+  return parsers.find((p) => p.sniff(head)) ?? (parsers[0] as Parser);
 }
 
 const walk = (dir: string, prefix = ''): string[] =>
@@ -139,13 +150,17 @@ export function discoverCorpus(): CorpusPlan {
   for (const folder of readdirSync(CORPUS).sort()) {
     if (!statSync(join(CORPUS, folder)).isDirectory()) continue;
     const parser = parserOfFolder(folder);
-    if (parser === undefined) {
+    const shared = parser === undefined ? PARSERS.filter((p) => p.source === folder) : [];
+    if (parser === undefined && shared.length === 0) {
       uncovered.push(folder);
       continue;
     }
     const found = walk(join(CORPUS, folder))
       .filter((f) => !NOT_CORPUS_INPUT.test(f))
-      .map((file) => makeCase('corpus', `corpus/${folder}/${file}`, readFileSync(join(CORPUS, folder, file)), parser));
+      .map((file) => {
+        const bytes = readFileSync(join(CORPUS, folder, file));
+        return makeCase('corpus', `corpus/${folder}/${file}`, bytes, parser ?? parserOfSharedFolderFile(shared, bytes));
+      });
     const sampled = splitSampled(found);
     cases.push(...found.map((c) => (sampled.has(c) ? { ...c, split: true } : c)));
   }

@@ -268,6 +268,27 @@ export function countLines(data: Buffer): number {
 }
 
 /**
+ * Records of a format whose records span lines (`LineParser.recordStart`): each line that starts
+ * a record, plus each line before the first one (a frame of its own). Read from the whole text
+ * split at `\n`, not from bytes as they arrive.
+ */
+export function countJoinedRecords(data: Buffer, startsRecord: (line: string) => boolean): number {
+  const lines = data.toString('utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let n = 0;
+  let open = false;
+  for (const line of lines) {
+    if (startsRecord(line.endsWith('\r') ? line.slice(0, -1) : line)) {
+      open = true;
+      n++;
+    } else if (!open) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/**
  * RFC 4180 records: a newline ends a record unless it is inside quotes (a quoted cell may hold
  * line breaks); a leading BOM is not content. A quote still open at the end of the entry is the
  * documented resync case: the first line of that record counts as one (rejected) row and the
@@ -347,7 +368,10 @@ export function countJsonRecords(data: Buffer, containerKeys: readonly string[])
 export function independentFrames(parser: Parser, decoded: Decoded): number | null {
   let total = 0;
   for (const e of decoded.entries) {
-    const n = countFrames(parser.framing, e.data, parser.framing === 'json-records' ? parser.containerKeys : []);
+    const n =
+      parser.framing === 'lines' && parser.recordStart !== undefined
+        ? countJoinedRecords(e.data, (line) => parser.recordStart?.(line) === true)
+        : countFrames(parser.framing, e.data, parser.framing === 'json-records' ? parser.containerKeys : []);
     if (n === null) return null;
     total += n;
   }
