@@ -109,6 +109,7 @@ const SERVICE_SOURCES: Readonly<Record<string, readonly string[]>> = {
   'CloudTrail-Insight': ['cloudtrail'],
   elasticloadbalancing: ['alb', 'elb', 'nlb'],
   Config: ['config'],
+  redshift: ['redshift'],
 };
 
 /** Services whose day folders are not zero-padded (`2024/3/7/`). */

@@ -153,4 +153,27 @@ describe('listRange over a three-year history', () => {
     const july = await listRange(pages, 'partitioned/', { range: { from: '2023-06-30', to: '2023-07-01' } });
     expect(july.objects.map((o) => o.key)).toEqual([put[5]]);
   });
+
+  it('knows the redshift/ service folder: --source redshift walks it and prunes the other services', async () => {
+    const acct = '111122223333';
+    const name = (day: string, type: string): string => {
+      const [y, m, d] = day.split('-');
+      return `rs/AWSLogs/${acct}/redshift/eu-west-1/${y}/${m}/${d}/${acct}_redshift_eu-west-1_dw_${type}_${day}T12:00.gz`;
+    };
+    const put = [name('2023-06-09', 'userlog'), name('2023-06-12', 'connectionlog'), name('2023-06-12', 'useractivitylog'), name('2023-06-17', 'userlog')];
+    for (const key of put) await s3.put(BUCKET, key, 'x');
+    await s3.put(BUCKET, `rs/AWSLogs/${acct}/elasticloadbalancing/eu-west-1/2023/06/12/other.log.gz`, 'x');
+    const pages = new CountingPages(new S3ListPages(s3.client, BUCKET));
+    const listing = await listRange(pages, 'rs/', { range: WEEK, source: 'redshift' });
+    expect(listing.objects.map((o) => [o.key, o.day, o.via, o.source])).toEqual([
+      [put[1], '2023-06-12', 'day-folder', 'redshift'],
+      [put[2], '2023-06-12', 'day-folder', 'redshift'],
+    ]);
+    expect(pages.requests.some((r) => r.prefix.includes('/elasticloadbalancing/'))).toBe(false);
+    // And the other way round: another source never enters redshift/.
+    const others = new CountingPages(new S3ListPages(s3.client, BUCKET));
+    await listRange(others, 'rs/', { range: WEEK, source: 'alb' });
+    expect(others.requests.some((r) => r.prefix.includes('/redshift/'))).toBe(false);
+    expect(others.requests.some((r) => r.prefix.includes('/elasticloadbalancing/'))).toBe(true);
+  });
 });
