@@ -37,8 +37,20 @@ export interface LakeArea {
   readonly worker: readonly LakeAccess[];
   /** Everything the replay function does there (reads manifests, writes its run records); its role is granted exactly this. */
   readonly replay: readonly LakeAccess[];
-  /** True when the prefix is used only with the raw archive on (`lake.archiveRaw`). */
+  /**
+   * Everything the RDS log exporter does there (writes the log portions it downloads, keeps its
+   * state); its role is granted exactly this. Under `raw/` it writes only below {@link RDS_RAW_PREFIX},
+   * and its grant there is narrowed to that.
+   */
+  readonly rdsExport: readonly LakeAccess[];
+  /**
+   * True when the prefix is used only with the raw archive on (`lake.archiveRaw`), or by a
+   * function deployed with its own feature that has accesses there (the RDS log exporter writes
+   * `raw/rds/`).
+   */
   readonly rawArchiveOnly: boolean;
+  /** True when the prefix is used only when the RDS log exporter is deployed (`rdsExport`). */
+  readonly rdsExportOnly: boolean;
   readonly kind: LakeAreaKind;
   /** What lives there, for documentation and messages. */
   readonly doc: string;
@@ -50,7 +62,9 @@ export const LAKE_LAYOUT = {
     prefix: 'lake/',
     worker: ['put', 'delete'],
     replay: [],
+    rdsExport: [],
     rawArchiveOnly: false,
+    rdsExportOnly: false,
     kind: 'queryable',
     doc: 'Parquet files of the `events` table, `source=<source>/dt=<day>/`; a re-run or a newer report version deletes the files it replaces',
   },
@@ -58,7 +72,9 @@ export const LAKE_LAYOUT = {
     prefix: 'errors/',
     worker: ['put', 'delete'],
     replay: [],
+    rdsExport: [],
     rawArchiveOnly: false,
+    rdsExportOnly: false,
     kind: 'queryable',
     doc: 'rejected lines of the `errors` table as gzipped JSON lines, `source=<source>/dt=<day>/`; replaced like `lake/`',
   },
@@ -66,7 +82,9 @@ export const LAKE_LAYOUT = {
     prefix: 'manifests/',
     worker: ['put', 'get', 'list'],
     replay: ['get', 'list'],
+    rdsExport: [],
     rawArchiveOnly: false,
+    rdsExportOnly: false,
     kind: 'bookkeeping',
     doc: 'one manifest per source object: what its last run wrote, read back so a re-run replaces exactly those outputs',
   },
@@ -74,7 +92,9 @@ export const LAKE_LAYOUT = {
     prefix: 'assemblies/',
     worker: ['put', 'get', 'delete', 'list'],
     replay: [],
+    rdsExport: [],
     rawArchiveOnly: false,
+    rdsExportOnly: false,
     kind: 'bookkeeping',
     doc: 'Cost and Usage Report versions being assembled: outputs staged until the version is complete, member marks, the version manifest and the pointer to the published version; staged copies are deleted once published',
   },
@@ -82,15 +102,19 @@ export const LAKE_LAYOUT = {
     prefix: 'raw/',
     worker: ['copy'],
     replay: [],
+    rdsExport: ['put'],
     rawArchiveOnly: true,
+    rdsExportOnly: false,
     kind: 'archive',
-    doc: 'server-side copies of the source objects, `<source>/<account>/<region>/YYYY/MM/DD/<file>`',
+    doc: 'server-side copies of the source objects, `<source>/<account>/<region>/YYYY/MM/DD/<file>`; with the RDS log exporter, the log portions it downloads, `rds/<account>/<region>/<instance>/<log file name>/<generation>/<sequence>.log.gz`',
   },
   replays: {
     prefix: 'replays/',
     worker: [],
     replay: ['put', 'get', 'list'],
+    rdsExport: [],
     rawArchiveOnly: false,
+    rdsExportOnly: false,
     kind: 'bookkeeping',
     doc: 'one JSON record per replay run, `<run-id>.json`: parameters, status, cursor, counts and errors; the `replays` table',
   },
@@ -98,9 +122,21 @@ export const LAKE_LAYOUT = {
     prefix: 'replay-control/',
     worker: [],
     replay: ['put', 'get', 'list'],
+    rdsExport: [],
     rawArchiveOnly: false,
+    rdsExportOnly: false,
     kind: 'bookkeeping',
     doc: 'requests to running replays (`<run-id>/cancel`, written by `loglake replay cancel`) and where each polled source stopped (`poll/…`)',
+  },
+  rdsExport: {
+    prefix: 'rds-export/',
+    worker: [],
+    replay: [],
+    rdsExport: ['put', 'get', 'list'],
+    rawArchiveOnly: false,
+    rdsExportOnly: true,
+    kind: 'bookkeeping',
+    doc: 'the RDS log exporter\'s state, one JSON object per DB instance, `<account>/<region>/<instance>.json`: per log file the marker, bytes exported, generation and sequence, and the messages not yet sent',
   },
 } as const satisfies Readonly<Record<string, LakeArea>>;
 
@@ -116,11 +152,19 @@ export const LAKE_PREFIXES: { readonly [K in LakeAreaName]: (typeof LAKE_LAYOUT)
   raw: LAKE_LAYOUT.raw.prefix,
   replays: LAKE_LAYOUT.replays.prefix,
   replayControl: LAKE_LAYOUT.replayControl.prefix,
+  rdsExport: LAKE_LAYOUT.rdsExport.prefix,
 };
 
-/** The areas a deployment uses: all of them with the raw archive on, else those not only for it. */
-export function lakeAreas(archiveRaw: boolean): Array<LakeArea & { readonly name: LakeAreaName }> {
+/** Where the RDS log exporter writes the log portions it downloads: a folder of the raw archive, the only part of `raw/` it may write. */
+export const RDS_RAW_PREFIX = `${LAKE_LAYOUT.raw.prefix}rds/`;
+
+/**
+ * The areas a deployment uses: those for the raw archive only with it on (or with the RDS log
+ * exporter deployed, when it writes there), those for the RDS log exporter only with it deployed.
+ */
+export function lakeAreas(archiveRaw: boolean, rdsExport = false): Array<LakeArea & { readonly name: LakeAreaName }> {
   return (Object.keys(LAKE_LAYOUT) as LakeAreaName[])
-    .map((name) => ({ name, ...LAKE_LAYOUT[name] }))
-    .filter((area) => archiveRaw || !area.rawArchiveOnly);
+    .map((name): LakeArea & { readonly name: LakeAreaName } => ({ name, ...LAKE_LAYOUT[name] }))
+    .filter((area) => archiveRaw || !area.rawArchiveOnly || (rdsExport && area.rdsExport.length > 0))
+    .filter((area) => rdsExport || !area.rdsExportOnly);
 }

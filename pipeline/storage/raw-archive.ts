@@ -47,10 +47,14 @@ export class RawArchiver {
   ) {}
 
   /**
-   * Archives the object a complete manifest describes; returns the archive key, or null when the
-   * object is too large for a single copy (recorded by the caller, never silently dropped).
+   * Archives the object a complete manifest describes; returns the archive key (its own key for
+   * an object already under this bucket's `raw/`), or null when the object is too large for a
+   * single copy (recorded by the caller, never silently dropped).
    */
   async archive(ref: ObjectRef, m: Manifest, sizeBytes?: number): Promise<string | null> {
+    // Already in this archive (the RDS log exporter writes its downloads to `raw/rds/…`): the
+    // object is its own copy, and a second one under a day folder would only cost storage.
+    if (ref.bucket === this.bucket && ref.key.startsWith(LAKE_PREFIXES.raw)) return ref.key;
     if (sizeBytes !== undefined && sizeBytes > MAX_COPY_BYTES) return null;
     const key = rawArchiveKey(ref, m);
     try {
