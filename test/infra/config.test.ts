@@ -79,7 +79,7 @@ describe('parseConfig', () => {
       'sources[0].prefixes[0]: must not start with "/" (S3 keys have no leading slash), got "/AWSLogs/"',
       'sources[0].prefixes[1]: must not contain *, ? or $ (it is a literal prefix, not a pattern), got "logs/*"',
       'sources[0].notification: must be one of s3, s3-sns, cloudtrail-sns, config-sns, eventbridge, poll, got "sqs"',
-      'sources[0].format: must be auto, a source (cloudtrail, alb, elb, nlb, s3access, cloudfront, config, billing) or a parser id (billing-cur, billing-dbr), got "syslog"',
+      'sources[0].format: must be auto, a source (cloudtrail, alb, elb, nlb, s3access, cloudfront, config, billing, redshift) or a parser id (billing-cur, billing-dbr, redshift-connection, redshift-user, redshift-activity), got "syslog"',
       'worker.timeoutSeconds: must be an integer from 60 to 900, got 5',
     ]);
   });
@@ -144,7 +144,7 @@ describe('parseConfig', () => {
       expect(issuesOf({ sources: [{ ...source, format }] }), format).toEqual([]);
       expect(parseConfig({ sources: [{ ...source, format }] }).sources[0]?.format).toBe(format);
     }
-    for (const format of ['vpcflow', 'redshift', 'rds', 'Billing', 'billing-', '']) {
+    for (const format of ['vpcflow', 'rds', 'Billing', 'billing-', '']) {
       expect(issuesOf({ sources: [{ ...source, format }] }), format).toHaveLength(1);
     }
   });
