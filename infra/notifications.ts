@@ -34,6 +34,8 @@ export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   cloudfront: '.gz',
   config: '.json.gz',
   billing: null,
+  // Text delivery; Parquet delivery (`.log.parquet`) would need its own suffix or none.
+  vpcflow: '.log.gz',
   redshift: '.gz',
 };
 

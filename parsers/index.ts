@@ -25,6 +25,7 @@ import * as redshiftActivity from './redshift-activity.js';
 import * as redshiftConnection from './redshift-connection.js';
 import * as redshiftUser from './redshift-user.js';
 import * as s3access from './s3access.js';
+import * as vpcflow from './vpcflow.js';
 import type { Ignorable, Parser } from './types.js';
 
 export type { CsvParser, DetectInput, Framing, Ignorable, JsonParser, LineParser, ParseContext, ParseResult, Parser } from './types.js';
@@ -42,6 +43,7 @@ export const PARSERS: readonly Parser[] = [
   elb.parser,
   s3access.parser,
   cloudfront.parser,
+  vpcflow.parser,
   billingCur.parser,
   billingDbr.parser,
   redshiftConnection.parser,

@@ -10,7 +10,7 @@
  * is listed here only once a parser writes it, so configuration, rules, the Glue projection and
  * alarms never offer a source the worker cannot read (the compliance suite checks both ways).
  */
-export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing', 'redshift'] as const;
+export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing', 'redshift', 'vpcflow'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /**
@@ -29,6 +29,7 @@ export const PARSER_SOURCES = {
   cloudfront: 'cloudfront',
   'billing-cur': 'billing',
   'billing-dbr': 'billing',
+  vpcflow: 'vpcflow',
   'redshift-connection': 'redshift',
   'redshift-user': 'redshift',
   'redshift-activity': 'redshift',

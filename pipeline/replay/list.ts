@@ -109,6 +109,7 @@ const SERVICE_SOURCES: Readonly<Record<string, readonly string[]>> = {
   'CloudTrail-Insight': ['cloudtrail'],
   elasticloadbalancing: ['alb', 'elb', 'nlb'],
   Config: ['config'],
+  vpcflowlogs: ['vpcflow'],
   redshift: ['redshift'],
 };
 

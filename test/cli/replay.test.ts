@@ -247,7 +247,7 @@ describe('loglake replay: bad input', () => {
     [[`s3://${BUCKET}/`, '--from', '2024-5-1'], /--from must be a day YYYY-MM-DD/],
     [[...base, '--to', 'yesterday'], /--to must be a day YYYY-MM-DD/],
     [[`s3://${BUCKET}/`, '--from', '2999-01-01'], /--from 2999-01-01 is after today .*: the range is empty/],
-    [[...base, '--source', 'vpcflow'], /unknown source "vpcflow"; known: alb, billing, cloudfront, cloudtrail, config, elb, nlb, redshift, s3access/],
+    [[...base, '--source', 'netflow'], /unknown source "netflow"; known: alb, billing, cloudfront, cloudtrail, config, .*\bs3access\b.*\bvpcflow\b/],
     [[...base, '--parser-older-than', 'cloudtrail'], /--parser-older-than: expected <parser-id>@<version>/],
     [[...base, '--parser-older-than', 'nope@2', '--lake', '/tmp'], /unknown parser "nope"/],
     [[...base, '--parser-older-than', 'cloudtrail@2'], /--parser-older-than needs the manifests/],

@@ -45,11 +45,14 @@ export const CONTENT_EXCEPTIONS: Readonly<Record<string, string>> = {
   'corpus/s3access/signalfx_invalid_s3.log': 'deliberately invalid: its first line is not an S3 access log line',
   'corpus/config/awsdocs-archive_email-ConfigurationHistoryDeliveryFailed.txt': 'an e-mail notification body, not an object AWS Config delivers to S3',
   'corpus/config/awsdocs-archive_email-OversizedConfigurationItemChangeNotification.txt': 'an e-mail notification body, not an object AWS Config delivers to S3',
+  'corpus/vpcflow/vrl_parse_aws_vpc_flow_log_example2.log': 'a headerless line of a custom format (its format is given out of band, in the .format.txt sidecar)',
+  'corpus/vpcflow/vrl_parse_aws_vpc_flow_log_example3.log': 'a headerless line of a custom format (its format is given out of band, in the .format.txt sidecar)',
+  'corpus/vpcflow/vrl_parse_aws_vpc_flow_log_example4.log': 'a headerless line of a custom format (its format is given out of band, in the .format.txt sidecar)',
 };
 
 /**
  * Corpus folders named neither after a parser id nor after a source. Folders that map to no
- * parser (formats without one yet, such as `vpcflow/` today) are listed by the
+ * parser (formats without one yet) are listed by the
  * suite as not covered; registering a parser whose id or source is the folder name covers them.
  */
 export const CORPUS_FOLDER_ALIASES: Readonly<Record<string, string>> = { clb: 'elb' };
@@ -77,7 +80,15 @@ const walk = (dir: string, prefix = ''): string[] =>
     .flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
 
 /** Other tools' outputs and documentation in the corpus: not objects to ingest. */
-const NOT_CORPUS_INPUT = /\.md$|\.expected\.(json|yaml)$/;
+const NOT_CORPUS_INPUT = /\.md$|\.expected\.(json|yaml)$|\.format\.txt$/;
+
+/**
+ * Corpus files kept in a format's folder that reach loglake through another intake than that
+ * format's S3 objects, by label: not cases of the folder's parser (its conformance test reads them).
+ */
+export const OTHER_INTAKE: Readonly<Record<string, string>> = {
+  'corpus/vpcflow/otel-contrib_valid_vpc_flow_cw_custom.json': 'a CloudWatch Logs subscription payload carrying flow log records, not a flow log object delivered to S3',
+};
 
 function makeCase(kind: Case['kind'], label: string, bytes: Buffer, parser: Parser): Case {
   const unsniffable = CONTENT_EXCEPTIONS[label] ?? null;
@@ -156,7 +167,7 @@ export function discoverCorpus(): CorpusPlan {
       continue;
     }
     const found = walk(join(CORPUS, folder))
-      .filter((f) => !NOT_CORPUS_INPUT.test(f))
+      .filter((f) => !NOT_CORPUS_INPUT.test(f) && !Object.hasOwn(OTHER_INTAKE, `corpus/${folder}/${f}`))
       .map((file) => {
         const bytes = readFileSync(join(CORPUS, folder, file));
         return makeCase('corpus', `corpus/${folder}/${file}`, bytes, parser ?? parserOfSharedFolderFile(shared, bytes));

@@ -79,7 +79,7 @@ describe('parseConfig', () => {
       'sources[0].prefixes[0]: must not start with "/" (S3 keys have no leading slash), got "/AWSLogs/"',
       'sources[0].prefixes[1]: must not contain *, ? or $ (it is a literal prefix, not a pattern), got "logs/*"',
       'sources[0].notification: must be one of s3, s3-sns, cloudtrail-sns, config-sns, eventbridge, poll, got "sqs"',
-      'sources[0].format: must be auto, a source (cloudtrail, alb, elb, nlb, s3access, cloudfront, config, billing, redshift) or a parser id (billing-cur, billing-dbr, redshift-connection, redshift-user, redshift-activity), got "syslog"',
+      `sources[0].format: must be auto, a source (${SOURCES.join(', ')}) or a parser id (${FORMAT_NAMES.filter((f) => !(SOURCES as readonly string[]).includes(f)).join(', ')}), got "syslog"`,
       'worker.timeoutSeconds: must be an integer from 60 to 900, got 5',
     ]);
   });
@@ -144,21 +144,21 @@ describe('parseConfig', () => {
       expect(issuesOf({ sources: [{ ...source, format }] }), format).toEqual([]);
       expect(parseConfig({ sources: [{ ...source, format }] }).sources[0]?.format).toBe(format);
     }
-    for (const format of ['vpcflow', 'rds', 'Billing', 'billing-', '']) {
+    for (const format of ['netflow', 'syslog', 'Billing', 'billing-', '']) {
       expect(issuesOf({ sources: [{ ...source, format }] }), format).toHaveLength(1);
     }
   });
 
   it('refuses a format without a parser, naming every format that exists', () => {
-    const [issue] = issuesOf({ sources: [{ ...source, format: 'vpcflow' }] });
-    expect(issue).toMatch(/^sources\[0\]\.format: must be auto, a source \(.*\) or a parser id \(.*\), got "vpcflow"$/);
+    const [issue] = issuesOf({ sources: [{ ...source, format: 'netflow' }] });
+    expect(issue).toMatch(/^sources\[0\]\.format: must be auto, a source \(.*\) or a parser id \(.*\), got "netflow"$/);
     for (const name of FORMAT_NAMES) expect(issue, name).toContain(name);
   });
 
   it('refuses such a format at synth time, before CloudFormation sees anything', () => {
-    const config = { sources: [{ ...source, format: 'vpcflow' }] };
+    const config = { sources: [{ ...source, format: 'netflow' }] };
     expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE })).toThrow(LoglakeConfigError);
-    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE })).toThrow(/format: must be auto, a source .*billing-dbr.*got "vpcflow"/);
+    expect(() => createApp({ context: { ...CDK_CONTEXT, loglake: config }, workerCode: INLINE_CODE, replayCode: INLINE_CODE })).toThrow(/format: must be auto, a source .*billing-dbr.*got "netflow"/);
   });
 
   it('maps a parser id to the source it writes, a source to itself and auto to none', () => {
