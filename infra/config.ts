@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Section, problemText, show, type Problem } from '../schema/checks.js';
 import { EVENT_TIME_RANGE, FORMAT_NAMES, PARSER_SOURCES, SOURCES, isFormatName, type FormatName, type ParserId, type Source } from '../schema/index.js';
+import { logFilePrefixProblem, RDS_INSTANCE_ID, type RdsInstanceSetting } from '../functions/rds-export/env-names.js';
 
 /** How a source bucket tells the pipeline that a new object exists. */
 export const NOTIFICATION_TYPES = {
@@ -175,6 +176,16 @@ export interface LoglakeConfig {
   readonly worker: WorkerConfig;
   readonly athena: AthenaConfig;
   readonly alarms: AlarmsConfig;
+  /** The RDS log exporter, for DB instances that do not publish their logs to CloudWatch Logs. @default null (not deployed) */
+  readonly rdsExport: RdsExportConfig | null;
+}
+
+/** The RDS log exporter (`functions/rds-export`, docs/rds-export.md): DB instances of the deployment account and region. */
+export interface RdsExportConfig {
+  /** Each instance with the prefixes of the log file names to export (its own `logFiles`, else the section's). */
+  readonly instances: readonly RdsInstanceSetting[];
+  /** Minutes between two runs. @default 15 */
+  readonly scheduleMinutes: number;
 }
 
 /** Raised for an invalid configuration; `issues` lists every problem found. */
@@ -305,7 +316,7 @@ function isCalendarDay(day: string): boolean {
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
 
-function readLake(top: Section): LakeConfig {
+function readLake(top: Section, rdsExport: boolean): LakeConfig {
   const s = top.section('lake', [
     'bucketName',
     'kms',
@@ -364,7 +375,7 @@ function readLake(top: Section): LakeConfig {
   if (!isCalendarDay(lake.partitionsFrom)) {
     s.problem('partitionsFrom', `must be a calendar day as YYYY-MM-DD, got ${show(lake.partitionsFrom)}`);
   }
-  if (!lake.archiveRaw && (s.has('rawRetentionDays') || s.has('rawGlacierAfterDays'))) {
+  if (!lake.archiveRaw && !rdsExport && (s.has('rawRetentionDays') || s.has('rawGlacierAfterDays'))) {
     s.problem('archiveRaw', 'raw/ lifecycle settings are given but archiveRaw is not true; nothing would be archived');
   }
   return lake;
@@ -432,6 +443,34 @@ function readAlarms(top: Section): AlarmsConfig {
   };
 }
 
+/** Bounds of the exporter's schedule: EventBridge runs rules at most once a minute, and a run lists every instance's files. */
+export const RDS_EXPORT_MINUTES = { default: 15, min: 5, max: 1440 } as const;
+/** Room for the instances in the exporter's 4 KB of Lambda environment; the other variables need about 1 KB. */
+export const MAX_RDS_INSTANCES_BYTES = 3072;
+
+function readRdsExport(top: Section): RdsExportConfig | null {
+  if (!top.has('rdsExport')) return null;
+  const s = top.section('rdsExport', ['instances', 'logFiles', 'scheduleMinutes']);
+  const prefixes = (section: Section, fallback: readonly string[]): string[] =>
+    section.strings('logFiles', fallback, logFilePrefixProblem, 'a non-empty array of log file name prefixes ("" for every file)', true);
+  const logFiles = prefixes(s, ['']);
+  const expected = 'a non-empty array of DB instances';
+  if (!s.has('instances')) s.problem('instances', `must be ${expected}, got ${show(s.raw('instances'))}`);
+  const seen = new Set<string>();
+  const instances = s.sections('instances', ['identifier', 'logFiles'], { expected, nonEmpty: true }).map((i): RdsInstanceSetting => {
+    i.required('identifier', 'the DB instance identifier');
+    const identifier = i.string('identifier', '', RDS_INSTANCE_ID, 'a DB instance identifier (1-63 lowercase letters, digits and hyphens, starting with a letter)');
+    if (identifier !== '' && seen.has(identifier)) i.problem('identifier', `${show(identifier)} is listed twice`);
+    seen.add(identifier);
+    return { identifier, logFiles: prefixes(i, logFiles) };
+  });
+  const bytes = JSON.stringify(instances).length;
+  if (bytes > MAX_RDS_INSTANCES_BYTES) {
+    s.problem('instances', `take ${bytes} bytes of the function's environment, more than the ${MAX_RDS_INSTANCES_BYTES} it leaves them; use fewer instances or shorter logFiles`);
+  }
+  return { instances, scheduleMinutes: s.int('scheduleMinutes', RDS_EXPORT_MINUTES.default, RDS_EXPORT_MINUTES.min, RDS_EXPORT_MINUTES.max) };
+}
+
 function readTags(top: Section): Record<string, string> {
   const t = top.section('tags', null, 'an object of string values');
   const tags: Record<string, string> = {};
@@ -458,7 +497,7 @@ const deepFreeze = <T>(value: T): T => {
  */
 export function parseConfig(value: unknown, origin = 'configuration'): LoglakeConfig {
   const problems: Problem[] = [];
-  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms'] });
+  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms', 'rdsExport'] });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LoglakeConfigError(origin, [`the configuration must be a JSON object, got ${show(value)}`]);
   }
@@ -475,10 +514,11 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     region: top.optionalString('region', REGION, 'an AWS region such as eu-west-1'),
     tags: readTags(top),
     sources,
-    lake: readLake(top),
+    lake: readLake(top, top.has('rdsExport')),
     worker: readWorker(top),
     athena: readAthena(top, name),
     alarms: readAlarms(top),
+    rdsExport: readRdsExport(top),
   };
   if (config.account !== null) {
     sources.forEach((src, i) => {

@@ -17,6 +17,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_METRICS } from '../functions/ingest/env-names.js';
+import { RDS_EXPORT_METRICS } from '../functions/rds-export/env-names.js';
 import { REPLAY_METRICS } from '../functions/replay/env-names.js';
 import type { Source } from '../schema/index.js';
 import type { AlarmsConfig } from './config.js';
@@ -36,6 +37,8 @@ export interface PipelineMonitoringProps {
   readonly worker: lambda.IFunction;
   /** The replay job: its function and the dead-letter queue of its control queue. */
   readonly replay: { readonly function: lambda.IFunction; readonly controlDlq: sqs.IQueue };
+  /** The RDS log exporter and its schedule, when deployed. */
+  readonly rdsExport?: { readonly function: lambda.IFunction; readonly scheduleMinutes: number };
   /** Sources that get a rejected-line-rate alarm: the formats the configuration can produce. */
   readonly sources: readonly Source[];
 }
@@ -145,6 +148,27 @@ export class PipelineMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+    if (props.rdsExport !== undefined) {
+      // One period per scheduled run, so a run that keeps failing keeps the alarm on instead of
+      // flapping between runs; failed instances and refused messages, plus crashed invocations.
+      const period = Duration.minutes(props.rdsExport.scheduleMinutes);
+      alarm('RdsExportErrors', {
+        alarmName: `${name}-rds-export-errors`,
+        alarmDescription: 'the RDS log exporter could not export an instance (not found, access denied, RDS or S3 failing), could not send a replay message, or crashed: read its log; the next run resumes where the last write stopped',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(recorded, 0) + FILL(failed, 0)',
+          usingMetrics: {
+            recorded: new cloudwatch.Metric({ namespace: RDS_EXPORT_METRICS.namespace, metricName: RDS_EXPORT_METRICS.errors, dimensionsMap: { service: name }, statistic: 'Sum', period }),
+            failed: props.rdsExport.function.metricErrors({ period, statistic: 'Sum' }),
+          },
+          period,
+          label: 'RDS export errors',
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
     for (const source of props.sources) {
       alarm(`RejectedLines-${source}`, {
         alarmName: `${name}-rejected-lines-${source}`,

@@ -17,6 +17,7 @@ import { loadConfig, sourceOfFormat, type LoglakeConfig } from './config.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
+import { RdsLogExport } from './rds-export.js';
 import { ReplayJob } from './replay.js';
 import { LakeStorage } from './storage.js';
 import { IngestWorker } from './worker.js';
@@ -28,6 +29,8 @@ export interface LoglakeStackProps extends StackProps {
   readonly workerCode?: lambda.Code;
   /** Replay function code; @default the esbuild bundle of `functions/replay/handler.ts` */
   readonly replayCode?: lambda.Code;
+  /** RDS log exporter code; @default the esbuild bundle of `functions/rds-export/handler.ts` */
+  readonly rdsExportCode?: lambda.Code;
 }
 
 /**
@@ -47,6 +50,8 @@ export class LoglakeStack extends Stack {
   readonly catalog: LakeCatalog;
   readonly worker: IngestWorker;
   readonly replay: ReplayJob;
+  /** The RDS log exporter, when the configuration has an `rdsExport` section. */
+  readonly rdsExport: RdsLogExport | null;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: LoglakeStackProps) {
@@ -54,7 +59,7 @@ export class LoglakeStack extends Stack {
     const { config } = props;
     const { lake, worker } = config;
 
-    this.storage = new LakeStorage(this, 'Storage', { name: config.name, lake, resultRetentionDays: config.athena.resultRetentionDays });
+    this.storage = new LakeStorage(this, 'Storage', { name: config.name, lake, resultRetentionDays: config.athena.resultRetentionDays, rdsExport: config.rdsExport !== null });
     this.queues = new IngestQueues(this, 'Queues', {
       visibilityTimeout: visibilityTimeoutFor(worker.timeoutSeconds, worker.batchWindowSeconds),
       maxReceiveCount: worker.maxReceiveCount,
@@ -92,6 +97,19 @@ export class LoglakeStack extends Stack {
       archiveRaw: lake.archiveRaw,
       code: props.replayCode,
     });
+    this.rdsExport =
+      config.rdsExport === null
+        ? null
+        : new RdsLogExport(this, 'RdsExport', {
+            name: config.name,
+            worker,
+            config: config.rdsExport,
+            lakeBucket: this.storage.bucket,
+            lakeKey: this.storage.key,
+            replayQueue: this.queues.replay,
+            workerRole: this.worker.role,
+            code: props.rdsExportCode,
+          });
     new SourceNotifications(this, 'Notifications', {
       name: config.name,
       sources: config.sources,
@@ -108,6 +126,7 @@ export class LoglakeStack extends Stack {
       replayDlq: this.queues.replayDlq,
       worker: this.worker.function,
       replay: { function: this.replay.function, controlDlq: this.replay.controlDlq },
+      ...(this.rdsExport !== null && config.rdsExport !== null ? { rdsExport: { function: this.rdsExport.function, scheduleMinutes: config.rdsExport.scheduleMinutes } } : {}),
       sources: alarmedSources(config),
     });
 
@@ -116,7 +135,7 @@ export class LoglakeStack extends Stack {
     const output = (id: string, value: string, description: string): void => {
       new CfnOutput(this, id, { value, description });
     };
-    output('LakeBucketName', this.storage.bucket.bucketName, `central bucket: ${lakeAreas(lake.archiveRaw).map((a) => a.prefix).join(', ')}`);
+    output('LakeBucketName', this.storage.bucket.bucketName, `central bucket: ${lakeAreas(lake.archiveRaw, config.rdsExport !== null).map((a) => a.prefix).join(', ')}`);
     output('IngestQueueArn', this.queues.ingest.queueArn, 'point S3 notifications of buckets in other accounts here');
     output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
     output('ReplayControlQueueUrl', this.replay.controlQueue.queueUrl, 'requests to the replay job (replay-start, replay-continue, replay-poll)');
@@ -125,6 +144,10 @@ export class LoglakeStack extends Stack {
     output('WorkerRoleArn', this.worker.role.roleArn, 'grant this role s3:GetObject in the bucket policy of buckets in other accounts');
     output('AthenaWorkgroup', this.catalog.workgroupName, 'run queries in this workgroup');
     output('GlueDatabase', this.catalog.databaseName, 'tables events and errors');
+    if (this.rdsExport !== null) {
+      output('RdsExportFunctionName', this.rdsExport.function.functionName, 'the RDS log exporter, run by its schedule (invoke it to run now)');
+      output('RdsExportRoleArn', this.rdsExport.role.roleArn, 'the RDS log exporter role: rds:DescribeDBLogFiles and rds:DownloadDBLogFilePortion on the configured instances');
+    }
     output('OpsTopicArn', this.monitoring.topic.topicArn, 'alarms publish here');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
   }
@@ -138,6 +161,7 @@ export interface CreateAppOptions {
   readonly dir?: string;
   readonly workerCode?: lambda.Code;
   readonly replayCode?: lambda.Code;
+  readonly rdsExportCode?: lambda.Code;
   readonly outdir?: string;
 }
 
@@ -152,6 +176,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Lo
     config,
     workerCode: options.workerCode,
     replayCode: options.replayCode,
+    rdsExportCode: options.rdsExportCode,
   });
   if (isExample) {
     Annotations.of(stack).addWarningV2(

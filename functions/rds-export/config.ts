@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../pipeline/index.js';
 import { Section, problemsText, show, type Problem } from '../../schema/checks.js';
-import { RDS_EXPORT_ENV, RDS_INSTANCE_ID, type RdsInstanceSetting } from './env-names.js';
+import { logFilePrefixProblem, RDS_EXPORT_ENV, RDS_INSTANCE_ID, type RdsInstanceSetting } from './env-names.js';
 
 /** Everything the exporter is configured with. */
 export interface RdsExportConfig {
@@ -33,13 +33,6 @@ export const DEFAULT_OBJECT_BYTES = 8 * 1024 * 1024;
 const QUEUE_URL = /^https?:\/\/\S+$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-
-/** What is wrong with one log file prefix, or null. */
-export function logFilePrefixProblem(p: string): string | null {
-  if (p.startsWith('/')) return `must not start with "/" (RDS log file names have none), got ${show(p)}`;
-  if (/[*?]/.test(p)) return `must not contain * or ? (it is a literal prefix of the log file name, not a pattern), got ${show(p)}`;
-  return null;
-}
 
 /** The instances of `LOGLAKE_RDS_INSTANCES`; problems are added to `problems` under the variable's name. */
 export function parseInstances(text: string, problems: Problem[]): RdsInstanceSetting[] {

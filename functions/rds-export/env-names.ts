@@ -51,3 +51,10 @@ export interface RdsInstanceSetting {
   /** Prefixes of the log file names to export (`error/`, `slowquery/mysql-slowquery.log.`); `""` is every file. */
   readonly logFiles: readonly string[];
 }
+
+/** What is wrong with one log file name prefix of an instance's filter, or null. */
+export function logFilePrefixProblem(p: string): string | null {
+  if (p.startsWith('/')) return `must not start with "/" (RDS log file names have none), got ${JSON.stringify(p)}`;
+  if (/[*?]/.test(p)) return `must not contain * or ? (it is a literal prefix of the log file name, not a pattern), got ${JSON.stringify(p)}`;
+  return null;
+}

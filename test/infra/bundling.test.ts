@@ -1,7 +1,8 @@
 /**
- * The one infra test that bundles for real: the default code of the worker and of the replay
- * function, `NodejsFunction` running esbuild on `functions/ingest/handler.ts` and
- * `functions/replay/handler.ts`, is what `cdk deploy` uploads. Every other infra test passes
+ * The one infra test that bundles for real: the default code of the worker, of the replay
+ * function and of the RDS log exporter, `NodejsFunction` running esbuild on
+ * `functions/ingest/handler.ts`, `functions/replay/handler.ts` and
+ * `functions/rds-export/handler.ts`, is what `cdk deploy` uploads. Every other infra test passes
  * inline code because bundling is slow.
  */
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { RDS_EXPORT_ENTRY } from '../../infra/rds-export.js';
 import { REPLAY_ENTRY } from '../../infra/replay.js';
 import { createApp } from '../../infra/stack.js';
 import { WORKER_ENTRY } from '../../infra/worker.js';
@@ -40,15 +42,16 @@ function checkBundle(outdir: string, template: Template, stack: Stack, fnConstru
 
 describe('default function code', () => {
   it(
-    'bundles functions/ingest/handler.ts and functions/replay/handler.ts with esbuild, each into one ES module asset',
+    'bundles functions/ingest/handler.ts, functions/replay/handler.ts and functions/rds-export/handler.ts with esbuild, each into one ES module asset',
     async () => {
-      for (const entry of [WORKER_ENTRY, REPLAY_ENTRY]) expect(existsSync(entry), `${entry} is missing`).toBe(true);
+      for (const entry of [WORKER_ENTRY, REPLAY_ENTRY, RDS_EXPORT_ENTRY]) expect(existsSync(entry), `${entry} is missing`).toBe(true);
       const outdir = mkdtempSync(join(tmpdir(), 'loglake-bundle-'));
-      const { app, stack } = createApp({ context: { ...CDK_CONTEXT, loglake: MINIMAL }, outdir });
+      const { app, stack } = createApp({ context: { ...CDK_CONTEXT, loglake: { ...MINIMAL, rdsExport: { instances: [{ identifier: 'db-1' }] } } }, outdir });
       app.synth();
       const template = Template.fromStack(stack);
       checkBundle(outdir, template, stack, stack.worker.function.node.defaultChild as CfnElement);
       const replay = checkBundle(outdir, template, stack, stack.replay.function.node.defaultChild as CfnElement);
+      const rdsExport = checkBundle(outdir, template, stack, stack.rdsExport?.function.node.defaultChild as CfnElement);
 
       // The replay bundle starts cold from its environment and answers a request it cannot run.
       const env = {
@@ -59,11 +62,22 @@ describe('default function code', () => {
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
       };
-      const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+      const saved = Object.fromEntries([...Object.keys(env), 'LOGLAKE_RDS_INSTANCES', 'LOGLAKE_RDS_ACCOUNT', 'LOGLAKE_RDS_REGION'].map((k) => [k, process.env[k]]));
       Object.assign(process.env, env);
       try {
         const { handler } = (await import(pathToFileURL(replay).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
         expect(await handler({ loglake: 'replay-stop', v: 1 }, lambdaContext())).toEqual({ ok: false, error: expect.stringMatching(/^invalid replay request: loglake: must be one of replay-start/) });
+        // The exporter bundle starts cold from a valid environment, and refuses a bad one naming the variable.
+        Object.assign(process.env, {
+          LOGLAKE_RDS_INSTANCES: '[{"identifier":"db-1"}]',
+          LOGLAKE_RDS_ACCOUNT: '111122223333',
+          LOGLAKE_RDS_REGION: 'us-east-1',
+        });
+        delete process.env.LOGLAKE_CONTROL_QUEUE_URL;
+        const exporter = (await import(`${pathToFileURL(rdsExport).href}?cold`)) as { handler: unknown };
+        expect(typeof exporter.handler).toBe('function');
+        process.env.LOGLAKE_RDS_INSTANCES = '[{"identifier":"DB_1"}]';
+        await expect(import(`${pathToFileURL(rdsExport).href}?bad`)).rejects.toThrow(/LOGLAKE_RDS_INSTANCES\[0\]\.identifier: must be a DB instance identifier/);
       } finally {
         for (const [k, v] of Object.entries(saved)) {
           if (v === undefined) delete process.env[k];

@@ -68,6 +68,7 @@ function synthFresh(config: unknown): Synth {
     context: { ...CDK_CONTEXT, loglake: config },
     workerCode: INLINE_CODE,
     replayCode: INLINE_CODE,
+    rdsExportCode: INLINE_CODE,
     outdir: mkdtempSync(join(tmpdir(), 'loglake-cdk-')),
   });
   const template = Template.fromStack(stack);
