@@ -89,6 +89,7 @@ describe('loglake CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('cloudtrail: AWSLogs/[o-org/]<account>/CloudTrail[-Insight]/<region>/YYYY/MM/DD/');
     expect(r.stdout).toContain('cloudtrail-digest');
+    expect(r.stdout).toContain('redshift-activity: AWSLogs/<account>/redshift/<region>/YYYY/MM/DD/<account>_redshift_<region>_<cluster>_useractivitylog_YYYY-MM-DDTHH:MM.gz');
   });
 
   it('has --help on every command', async () => {
