@@ -22,6 +22,7 @@ import { lambdaContext } from '../../helpers/notifications.js';
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';
 import { capturedTelemetry } from '../../helpers/worker.js';
 import { FakeRds, logLines } from './fake-rds.js';
+import { waitForPutsToLand } from './s3-landed.js';
 
 const ACCOUNT = '111122223333';
 const REGION = 'eu-west-1';
@@ -43,6 +44,7 @@ let lastMetrics: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   s3 = await startLocalS3();
+  waitForPutsToLand(s3);
 });
 afterAll(async () => {
   sqs.restore();
@@ -112,35 +114,9 @@ async function run(lake: string, opts: RunOptions = {}): Promise<RdsExportRespon
     });
     const response = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext(opts.remaining));
     lastMetrics = telemetry.documents.filter((d) => d._aws !== undefined);
-    await settled(lake);
     return response;
   } finally {
     telemetry.restore();
-  }
-}
-
-/**
- * Waits until every object of the lake reads whole. s3rver answers a PutObject when it has read
- * the body, before its file is flushed (`putObject` in its filesystem store resolves on the
- * transform's finish, not the file's), so a read right after a busy run can see a short file.
- * S3 itself is read-after-write consistent; this only keeps the test server from racing.
- */
-async function settled(lake: string): Promise<void> {
-  const whole = async (key: string): Promise<boolean> => {
-    const bytes = await s3.get(lake, key);
-    if (bytes === null) return false;
-    try {
-      if (key.endsWith('.gz')) gunzipSync(bytes);
-      else JSON.parse(bytes.toString('utf8'));
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 100; i++) {
-    const keys = await s3.list(lake);
-    if ((await Promise.all(keys.map(whole))).every(Boolean)) return;
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -503,7 +479,6 @@ describe('RDS limits and failures', () => {
     const lake = await newLake();
     rds.put('db-1', PG_1, logLines('a', 0, 10), T0 - 60_000);
     await s3.put(lake, stateKey(ACCOUNT, REGION, 'db-1'), '{"v":1,"files":[]}');
-    await settled(lake);
     const response = await run(lake);
     expect(response.instances[0]).toMatchObject({ status: 'failed', error: { code: 'invalid_state', message: expect.stringMatching(/is not an RDS export state: .*removing it exports again everything/) } });
     expect(await allObjects(lake)).toEqual([]);

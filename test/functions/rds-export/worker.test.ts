@@ -16,10 +16,12 @@ import { lambdaContext, sqsEvent } from '../../helpers/notifications.js';
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';
 import { localHandler } from '../../helpers/worker.js';
 import { logLines } from './fake-rds.js';
+import { waitForPutsToLand } from './s3-landed.js';
 
 let s3: LocalS3;
 beforeAll(async () => {
   s3 = await startLocalS3();
+  waitForPutsToLand(s3);
 });
 afterAll(async () => {
   await s3.stop();
@@ -32,8 +34,6 @@ describe('an exported object in the worker', () => {
     const key = objectKey('111122223333', 'eu-west-1', 'db-1', 'error/postgresql.log.2024-05-01-13', 1714572000, 1);
     const text = logLines('w', 0, 12);
     await s3.put(lake, key, gzipSync(text));
-    // s3rver answers a PutObject before its file is flushed; wait until it reads whole.
-    for (let i = 0; i < 100 && (await s3.get(lake, key))?.length !== gzipSync(text).length; i++) await new Promise((r) => setTimeout(r, 20));
     const body = encodeWorkerMessage({ loglake: 'replay', v: 1, objects: [{ bucket: lake, key }] });
     await localHandler(s3, { lake })(sqsEvent(body), lambdaContext());
 
