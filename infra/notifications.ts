@@ -37,6 +37,8 @@ export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   // Text delivery; Parquet delivery (`.log.parquet`) would need its own suffix or none.
   vpcflow: '.log.gz',
   redshift: '.gz',
+  // RDS log files keep RDS's names (`mysql-slowquery.log.3`, `postgresql.log.2024-05-01-12`): no common suffix.
+  rds: null,
 };
 
 /** The suffix filter of a source's notifications: none for `auto`, which may receive anything. */

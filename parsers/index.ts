@@ -21,6 +21,11 @@ import * as cloudtrail from './cloudtrail.js';
 import * as config from './config.js';
 import * as elb from './elb.js';
 import * as nlb from './nlb.js';
+import * as rdsMysqlAudit from './rds-mysql-audit.js';
+import * as rdsMysqlError from './rds-mysql-error.js';
+import * as rdsMysqlGeneral from './rds-mysql-general.js';
+import * as rdsMysqlSlowquery from './rds-mysql-slowquery.js';
+import * as rdsPostgresql from './rds-postgresql.js';
 import * as redshiftActivity from './redshift-activity.js';
 import * as redshiftConnection from './redshift-connection.js';
 import * as redshiftUser from './redshift-user.js';
@@ -49,6 +54,12 @@ export const PARSERS: readonly Parser[] = [
   redshiftConnection.parser,
   redshiftUser.parser,
   redshiftActivity.parser,
+  // RDS engine logs: the slow query log before the general log (both may begin with the server's header lines), the error log last (its sniff is the broadest).
+  rdsPostgresql.parser,
+  rdsMysqlAudit.parser,
+  rdsMysqlSlowquery.parser,
+  rdsMysqlGeneral.parser,
+  rdsMysqlError.parser,
 ];
 
 /** Objects that are recognized but carry no events. Checked before `PARSERS`. */

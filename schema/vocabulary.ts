@@ -10,7 +10,7 @@
  * is listed here only once a parser writes it, so configuration, rules, the Glue projection and
  * alarms never offer a source the worker cannot read (the compliance suite checks both ways).
  */
-export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing', 'redshift', 'vpcflow'] as const;
+export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing', 'redshift', 'vpcflow', 'rds'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /**
@@ -33,6 +33,11 @@ export const PARSER_SOURCES = {
   'redshift-connection': 'redshift',
   'redshift-user': 'redshift',
   'redshift-activity': 'redshift',
+  'rds-postgresql': 'rds',
+  'rds-mysql-audit': 'rds',
+  'rds-mysql-slowquery': 'rds',
+  'rds-mysql-general': 'rds',
+  'rds-mysql-error': 'rds',
 } as const satisfies Record<string, Source>;
 export type ParserId = keyof typeof PARSER_SOURCES;
 export const PARSER_IDS = Object.keys(PARSER_SOURCES) as ParserId[];
