@@ -113,8 +113,8 @@ export function parseConnectionLine(line: string, cluster: string | null = null,
   return { ok: true, record };
 }
 
-/** Event words, then the recordtime, both as the first two values of the first line. */
-const SNIFF = /^[a-z][a-z_ ]* *\|[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(:\d{1,6})?\|/;
+/** Event words (`authenticated`, `Set application_name`), then the recordtime, the first two values of the first line. */
+const SNIFF = /^[A-Za-z][A-Za-z_ ]* *\|[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(:\d{1,6})?\|/;
 
 /** Amazon Redshift connection log. */
 export const parser: LineParser<RedshiftState | undefined> = {

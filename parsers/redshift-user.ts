@@ -60,8 +60,8 @@ export function parseUserLine(line: string, cluster: string | null = null, ctx?:
   return { ok: true, record };
 }
 
-/** userid, nine more values, then the recordtime ending the first line. */
-const SNIFF = /^\d+\|(?:[^|\n]*\|){9} *[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(:\d{1,6})? *\|?\r?(\n|$)/;
+/** userid, nine more values, then the recordtime: at the end of the first line, or before fields AWS may append. */
+const SNIFF = /^\d+\|(?:[^|\n]*\|){9} *[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}(:\d{1,6})? *(\||\r?\n|$)/;
 
 /** Amazon Redshift user log. */
 export const parser: LineParser<RedshiftState | undefined> = {

@@ -347,6 +347,9 @@ describe('Redshift routing', () => {
 
   it('routes each log type by content alone', () => {
     for (const [id, head] of Object.entries(HEADS)) expect(routeByContent(head), id).toMatchObject({ kind: 'parse', parser: { id } });
+    expect(connection.sniff('Set application_name |Wed, 1 May 2024 12:00:00:000|10.0.0.1 |5000 |1|dev |u |password |0|')).toBe(true);
+    expect(user.sniff('1|rdsdb | |alter |1|1|1|9223372036854775807|14872|1061|Thu, 3 Dec 2020 10:18:38:416|a field appended later\n')).toBe(true);
+    expect(user.sniff('1|rdsdb | |alter |1|1|1|9223372036854775807|14872|1061|Thu, 3 Dec 2020 10:18:38:416\r\n')).toBe(true);
     expect(connection.sniff(HEADS['redshift-user'])).toBe(false);
     expect(user.sniff(HEADS['redshift-connection'])).toBe(false);
     expect(activity.sniff(HEADS['redshift-connection'])).toBe(false);
