@@ -208,9 +208,11 @@ function isAccountId(s: string): boolean {
 
 /**
  * The typed values of the record being mapped. One instance, reset for every record: the mapping
- * runs on the hot path of the text parser and allocates only the record and its `fields`.
+ * runs on the hot path of the text parser and allocates only the record and its `fields`. A
+ * reader may fill it directly (the text parser's default-format path does) instead of through
+ * `takeTyped`, between `resetFlow` and `finishFlow`; -1 is an absent number.
  */
-interface Flow {
+export interface Flow {
   account: string | null;
   iface: string | null;
   attachment: string | null;
@@ -230,7 +232,7 @@ interface Flow {
   rejectReason: string | null;
 }
 
-const flow: Flow = {
+export const flow: Flow = {
   account: null,
   iface: null,
   attachment: null,

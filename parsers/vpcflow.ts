@@ -14,10 +14,11 @@
  * Parquet-delivered flow logs. Mapping: docs/formats/vpcflow.md.
  */
 import { DASH, controlCharAt, describeControl } from './shared/access-log.js';
+import { isIPv6 } from './shared/ip.js';
 import type { ParseContext, ParseResult, LineParser } from './types.js';
-import { DEFAULT_FLOW_FIELDS, NO_DEFAULTS, PLAIN, finishFlow, isKnownFlowField, resetFlow, roleOf, takeTyped, type FlowDefaults } from './vpcflow-record.js';
+import { DEFAULT_FLOW_FIELDS, NO_DEFAULTS, PLAIN, finishFlow, flow, isKnownFlowField, resetFlow, roleOf, takeTyped, type FlowDefaults } from './vpcflow-record.js';
 
-export { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, FLOW_FIELD_VERSIONS, flowRecord, isKnownFlowField, protocolName, type FlowDefaults } from './vpcflow-record.js';
+export { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, FLOW_FIELD_VERSIONS, NO_DEFAULTS, flowRecord, isKnownFlowField, protocolName, type FlowDefaults } from './vpcflow-record.js';
 
 /**
  * Per-object state: the field list of the last header line (from `header()` only) and a memo of
@@ -30,6 +31,8 @@ export interface VpcFlowState {
   roles: Uint8Array;
   /** The header names a field this parser version does not know (schema drift). */
   unknownNames: boolean;
+  /** The fields are the default format's, in its order: `parseDefaultLine` reads the line. */
+  standard: boolean;
   /** `ctx.object` the memo below was computed for. */
   object: string | null;
   key: FlowDefaults;
@@ -39,7 +42,8 @@ export interface VpcFlowState {
 export function stateFor(names: readonly string[]): VpcFlowState {
   const roles = new Uint8Array(names.length);
   for (let i = 0; i < names.length; i++) roles[i] = roleOf(names[i] as string);
-  return { names, roles, unknownNames: names.some((n) => !isKnownFlowField(n)), object: null, key: NO_DEFAULTS };
+  const standard = names.length === DEFAULT_FLOW_FIELDS.length && names.every((n, i) => n === DEFAULT_FLOW_FIELDS[i]);
+  return { names, roles, unknownNames: names.some((n) => !isKnownFlowField(n)), standard, object: null, key: NO_DEFAULTS };
 }
 
 /** Account and region of both S3 layouts: `AWSLogs/<account>/vpcflowlogs/<region>/` and the Hive-compatible one. */
@@ -120,6 +124,211 @@ function splitColumns(line: string): number {
   return count;
 }
 
+/**
+ * The default-format fast path. Nearly every line of a default-format file is plain: 14 columns,
+ * numbers in canonical form, addresses that are addresses, the documented words. `fastDefault`
+ * reads such a line in one pass over its characters — numbers parsed in place, the columns that
+ * become numbers or known words never sliced, the account and interface ids of the line before
+ * reused when they repeat, `fields` stored under fixed names in a fixed order (one V8 shape; see
+ * alb.ts) — and gives exactly the record the generic path gives it. Anything else (a `-` where
+ * the fast path expects a value it types, a leading zero, a raw control character, a value out of
+ * range, a word it does not know, a column too many or too few) returns null, and the generic
+ * path (`controlCharAt`, `splitColumns`, `takeTyped`) reads the line and gives its rejection or
+ * its odd record. test/parsers/vpcflow.test.ts checks the two paths agree line by line.
+ */
+
+/** Cursor of the fast path over the current line; module scratch. */
+let at = 0;
+
+/** Skips the spaces before the next column; false at the end of the line. */
+function nextColumn(line: string, n: number): boolean {
+  while (at < n && line.charCodeAt(at) === 32) at++;
+  return at < n;
+}
+
+/** True when the column at the cursor is AWS's `-` (and steps over it). */
+function dash(line: string, n: number): boolean {
+  if (line.charCodeAt(at) === 45 && (at + 1 === n || line.charCodeAt(at + 1) === 32)) {
+    at++;
+    return true;
+  }
+  return false;
+}
+
+/** The canonical unsigned number at the cursor (at most `max` digits), -1 when it is anything else; steps over it. */
+function number(line: string, n: number, max: number): number {
+  const start = at;
+  let v = 0;
+  for (; at < n; at++) {
+    const d = line.charCodeAt(at) - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  const len = at - start;
+  if (len === 0 || len > max || (at < n && line.charCodeAt(at) !== 32) || (len > 1 && line.charCodeAt(start) === 48)) return -1;
+  return v;
+}
+
+/** The end of the column at the cursor, -1 when it holds a raw control character. */
+function columnEnd(line: string, n: number): number {
+  let i = at;
+  for (; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32) break;
+    if (c < 32 || c === 127) return -1;
+  }
+  return i;
+}
+
+/**
+ * The end of a dotted-quad IPv4 address (no leading zeros) at the cursor, read in place up to the
+ * next space; -1 when the column is anything else (an IPv6 address, text, a control character).
+ */
+function ipv4End(line: string, n: number): number {
+  let parts = 0;
+  let value = 0;
+  let len = 0;
+  let i = at;
+  for (; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 46) {
+      if (len === 0 || value > 255) return -1;
+      parts++;
+      value = 0;
+      len = 0;
+    } else if (c >= 48 && c <= 57 && len < 3 && !(len === 1 && value === 0)) {
+      value = value * 10 + (c - 48);
+      len++;
+    } else if (c === 32) {
+      break;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 3 && len > 0 && value <= 255 ? i : -1;
+}
+
+/** The address at the cursor (IPv4 or IPv6), null when it is not one; steps over it. */
+function address(line: string, n: number): string | null {
+  const s = at;
+  let end = ipv4End(line, n);
+  if (end >= 0) {
+    at = end;
+    return line.slice(s, end);
+  }
+  end = columnEnd(line, n);
+  if (end < 0) return null;
+  at = end;
+  const text = line.slice(s, end);
+  return isIPv6(text) ? text : null;
+}
+
+/** The text of every number 0–255 (versions, protocols, packet counts), so these cost no slice. */
+const SMALL: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/** The last account id and interface id read: repeated from line to line, reused instead of sliced again. */
+let lastAccount = '';
+let lastInterface = '';
+
+function fastDefault(line: string, defaults: FlowDefaults): ParseResult | null {
+  const n = line.length;
+  at = 0;
+  resetFlow();
+  const f = flow;
+  const fields: Record<string, string> = {};
+  let v: number;
+  let s: number;
+  // version
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    if ((v = number(line, n, 3)) < 0 || v > 255) return null;
+    fields.version = SMALL[v] as string;
+  }
+  // account-id: 12 digits (anything else, such as `unknown`, takes the generic path)
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    s = at;
+    if (!(line.startsWith(lastAccount, s) && lastAccount.length === 12 && (s + 12 === n || line.charCodeAt(s + 12) === 32))) {
+      for (let i = s; i < s + 12; i++) {
+        const d = line.charCodeAt(i) - 48;
+        if (!(d >= 0 && d <= 9)) return null;
+      }
+      if (s + 12 < n && line.charCodeAt(s + 12) !== 32) return null;
+      lastAccount = line.slice(s, s + 12);
+    }
+    at = s + 12;
+    f.account = lastAccount;
+  }
+  // interface-id
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    s = at;
+    const end = columnEnd(line, n);
+    if (end < 0) return null;
+    at = end;
+    if (end - s !== lastInterface.length || !line.startsWith(lastInterface, s)) lastInterface = line.slice(s, end);
+    f.iface = lastInterface;
+  }
+  // srcaddr, dstaddr
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n) && (f.src = address(line, n)) === null) return null;
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n) && (f.dst = address(line, n)) === null) return null;
+  // srcport, dstport
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n) && ((f.srcPort = number(line, n, 5)) < 0 || f.srcPort > 65535)) return null;
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n) && ((f.dstPort = number(line, n, 5)) < 0 || f.dstPort > 65535)) return null;
+  // protocol
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    if ((v = number(line, n, 3)) < 0 || v > 255) return null;
+    f.protocol = v;
+    fields.protocol = SMALL[v] as string;
+  }
+  // packets (kept as written, in fields)
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    s = at;
+    if ((v = number(line, n, 15)) < 0) return null;
+    fields.packets = v <= 255 ? (SMALL[v] as string) : line.slice(s, at);
+  }
+  // bytes, start, end
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n) && (f.bytes = number(line, n, 15)) < 0) return null;
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n) && (f.start = number(line, n, 15)) < 0) return null;
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    if ((f.end = number(line, n, 15)) < 0) return null;
+    // An end before the start is kept in fields: the generic path has its text.
+    if (f.end < f.start) return null;
+  }
+  // action
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    if (line.startsWith('ACCEPT', at)) f.action = 'ACCEPT';
+    else if (line.startsWith('REJECT', at)) f.action = 'REJECT';
+    else return null;
+    at += 6;
+    if (at < n && line.charCodeAt(at) !== 32) return null;
+  }
+  // log-status, then nothing but spaces
+  if (!nextColumn(line, n)) return null;
+  if (!dash(line, n)) {
+    let status: string;
+    if (line.startsWith('OK', at)) status = 'OK';
+    else if (line.startsWith('NODATA', at)) status = 'NODATA';
+    else if (line.startsWith('SKIPDATA', at)) status = 'SKIPDATA';
+    else return null;
+    at += status.length;
+    f.logStatus = status;
+    fields['log-status'] = status;
+  }
+  if (nextColumn(line, n)) return null;
+  return finishFlow(fields, defaults);
+}
+
 /** What the object's name says, computed once per object. */
 function defaultsOf(state: VpcFlowState, object: string): FlowDefaults {
   if (state.object !== object) {
@@ -131,6 +340,10 @@ function defaultsOf(state: VpcFlowState, object: string): FlowDefaults {
 
 /** Parses one flow log line with the object's current field list. */
 export function parseFlowLine(line: string, state: VpcFlowState, defaults: FlowDefaults): ParseResult {
+  if (state.standard) {
+    const fast = fastDefault(line, defaults);
+    if (fast !== null) return fast;
+  }
   const cc = controlCharAt(line);
   if (cc >= 0) return { ok: false, reason: 'control_character', detail: describeControl(line, cc) };
   const count = splitColumns(line);
@@ -191,6 +404,7 @@ export const parser: LineParser<VpcFlowState> = {
     state.names = next.names;
     state.roles = next.roles;
     state.unknownNames = next.unknownNames;
+    state.standard = next.standard;
     return true;
   },
   parse(line: string, ctx: ParseContext<VpcFlowState>): ParseResult {

@@ -4,10 +4,11 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PARSERS } from '../../parsers/index.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
-import { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, FLOW_FIELD_VERSIONS, flowRecord, headerNames, isKnownFlowField, keyFacts, parser, protocolName, type VpcFlowState } from '../../parsers/vpcflow.js';
+import { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, FLOW_FIELD_VERSIONS, NO_DEFAULTS, flowRecord, headerNames, isKnownFlowField, keyFacts, parseFlowLine, parser, protocolName, stateFor, type VpcFlowState } from '../../parsers/vpcflow.js';
 import { routeByContent, routeByKey } from '../../pipeline/route/route.js';
 import type { EventFields } from '../../schema/index.js';
 import { SAMPLES, sampleInputs } from '../helpers/golden.js';
+import { prng } from '../helpers/prng.js';
 import { runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
 type Rec = EventFields & { fields: Record<string, string> };
@@ -430,6 +431,47 @@ describe('VPC flow log parser: routing', () => {
         expect(parser.sniff(head), input).toBe(false);
       }
     }
+  });
+});
+
+describe('VPC flow log parser: the default-format fast path', () => {
+  /** Values a column of the default format may hold, plain and odd. */
+  const ODD: readonly string[] = [
+    '-', '0', '00', '007', '255', '256', '65535', '65536', '999999999999999', '9999999999999999', '1.5', '-1', 'x', '',
+    'unknown', '012345678901', '12345678901', '1234567890123', 'eni-0a1b2c3d', 'eni-\u0001', 'eni\tx',
+    '10.0.0.1', '01.0.0.1', '10.0.0', '10.0.0.256', '10.0.0.1.2', '::1', '2001:db8::1', 'fe80::1%eth0', '2001:db8::g',
+    'ACCEPT', 'REJECT', 'ACCEPTED', 'accept', 'DROP', 'OK', 'OKAY', 'NODATA', 'SKIPDATA', 'ok', 'NODATAX',
+  ];
+
+  it('gives every line the record or rejection of the generic path: plain lines, and each column made odd in turn', () => {
+    const fast = stateFor(DEFAULT_FLOW_FIELDS);
+    const generic: VpcFlowState = { ...stateFor(DEFAULT_FLOW_FIELDS), standard: false };
+    expect(fast.standard).toBe(true);
+    const r = prng(13);
+    const base = [
+      LINE,
+      '2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA',
+      '2 123456789010 eni-1235b8ca123456789 2001:db8:1234:a100:8d6e:3477:df66:f105 2001:db8:1234:a102::1 34892 22 6 54 8855 1477913708 1477913820 ACCEPT OK',
+      '2 012345678901 eni-0a1b2c3d4e5f60718 203.0.113.12 10.0.1.23 0 0 1 4 336 1714565110 1714565170 REJECT OK',
+    ];
+    const lines: string[] = [...base, `  ${LINE}  `, LINE.replaceAll(' ', '   '), `${LINE} `, `${LINE}\t`, LINE.replace(' ', '\u0000 ')];
+    for (const b of base) {
+      const cols = b.split(' ');
+      for (let i = 0; i < cols.length; i++) for (const odd of ODD) lines.push(cols.map((c, j) => (j === i ? odd : c)).join(' '));
+      for (let k = 0; k < 300; k++) {
+        const mutated = cols.map((c) => (r() < 0.15 ? (ODD[Math.floor(r() * ODD.length)] as string) : c));
+        lines.push(r() < 0.1 ? mutated.slice(0, -1).join(' ') : r() < 0.1 ? [...mutated, '1'].join(' ') : mutated.join(' '));
+      }
+    }
+    let fastRecords = 0;
+    for (const line of lines) {
+      const a = parseFlowLine(line, fast, NO_DEFAULTS);
+      const b = parseFlowLine(line, generic, NO_DEFAULTS);
+      expect(a, JSON.stringify(line)).toEqual(b);
+      if (a.ok === true) fastRecords++;
+    }
+    expect(lines.length).toBeGreaterThan(1500);
+    expect(fastRecords).toBeGreaterThan(300);
   });
 });
 
