@@ -109,4 +109,37 @@ WHERE source = 'billing'
 GROUP BY 1, 2
 ORDER BY cost DESC`,
   },
+  {
+    id: 'VpcFlowTopTalkers',
+    name: 'VPC flow log top talkers (24 hours)',
+    description: 'Bytes and flows between each source and destination address in VPC and Transit Gateway flow logs, largest first',
+    sql: `SELECT src_ip, dst_ip, sum(bytes_in) AS bytes, count(*) AS flows,
+       count_if(status = 'REJECT') AS rejected_flows,
+       array_join(slice(array_sort(array_agg(DISTINCT resource)), 1, 5), ', ') AS sample_interfaces
+FROM events
+WHERE source = 'vpcflow'
+  AND ${lastDays(1)}
+  AND time >= current_timestamp - interval '24' hour
+  AND src_ip IS NOT NULL
+GROUP BY src_ip, dst_ip
+ORDER BY bytes DESC
+LIMIT 50`,
+  },
+  {
+    id: 'VpcFlowRejectedToPort',
+    name: 'VPC flow log rejected traffic to a port (24 hours)',
+    description: 'Flows refused by security groups or network ACLs (REJECT) to given destination ports, by port and source; edit the port list',
+    sql: `SELECT dst_port, src_ip, count(*) AS rejected_flows, sum(bytes_in) AS bytes,
+       array_join(slice(array_sort(array_agg(DISTINCT dst_ip)), 1, 10), ', ') AS sample_destinations,
+       min(time) AS first_seen, max(time) AS last_seen
+FROM events
+WHERE source = 'vpcflow'
+  AND ${lastDays(1)}
+  AND time >= current_timestamp - interval '24' hour
+  AND status = 'REJECT'
+  AND dst_port IN (22, 3389)
+GROUP BY dst_port, src_ip
+ORDER BY rejected_flows DESC
+LIMIT 100`,
+  },
 ];

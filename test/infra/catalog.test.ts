@@ -122,6 +122,8 @@ describe('LakeCatalog', () => {
       'S3 deletes (7 days)',
       'Security group changes (7 days)',
       'Cost by tag, last month',
+      'VPC flow log top talkers (24 hours)',
+      'VPC flow log rejected traffic to a port (24 hours)',
     ]);
     for (const q of queries) expect(q).toMatchObject({ Database: 'loglake', WorkGroup: 'loglake' });
   });
