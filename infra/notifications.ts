@@ -36,6 +36,8 @@ export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   billing: null,
   // Text delivery; Parquet delivery (`.log.parquet`) would need its own suffix or none.
   vpcflow: '.log.gz',
+  // Export-task objects end in .gz; Firehose objects have a suffix only when Firehose compresses them.
+  cwlogs: null,
   redshift: '.gz',
   // RDS log files keep RDS's names (`mysql-slowquery.log.3`, `postgresql.log.2024-05-01-12`): no common suffix.
   rds: null,

@@ -19,6 +19,7 @@ import * as billingDbr from './billing-dbr.js';
 import * as cloudfront from './cloudfront.js';
 import * as cloudtrail from './cloudtrail.js';
 import * as config from './config.js';
+import * as cwlogs from './cwlogs.js';
 import * as elb from './elb.js';
 import * as nlb from './nlb.js';
 import * as rdsMysqlAudit from './rds-mysql-audit.js';
@@ -38,6 +39,8 @@ export type { CsvParser, DetectInput, Framing, Ignorable, JsonParser, LineParser
 export { configNotificationWork, type ConfigNotificationWork } from './config-notification.js';
 export { CONFIG_MESSAGE_TYPES, parser as configParser } from './config.js';
 export { manifest as curManifest } from './billing-cur.js';
+/** What the CloudWatch Logs intake (`pipeline/formats/cwlogs*.ts`) needs to name its virtual objects. */
+export { cwlogsObjectName, parseCwlogsObjectName, parser as cwlogsParser, type CwlogsStream } from './cwlogs.js';
 
 /** Every supported log format, in routing order. */
 export const PARSERS: readonly Parser[] = [
@@ -49,6 +52,7 @@ export const PARSERS: readonly Parser[] = [
   s3access.parser,
   cloudfront.parser,
   vpcflow.parser,
+  vpcflow.parquetParser,
   billingCur.parser,
   billingDbr.parser,
   redshiftConnection.parser,
@@ -60,7 +64,9 @@ export const PARSERS: readonly Parser[] = [
   rdsMysqlSlowquery.parser,
   rdsMysqlGeneral.parser,
   rdsMysqlError.parser,
+  // Last: a pin, the log-group map or an export-task key chooses it, never content.
+  cwlogs.parser,
 ];
 
 /** Objects that are recognized but carry no events. Checked before `PARSERS`. */
-export const IGNORABLES: readonly Ignorable[] = [cloudtrail.digest, config.writabilityCheck, billingCur.manifest, billingCur.artifact];
+export const IGNORABLES: readonly Ignorable[] = [cloudtrail.digest, config.writabilityCheck, billingCur.manifest, billingCur.artifact, cwlogs.exportWriteTest];

@@ -46,7 +46,20 @@ export function ingestMessage(body: string, messageId: string, deps: IngestMessa
   return ingestMessageCore(body, messageId, withFormatHooks(deps));
 }
 
-export { FORMAT_HOOKS } from './formats/extensions.js';
+export { FORMAT_HOOKS, formatHooks, type FormatSettings } from './formats/extensions.js';
+export { ingestSubscriptionPayload, isPayloadObject, processVirtualObject, type IntakeDeps, type PayloadOutcome } from './formats/cwlogs.js';
+export {
+  DEFAULT_LOG_GROUP_MAP,
+  decodeSubscriptionEvent,
+  looksLikePayload,
+  parseLogGroupMap,
+  readPayload,
+  routeLogGroup,
+  validateLogGroupMap,
+  type IntakeSite,
+  type LogGroupMap,
+  type Payload,
+} from './formats/cwlogs-payload.js';
 export { processConfigChange } from './formats/config-items.js';
 export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type ObjectOutcome } from './messages/ingest-message.js';
 export { encodeWorkerMessage, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';

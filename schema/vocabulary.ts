@@ -10,7 +10,7 @@
  * is listed here only once a parser writes it, so configuration, rules, the Glue projection and
  * alarms never offer a source the worker cannot read (the compliance suite checks both ways).
  */
-export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing', 'redshift', 'vpcflow', 'rds'] as const;
+export const SOURCES = ['cloudtrail', 'alb', 'elb', 'nlb', 's3access', 'cloudfront', 'config', 'billing', 'cwlogs', 'redshift', 'vpcflow', 'rds'] as const;
 export type Source = (typeof SOURCES)[number];
 
 /**
@@ -30,6 +30,8 @@ export const PARSER_SOURCES = {
   'billing-cur': 'billing',
   'billing-dbr': 'billing',
   vpcflow: 'vpcflow',
+  'vpcflow-parquet': 'vpcflow',
+  cwlogs: 'cwlogs',
   'redshift-connection': 'redshift',
   'redshift-user': 'redshift',
   'redshift-activity': 'redshift',
@@ -60,6 +62,7 @@ export const CATEGORIES = [
   'config_state',
   'cost_usage',
   'database_activity',
+  'application_log',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 

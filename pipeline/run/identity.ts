@@ -75,8 +75,14 @@ export class DayFormatter {
   }
 }
 
-/** Account and region from an `AWSLogs/<account>/<service>/<region>/` key, when it has them. */
+/**
+ * Account and region from an `AWSLogs/<account>/<service>/<region>/` key, or from the log stream
+ * ARN that names a CloudWatch Logs virtual object, when it has them.
+ */
 export function accountRegionFromKey(key: string): { account: string | null; region: string | null } {
+  // A CloudWatch Logs virtual object is named after its log stream's ARN (parsers/cwlogs.ts).
+  const arn = /^arn:aws[a-z-]*:logs:([a-z0-9-]*):(\d{12}):log-group:/.exec(key);
+  if (arn) return { account: arn[2] ?? null, region: arn[1] || null };
   const m = /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\/[^/]+\/([a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d)\//.exec(key);
   return m ? { account: m[1] ?? null, region: m[2] ?? null } : { account: null, region: null };
 }

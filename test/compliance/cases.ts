@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { IGNORABLES, PARSERS, type Parser } from '../../parsers/index.js';
 import type { Manifest } from '../../pipeline/run/manifest.js';
 import { HEAD_BYTES, type Pin } from '../../pipeline/route/route.js';
+import { looksLikePayload } from '../../pipeline/formats/cwlogs-payload.js';
 import { decodeVisible } from '../../pipeline/decode/utf8.js';
 import { CORPUS, corpusPresent } from '../helpers/corpus.js';
 import { SAMPLES, sampleInputs } from '../helpers/golden.js';
@@ -45,6 +46,8 @@ export const CONTENT_EXCEPTIONS: Readonly<Record<string, string>> = {
   'corpus/s3access/signalfx_invalid_s3.log': 'deliberately invalid: its first line is not an S3 access log line',
   'corpus/config/awsdocs-archive_email-ConfigurationHistoryDeliveryFailed.txt': 'an e-mail notification body, not an object AWS Config delivers to S3',
   'corpus/config/awsdocs-archive_email-OversizedConfigurationItemChangeNotification.txt': 'an e-mail notification body, not an object AWS Config delivers to S3',
+  'samples/cwlogs/exportedlogs/0b5c2f4e-7d1a-4c3b-9e8f-1a2b3c4d5e6f/i-0123456789abcdef0/000000.gz':
+    'a CloudWatch Logs export-task object: `<time> <message>` lines any log could hold, routed by its key (or a rule) only',
   'corpus/vpcflow/vrl_parse_aws_vpc_flow_log_example2.log': 'a headerless line of a custom format (its format is given out of band, in the .format.txt sidecar)',
   'corpus/vpcflow/vrl_parse_aws_vpc_flow_log_example3.log': 'a headerless line of a custom format (its format is given out of band, in the .format.txt sidecar)',
   'corpus/vpcflow/vrl_parse_aws_vpc_flow_log_example4.log': 'a headerless line of a custom format (its format is given out of band, in the .format.txt sidecar)',
@@ -56,6 +59,9 @@ export const CONTENT_EXCEPTIONS: Readonly<Record<string, string>> = {
  * suite as not covered; registering a parser whose id or source is the folder name covers them.
  */
 export const CORPUS_FOLDER_ALIASES: Readonly<Record<string, string>> = { clb: 'elb' };
+
+/** The generic CloudWatch Logs parser, whose intake reads subscription payloads wherever the corpus keeps them. */
+const cwlogsParser = PARSERS.find((p) => p.id === 'cwlogs');
 
 /** The parser a corpus folder holds files of, or undefined. */
 export function parserOfFolder(folder: string): Parser | undefined {
@@ -172,6 +178,12 @@ export function discoverCorpus(): CorpusPlan {
         const bytes = readFileSync(join(CORPUS, folder, file));
         return makeCase('corpus', `corpus/${folder}/${file}`, bytes, parser ?? parserOfSharedFolderFile(shared, bytes));
       });
+    // A CloudWatch Logs subscription payload kept among a format's files is a case of the
+    // CloudWatch Logs intake, whose Firehose path reads such objects by content.
+    for (const file of walk(join(CORPUS, folder)).filter((f) => Object.hasOwn(OTHER_INTAKE, `corpus/${folder}/${f}`))) {
+      const bytes = readFileSync(join(CORPUS, folder, file));
+      if (cwlogsParser !== undefined && looksLikePayload(bytes.subarray(0, HEAD_BYTES).toString('utf8'))) found.push(makeCase('corpus', `corpus/${folder}/${file}`, bytes, cwlogsParser));
+    }
     const sampled = splitSampled(found);
     cases.push(...found.map((c) => (sampled.has(c) ? { ...c, split: true } : c)));
   }
@@ -244,6 +256,7 @@ export const IGNORABLE_EXAMPLES: Readonly<Record<string, IgnorableExample>> = {
   },
   'config-writability-check': { key: 'AWSLogs/111122223333/Config/ConfigWritabilityCheckFile', body: Buffer.alloc(0) },
   'cur-manifest': { key: 'reports/acme/20240301-20240401/asm-0001/acme-Manifest.json', body: Buffer.from(JSON.stringify(curManifestBody, null, 2)) },
+  'cwlogs-export-write-test': { key: 'exportedlogs/aws-logs-write-test', body: Buffer.from('Permission Check Successful') },
   'cur-artifact': { key: 'reports/acme/20240301-20240401/asm-0001/acme-RedshiftCommands.sql', body: Buffer.from("COPY acme FROM 's3://billing-bucket/reports/acme/20240301-20240401/asm-0001/acme-RedshiftManifest.json' CREDENTIALS 'x' GZIP CSV IGNOREHEADER 1;\n") },
 };
 

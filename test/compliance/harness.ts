@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { constants as zlibConstants, gunzipSync, inflateRawSync } from 'node:zlib';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
 import type { Framing, Parser } from '../../parsers/index.js';
 import { ObjectError } from '../../pipeline/run/errors.js';
 import { LocalLakeSink } from '../../pipeline/storage/local-storage.js';
@@ -206,7 +208,7 @@ export interface Entry {
 }
 
 export interface Decoded {
-  readonly compression: 'gzip' | 'zip' | 'none' | 'empty';
+  readonly compression: 'gzip' | 'zip' | 'parquet' | 'none' | 'empty';
   readonly entries: readonly Entry[];
   /** Set when the compressed stream is damaged: `entries` hold what decodes before the damage. */
   readonly damaged: boolean;
@@ -244,6 +246,27 @@ function unzipEntries(buf: Buffer): Entry[] {
   return found.sort((a, b) => a.offset - b.offset).map((f) => f.entry);
 }
 
+/**
+ * A Parquet object as the JSON lines the pipeline makes of it (one object per row, columns in
+ * file order, 64-bit integers as numbers when exact), read with parquet-wasm (arrow-rs), not
+ * the pipeline's hyparquet.
+ */
+function parquetAsJsonLines(bytes: Buffer): Buffer {
+  const table = tableFromIPC(readParquet(new Uint8Array(bytes)).intoIPCStream());
+  const names = table.schema.fields.map((f) => f.name);
+  const vectors = names.map((n) => table.getChild(n));
+  let text = '';
+  for (let i = 0; i < table.numRows; i++) {
+    const row: Record<string, unknown> = {};
+    names.forEach((n, c) => {
+      const v: unknown = vectors[c]?.get(i) ?? null;
+      row[n] = typeof v === 'bigint' ? (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v;
+    });
+    text += `${JSON.stringify(row)}\n`;
+  }
+  return Buffer.from(text, 'utf8');
+}
+
 /** What an object decompresses to, by magic bytes like the pipeline, decoded by other code. */
 export function decodeIndependently(bytes: Buffer): Decoded {
   if (bytes.byteLength === 0) return { compression: 'empty', entries: [], damaged: false };
@@ -256,6 +279,13 @@ export function decodeIndependently(bytes: Buffer): Decoded {
   }
   if (bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5) && (bytes[3] === 4 || bytes[3] === 6)) {
     return { compression: 'zip', entries: unzipEntries(bytes), damaged: false };
+  }
+  if (bytes.byteLength >= 4 && bytes.toString('latin1', 0, 4) === 'PAR1') {
+    try {
+      return { compression: 'parquet', entries: [{ name: null, data: parquetAsJsonLines(bytes) }], damaged: false };
+    } catch {
+      return { compression: 'parquet', entries: [], damaged: true };
+    }
   }
   return { compression: 'none', entries: [{ name: null, data: bytes }], damaged: false };
 }
@@ -364,10 +394,66 @@ export function countJsonRecords(data: Buffer, containerKeys: readonly string[])
   return n;
 }
 
+/** End offset of the JSON value starting at `at` (strings and nesting tracked), or -1 when it does not end. */
+function jsonValueEnd(text: string, at: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = at; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Frames of a CloudWatch Logs payload object (concatenated subscription payloads; gzip inside
+ * gzip undone): each data payload's events, one per `CONTROL_MESSAGE`; null when the content is
+ * not such payloads through and through (one is damaged, or is no payload).
+ */
+export function countPayloadEvents(data: Buffer): number | null {
+  const text = (data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : data).toString('utf8');
+  let n = 0;
+  for (let at = text.search(/\S/); at >= 0; ) {
+    const end = jsonValueEnd(text, at);
+    if (end < 0) return null;
+    let v: unknown;
+    try {
+      v = JSON.parse(text.slice(at, end));
+    } catch {
+      return null;
+    }
+    const p = v as { messageType?: unknown; logEvents?: unknown };
+    if (p.messageType === 'CONTROL_MESSAGE') n++;
+    else if (p.messageType === 'DATA_MESSAGE' && Array.isArray(p.logEvents)) n += p.logEvents.length;
+    else return null;
+    const next = text.slice(end).search(/\S/);
+    at = next < 0 ? -1 : end + next;
+  }
+  return n;
+}
+
+/** True when decoded content is CloudWatch Logs payloads (or gzip inside gzip), not an export-task object's lines. */
+const isPayloadContent = (data: Buffer): boolean => (data[0] === 0x1f && data[1] === 0x8b) || /^\s*\{/.test(data.subarray(0, 64).toString('utf8'));
+
 /** Frames an independent reader finds in the decompressed content, or null when it cannot tell. */
 export function independentFrames(parser: Parser, decoded: Decoded): number | null {
   let total = 0;
   for (const e of decoded.entries) {
+    // A cwlogs object read by the Firehose path counts events, not lines (its export-task objects count lines).
+    if (parser.id === 'cwlogs' && isPayloadContent(e.data)) {
+      const events = countPayloadEvents(e.data);
+      if (events === null) return null;
+      total += events;
+      continue;
+    }
     const n =
       parser.framing === 'lines' && parser.recordStart !== undefined
         ? countJoinedRecords(e.data, (line) => parser.recordStart?.(line) === true)
@@ -425,15 +511,16 @@ export class Duck {
 
   /**
    * Every row under `root/lake/`, as the lake's readers see it (hive `source` and `dt`), by
-   * ordinal. Unlike `LakeQuery` no `union_by_name`: every file here comes from one writer, and
-   * reconciling schemas costs a small query several times its run time.
+   * ordinal, then record id (the virtual objects of a CloudWatch Logs payload object each count
+   * their ordinals from 1). Unlike `LakeQuery` no `union_by_name`: every file here comes from
+   * one writer, and reconciling schemas costs a small query several times its run time.
    */
   async events(root: string): Promise<Row[]> {
     if (!filesWith(root, 'lake', '.parquet')) return [];
     const glob = quote(join(root, 'lake', '**', '*.parquet'));
     const columns = COLUMNS.map((c) => c.name).join(', ');
     return this.json(
-      `SELECT ${columns}, source, dt FROM read_parquet(${glob}, hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR}) ORDER BY ordinal`,
+      `SELECT ${columns}, source, dt FROM read_parquet(${glob}, hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR}) ORDER BY ordinal, record_id`,
     );
   }
 
@@ -443,7 +530,7 @@ export class Duck {
     const glob = quote(join(root, 'errors', '**', '*.jsonl.gz'));
     const cols = ERROR_COLUMNS.map((c) => `${c.name}: '${c.type === 'bigint' ? 'BIGINT' : 'VARCHAR'}'`).join(', ');
     return this.json(
-      `SELECT source, dt, ${ERROR_COLUMNS.map((c) => c.name).join(', ')} FROM read_json(${glob}, format = 'newline_delimited', columns = {${cols}}, hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR}) ORDER BY ordinal`,
+      `SELECT source, dt, ${ERROR_COLUMNS.map((c) => c.name).join(', ')} FROM read_json(${glob}, format = 'newline_delimited', columns = {${cols}}, hive_partitioning = true, hive_types = {'source': VARCHAR, 'dt': VARCHAR}) ORDER BY ordinal, object`,
     );
   }
 

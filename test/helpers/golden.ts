@@ -74,10 +74,12 @@ export async function runSample(input: string, root = SAMPLES): Promise<CaseResu
   try {
     const deps = { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions() };
     const { manifest } = await processObject({ bucket: '', key: join(root, input) }, deps);
+    // Ordinals count within one object; the virtual objects of a CloudWatch Logs payload object
+    // each count from 1, so their rows are ordered by record id (object id, ordinal) after that.
     const q = await LakeQuery.open(lake);
     try {
-      const rows = (await q.rows('SELECT * FROM events ORDER BY ordinal')).rows.map(goldenRow);
-      const rejects = (await q.rows('SELECT source, dt, ordinal, reason, detail, raw FROM errors ORDER BY ordinal')).rows.map((r) => ({
+      const rows = (await q.rows('SELECT * FROM events ORDER BY ordinal, record_id')).rows.map(goldenRow);
+      const rejects = (await q.rows('SELECT source, dt, ordinal, reason, detail, raw FROM errors ORDER BY ordinal, object')).rows.map((r) => ({
         ...r,
         ordinal: Number(r.ordinal),
         dt: r.dt,
