@@ -15,8 +15,8 @@
  */
 import { DASH, controlCharAt, describeControl } from './shared/access-log.js';
 import { isIPv6 } from './shared/ip.js';
-import type { ParseContext, ParseResult, LineParser } from './types.js';
-import { DEFAULT_FLOW_FIELDS, NO_DEFAULTS, PLAIN, finishFlow, flow, isKnownFlowField, resetFlow, roleOf, takeTyped, type FlowDefaults } from './vpcflow-record.js';
+import type { JsonParser, ParseContext, ParseResult, LineParser } from './types.js';
+import { DEFAULT_FLOW_FIELDS, NO_DEFAULTS, PLAIN, finishFlow, flow, flowRecord, isKnownFlowField, resetFlow, roleOf, takeTyped, type FlowDefaults } from './vpcflow-record.js';
 
 export { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, FLOW_FIELD_VERSIONS, NO_DEFAULTS, flowRecord, isKnownFlowField, protocolName, type FlowDefaults } from './vpcflow-record.js';
 
@@ -49,7 +49,7 @@ export function stateFor(names: readonly string[]): VpcFlowState {
 /** Account and region of both S3 layouts: `AWSLogs/<account>/vpcflowlogs/<region>/` and the Hive-compatible one. */
 const KEY_ACCOUNT_REGION = /(?:^|\/)AWSLogs\/(?:(\d{12})\/vpcflowlogs\/([a-z0-9-]+)|aws-account-id=(\d{12})\/(?:aws-)?service=vpcflowlogs\/aws-region=([a-z0-9-]+))\//;
 /** The delivery time of an AWS file name: `<account>_vpcflowlogs_<region>_<flow-log-id>_YYYYMMDDTHHmmZ_<hash>.log.gz`. */
-const KEY_TIME = /(?:^|\/)\d{12}_vpcflowlogs_[a-z0-9-]+_[^_/]+_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^_/]+\.log(?:\.gz)?(?:\?versionId=.*)?$/;
+const KEY_TIME = /(?:^|\/)\d{12}_vpcflowlogs_[a-z0-9-]+_[^_/]+_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[^_/]+\.log(?:\.gz|\.parquet)?(?:\?versionId=.*)?$/;
 
 /**
  * What an object's name says about its records: account and region of its folder, and the time
@@ -424,6 +424,50 @@ export const parser: LineParser<VpcFlowState> = {
     const state = (ctx.state ??= stateFor(DEFAULT_FLOW_FIELDS));
     const result = parseFlowLine(line, state, defaultsOf(state, ctx.object));
     if (result.ok === true && state.unknownNames) ctx.drift = (ctx.drift ?? 0) + 1;
+    return result;
+  },
+};
+
+/** The flow log field a Parquet column holds: the field name with `_` for `-` (`log_status`). */
+const fieldOfColumn = (column: string): string => column.replaceAll('_', '-');
+
+/** A Parquet cell as the text a flow log line would hold; null when absent. */
+function cellText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v);
+}
+
+/** Key patterns of Parquet deliveries: the text ones with `.log.parquet` for `.log.gz`. */
+const PARQUET_KEYS = parser.keyPatterns.map((re) => new RegExp(re.source.replace(String.raw`\.log(\.gz)?$`, String.raw`\.log\.parquet$`)));
+
+/**
+ * VPC and Transit Gateway flow logs delivered as Parquet (`FileFormat: parquet`). The pipeline
+ * reads each row as one JSON object (`pipeline/decode/parquet-rows.ts`), whose columns are the
+ * field names with underscores; the row is mapped exactly as a text line with those fields.
+ */
+export const parquetParser: JsonParser<null> = {
+  id: 'vpcflow-parquet',
+  source: 'vpcflow',
+  version: 1,
+  framing: 'json-records',
+  containerKeys: [],
+  description: 'VPC Flow Logs and Transit Gateway Flow Logs delivered as Parquet (any field set)',
+  docsUrl: 'https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html',
+  keyPatterns: PARQUET_KEYS,
+  keyExample: '[prefix/]AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/[HH/]<account>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>.log.parquet (or the Hive-compatible layout)',
+  sniff(head: string): boolean {
+    // The first row of a Parquet delivery as the pipeline renders it.
+    return head.startsWith('{"') && head.includes('"srcaddr":') && (head.includes('"interface_id":') || head.includes('"log_status":') || head.includes('"tgw_attachment_id":'));
+  },
+  parse(value: unknown, ctx: ParseContext<null>): ParseResult {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not_an_object', detail: 'a Parquet flow log row is not an object' };
+    const row = value as Record<string, unknown>;
+    const columns = Object.keys(row);
+    const names = columns.map(fieldOfColumn);
+    const result = flowRecord((name) => cellText(row[name.replaceAll('-', '_')]), names, keyFacts(ctx.object));
+    if (result.ok === true && names.some((n) => !isKnownFlowField(n))) ctx.drift = (ctx.drift ?? 0) + 1;
     return result;
   },
 };
