@@ -4,7 +4,7 @@
  * failing every message later. Unknown `LOGLAKE_*` names are errors too: a typo in a stack
  * should not silently fall back to a default.
  */
-import { ConfigError, parseRules, resolveOptions, type PipelineOptions, type RoutingRules } from '../../pipeline/index.js';
+import { ConfigError, parseLogGroupMap, parseRules, resolveOptions, type LogGroupMap, type PipelineOptions, type RoutingRules } from '../../pipeline/index.js';
 import { Section, problemsText } from '../../schema/checks.js';
 import { INGEST_ENV } from './env-names.js';
 
@@ -14,6 +14,8 @@ export interface WorkerConfig {
   /** S3-compatible endpoint, or null for AWS. */
   readonly s3Endpoint: string | null;
   readonly rules: RoutingRules | null;
+  /** CloudWatch Logs log-group map for Firehose objects of subscription payloads; null for the built-in entries. */
+  readonly logGroups: LogGroupMap | null;
   /** Queue for continuations and hand-overs; null disables yielding at the deadline. */
   readonly continuationQueueUrl: string | null;
   readonly archiveRaw: boolean;
@@ -42,10 +44,12 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
   const [first] = s.problems;
   if (first !== undefined) throw new ConfigError(first.unknown ? 'unknown_option' : 'invalid_option', problemsText(s.problems));
   const rulesText = s.optionalString(INGEST_ENV.routingRules);
+  const logGroupsText = s.optionalString(INGEST_ENV.logGroups);
   const { keepRaw, keepSelfTraffic, rowGroupRows, ...rest } = config;
   return Object.freeze({
     ...rest,
     rules: rulesText === null ? null : parseRules(rulesText, INGEST_ENV.routingRules),
+    logGroups: logGroupsText === null ? null : parseLogGroupMap(logGroupsText, INGEST_ENV.logGroups),
     options: resolveOptions({ keepRaw, keepSelfTraffic, rowGroupRows }),
   });
 }

@@ -23,6 +23,8 @@ export const INGEST_ENV = {
   rowGroupRows: 'LOGLAKE_ROW_GROUP_ROWS',
   /** An S3-compatible endpoint (path-style), for the local runner and tests. @default AWS */
   s3Endpoint: 'LOGLAKE_S3_ENDPOINT',
+  /** CloudWatch Logs log-group map JSON (docs/cwlogs.md), for Firehose objects of subscription payloads. @default built-in entries only */
+  logGroups: 'LOGLAKE_LOG_GROUPS',
 } as const;
 
 /**

@@ -9,7 +9,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LOGLAKE_USER_AGENT, failedObjects, ingestMessage, processConfigChange, ruleRouter, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type WorkerMessage } from '../../pipeline/index.js';
+import { LOGLAKE_USER_AGENT, failedObjects, formatHooks, ingestMessage, processConfigChange, ruleRouter, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type WorkerMessage } from '../../pipeline/index.js';
 import { RawArchiver, S3LakeSink, S3Source } from '../../pipeline/aws.js';
 import type { WorkerConfig } from './config.js';
 import { INGEST_METRICS } from './env-names.js';
@@ -99,6 +99,9 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     ...(deps.requeue !== null ? { requeue: deps.requeue } : {}),
     ...(config.archiveRaw ? { archive: new RawArchiver(deps.s3, config.lakeBucket) } : {}),
     configItem: deps.configItem ?? processConfigChange,
+    // Firehose objects of CloudWatch Logs payloads are split by the configured log-group map
+    // (their region is the map's `region`, else unknown: a Firehose object does not say it).
+    hooks: formatHooks(config.logGroups !== null ? { cwlogs: { map: config.logGroups } } : {}),
   };
   const limit = limiter(config.maxConcurrentMessages);
 

@@ -102,7 +102,10 @@ export interface Manifest {
   readonly resume?: ResumePoint | null;
   /** Outputs of an earlier run that a continued run has not replaced yet: deleted when it completes. */
   readonly superseded_outputs?: readonly string[];
-  /** Errors files written by earlier runs of a continued object (this run's is `errors_output`). */
+  /**
+   * Errors files written by earlier runs of a continued object, or by the virtual objects a
+   * CloudWatch Logs payload object was split into (this run's own is `errors_output`).
+   */
   readonly earlier_errors_outputs?: readonly string[];
 }
 
