@@ -34,8 +34,8 @@ export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   cloudfront: '.gz',
   config: '.json.gz',
   billing: null,
-  // Text delivery; Parquet delivery (`.log.parquet`) would need its own suffix or none.
-  vpcflow: '.log.gz',
+  // Text (`.log.gz`) and Parquet (`.log.parquet`) deliveries share no suffix; each parser id has its own below.
+  vpcflow: null,
   // Export-task objects end in .gz; Firehose objects have a suffix only when Firehose compresses them.
   cwlogs: null,
   redshift: '.gz',
@@ -43,8 +43,17 @@ export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
   rds: null,
 };
 
+/**
+ * Parser ids whose objects have a narrower suffix than their source's. (`vpcflow` names the
+ * source as well as the text parser, and a source pin lets both parsers choose: no suffix.)
+ */
+export const PARSER_SUFFIXES: Readonly<Record<string, string>> = {
+  'vpcflow-parquet': '.log.parquet',
+};
+
 /** The suffix filter of a source's notifications: none for `auto`, which may receive anything. */
 export function suffixOf(format: SourceFormat): string | null {
+  if (Object.hasOwn(PARSER_SUFFIXES, format)) return PARSER_SUFFIXES[format] as string;
   const source = sourceOfFormat(format);
   return source === null ? null : SOURCE_SUFFIXES[source];
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SOURCE_SUFFIXES, suffixOf } from '../../infra/notifications.js';
+import { PARSER_SUFFIXES, SOURCE_SUFFIXES, suffixOf } from '../../infra/notifications.js';
 import { FORMAT_NAMES, PARSER_IDS, PARSER_SOURCES, SOURCES } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Statement, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
@@ -152,8 +152,10 @@ describe('SourceNotifications for every notification path', () => {
 });
 
 describe('suffixOf', () => {
-  it('filters a parser id by the suffix of the source it writes', () => {
-    for (const id of PARSER_IDS) expect(suffixOf(id), id).toBe(SOURCE_SUFFIXES[PARSER_SOURCES[id]]);
+  it('filters a parser id by its own suffix, else by the suffix of the source it writes', () => {
+    for (const id of PARSER_IDS) expect(suffixOf(id), id).toBe(PARSER_SUFFIXES[id] ?? SOURCE_SUFFIXES[PARSER_SOURCES[id]]);
+    // Text and Parquet flow logs share no suffix: the source filters nothing, the Parquet parser its own.
+    expect([suffixOf('vpcflow'), suffixOf('vpcflow-parquet')]).toEqual([null, '.log.parquet']);
   });
 
   it('has a suffix (or an explicit none) for every source and format, and none for auto', () => {
