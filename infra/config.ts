@@ -178,6 +178,38 @@ export interface LoglakeConfig {
   readonly alarms: AlarmsConfig;
   /** The RDS log exporter, for DB instances that do not publish their logs to CloudWatch Logs. @default null (not deployed) */
   readonly rdsExport: RdsExportConfig | null;
+  /** CloudWatch Logs intake: log groups subscribed to the intake function, and the log-group map. @default null (not deployed) */
+  readonly cloudwatchLogs: CloudWatchLogsConfig | null;
+}
+
+/**
+ * One log group setting of the CloudWatch Logs intake (docs/cwlogs.md): an exact `name`, which the
+ * stack subscribes when the group is in the deployment account, or a `prefix` / `pattern` (glob:
+ * `*` within a `/`-segment, `**` across) that routes the groups it matches and lets them be
+ * subscribed to the function, since a subscription filter names one group.
+ */
+export interface LogGroupSetting {
+  readonly match: 'name' | 'prefix' | 'pattern';
+  readonly text: string;
+  /** The format of the group's events; null: the built-in log-group map, else generic `cwlogs` records. */
+  readonly format: FormatName | null;
+  /** A line before the messages (a VPC flow log's field names or `${…}` LogFormat). @default null */
+  readonly header: string | null;
+  /** Account of the log group when it is not the deployment account (not subscribed by the stack). @default null */
+  readonly account: string | null;
+}
+
+/** The CloudWatch Logs intake function and what it is subscribed to. */
+export interface CloudWatchLogsConfig {
+  readonly logGroups: readonly LogGroupSetting[];
+  /** Filter pattern of the subscription filters the stack creates. @default '' (every event) */
+  readonly filterPattern: string;
+  /** @default 512 */
+  readonly memoryMiB: number;
+  /** @default 120 */
+  readonly timeoutSeconds: number;
+  /** Reserved concurrency of the function. @default null (none) */
+  readonly reservedConcurrency: number | null;
 }
 
 /** The RDS log exporter (`functions/rds-export`, docs/rds-export.md): DB instances of the deployment account and region. */
@@ -471,6 +503,68 @@ function readRdsExport(top: Section): RdsExportConfig | null {
   return { instances, scheduleMinutes: s.int('scheduleMinutes', RDS_EXPORT_MINUTES.default, RDS_EXPORT_MINUTES.min, RDS_EXPORT_MINUTES.max) };
 }
 
+/** Characters of a log group name (CloudWatch Logs: letters, digits, `_-/.#`), and of a glob over them. */
+const LOG_GROUP = /^[A-Za-z0-9_\-/.#]{1,512}$/;
+const LOG_GROUP_GLOB = /^[A-Za-z0-9_\-/.#*?]{1,512}$/;
+/** Room for the log-group map in a function's 4 KB of Lambda environment; the other variables need about 1 KB. */
+export const MAX_LOG_GROUPS_BYTES = 3072;
+
+function readLogGroup(s: Section, deploymentAccount: string | null): LogGroupSetting {
+  const given = (['name', 'prefix', 'pattern'] as const).filter((k) => s.has(k));
+  if (s.isObject && given.length !== 1) {
+    s.problem('', `needs exactly one of "name" (a log group), "prefix" or "pattern" (a glob: * within a /-segment, ** across), got ${given.length === 0 ? 'none' : given.join(' and ')}`);
+  }
+  const match = given[0] ?? 'name';
+  const text = s.string(match, '', match === 'pattern' ? LOG_GROUP_GLOB : LOG_GROUP, match === 'pattern' ? 'a glob of log group names (letters, digits, _-/.# and * ?)' : 'log group name text (letters, digits, _-/.#)');
+  let format: FormatName | null = null;
+  const f = s.raw('format');
+  if (f !== undefined && f !== null) {
+    if (typeof f === 'string' && isFormatName(f)) format = f;
+    else s.problem('format', `must be a source (${SOURCES.join(', ')}) or a parser id (${PARSER_ONLY_IDS.join(', ')}), got ${show(f)}`);
+  }
+  const header = s.optionalString('header');
+  if (header !== null && header.includes('\n')) s.problem('header', 'must be one line');
+  if (header !== null && format === null) s.problem('header', 'needs a "format" whose parser reads it');
+  const account = s.optionalString('account', ACCOUNT, 'a 12-digit AWS account id');
+  if (account !== null && account === deploymentAccount) s.problem('account', 'is the deployment account; leave it out for same-account log groups');
+  return { match, text, format, header, account };
+}
+
+function readCloudWatchLogs(top: Section, deploymentAccount: string | null): CloudWatchLogsConfig | null {
+  if (!top.has('cloudwatchLogs')) return null;
+  const s = top.section('cloudwatchLogs', ['logGroups', 'filterPattern', 'memoryMiB', 'timeoutSeconds', 'reservedConcurrency']);
+  const expected = 'a non-empty array of log groups';
+  if (!s.has('logGroups')) s.problem('logGroups', `must be ${expected}, got ${show(s.raw('logGroups'))}`);
+  const logGroups = s.sections('logGroups', ['name', 'prefix', 'pattern', 'format', 'header', 'account'], { expected, nonEmpty: true }).map((g) => readLogGroup(g, deploymentAccount));
+  const seen = new Set<string>();
+  logGroups.forEach((g, i) => {
+    const key = `${g.account ?? ''}\n${g.match}\n${g.text}`;
+    if (g.text !== '' && seen.has(key)) s.problem(`logGroups[${i}]`, `${g.match} ${show(g.text)} is listed twice`);
+    seen.add(key);
+  });
+  const bytes = JSON.stringify(logGroupMapOf(logGroups)).length;
+  if (bytes > MAX_LOG_GROUPS_BYTES) {
+    s.problem('logGroups', `take ${bytes} bytes of the functions' environment as a log-group map, more than the ${MAX_LOG_GROUPS_BYTES} it leaves them; use prefixes or patterns`);
+  }
+  return {
+    logGroups,
+    // A filter pattern is at most 1,024 characters (CloudWatch Logs).
+    filterPattern: s.string('filterPattern', '', /^[\s\S]{0,1024}$/, 'a filter pattern of at most 1024 characters'),
+    memoryMiB: s.int('memoryMiB', 512, 256, 10_240),
+    timeoutSeconds: s.int('timeoutSeconds', 120, 10, 900),
+    reservedConcurrency: s.optionalInt('reservedConcurrency', 1, 10_000),
+  };
+}
+
+/**
+ * The log-group map document (`LOGLAKE_LOG_GROUPS`, docs/cwlogs.md) of the settings that name a
+ * format; null when none does (the built-in entries alone apply).
+ */
+export function logGroupMapOf(groups: readonly LogGroupSetting[]): { logGroups: Array<Record<string, string>> } | null {
+  const entries = groups.flatMap((g) => (g.format === null ? [] : [{ [g.match]: g.text, format: g.format, ...(g.header !== null ? { header: g.header } : {}) }]));
+  return entries.length === 0 ? null : { logGroups: entries };
+}
+
 function readTags(top: Section): Record<string, string> {
   const t = top.section('tags', null, 'an object of string values');
   const tags: Record<string, string> = {};
@@ -497,7 +591,7 @@ const deepFreeze = <T>(value: T): T => {
  */
 export function parseConfig(value: unknown, origin = 'configuration'): LoglakeConfig {
   const problems: Problem[] = [];
-  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms', 'rdsExport'] });
+  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms', 'rdsExport', 'cloudwatchLogs'] });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LoglakeConfigError(origin, [`the configuration must be a JSON object, got ${show(value)}`]);
   }
@@ -519,6 +613,7 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     athena: readAthena(top, name),
     alarms: readAlarms(top),
     rdsExport: readRdsExport(top),
+    cloudwatchLogs: readCloudWatchLogs(top, typeof top.raw('account') === 'string' ? (top.raw('account') as string) : null),
   };
   if (config.account !== null) {
     sources.forEach((src, i) => {

@@ -16,6 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CWLOGS_METRICS } from '../functions/cwlogs/env-names.js';
 import { INGEST_METRICS } from '../functions/ingest/env-names.js';
 import { RDS_EXPORT_METRICS } from '../functions/rds-export/env-names.js';
 import { REPLAY_METRICS } from '../functions/replay/env-names.js';
@@ -39,6 +40,8 @@ export interface PipelineMonitoringProps {
   readonly replay: { readonly function: lambda.IFunction; readonly controlDlq: sqs.IQueue };
   /** The RDS log exporter and its schedule, when deployed. */
   readonly rdsExport?: { readonly function: lambda.IFunction; readonly scheduleMinutes: number };
+  /** The CloudWatch Logs intake function and the dead-letter queue of its invocations, when deployed. */
+  readonly cwlogs?: { readonly function: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue };
   /** Sources that get a rejected-line-rate alarm: the formats the configuration can produce. */
   readonly sources: readonly Source[];
 }
@@ -167,6 +170,42 @@ export class PipelineMonitoring extends Construct {
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
+      });
+    }
+    if (props.cwlogs !== undefined) {
+      // Failed invocations are retried by Lambda: the alarm says intake is failing, the
+      // dead-letter queue alarm says payloads are waiting to be redriven.
+      alarm('CloudWatchLogsIntakeErrors', {
+        alarmName: `${name}-cwlogs-intake-errors`,
+        alarmDescription: 'the CloudWatch Logs intake failed invocations in the last 5 minutes (a payload it could not decode, a write to the lake that failed, a crash or timeout); Lambda retries them, then parks them in the dead-letter queue: read its log',
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(counted, 0) + FILL(failed, 0)',
+          usingMetrics: {
+            counted: new cloudwatch.Metric({ namespace: CWLOGS_METRICS.namespace, metricName: CWLOGS_METRICS.errors, dimensionsMap: { service: name }, statistic: 'Sum', period: FIVE_MINUTES }),
+            failed: props.cwlogs.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          },
+          period: FIVE_MINUTES,
+          label: 'CloudWatch Logs intake errors',
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      alarm('CloudWatchLogsDlqNotEmpty', {
+        alarmName: `${name}-cwlogs-dlq-not-empty`,
+        alarmDescription: 'subscription payloads failed every retry of the CloudWatch Logs intake and wait in its dead-letter queue; fix the cause, then invoke the function with each message body',
+        metric: props.cwlogs.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      alarm('CloudWatchLogsThrottles', {
+        alarmName: `${name}-cwlogs-throttles`,
+        alarmDescription: 'the CloudWatch Logs intake was throttled for 15 minutes: payloads wait in Lambda\'s queue (up to 6 hours); raise cloudwatchLogs.reservedConcurrency or the account limit',
+        metric: props.cwlogs.function.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
       });
     }
     for (const source of props.sources) {

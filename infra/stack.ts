@@ -14,6 +14,7 @@ import { SOURCES, type Source } from '../schema/index.js';
 import { lakeAreas } from '../schema/lake-layout.js';
 import { LakeCatalog } from './catalog.js';
 import { loadConfig, sourceOfFormat, type LoglakeConfig } from './config.js';
+import { CwlogsIntake, logGroupMapJson } from './cwlogs.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
@@ -31,6 +32,8 @@ export interface LoglakeStackProps extends StackProps {
   readonly replayCode?: lambda.Code;
   /** RDS log exporter code; @default the esbuild bundle of `functions/rds-export/handler.ts` */
   readonly rdsExportCode?: lambda.Code;
+  /** CloudWatch Logs intake code; @default the esbuild bundle of `functions/cwlogs/handler.ts` */
+  readonly cwlogsCode?: lambda.Code;
 }
 
 /**
@@ -52,6 +55,8 @@ export class LoglakeStack extends Stack {
   readonly replay: ReplayJob;
   /** The RDS log exporter, when the configuration has an `rdsExport` section. */
   readonly rdsExport: RdsLogExport | null;
+  /** The CloudWatch Logs intake, when the configuration has a `cloudwatchLogs` section. */
+  readonly cwlogs: CwlogsIntake | null;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: LoglakeStackProps) {
@@ -85,6 +90,8 @@ export class LoglakeStack extends Stack {
       archiveRaw: lake.archiveRaw,
       keepRaw: lake.keepRaw,
       keepSelfTraffic: lake.keepSelfTraffic,
+      // Firehose objects of subscription payloads are split by the same log-group map.
+      logGroups: config.cloudwatchLogs !== null ? logGroupMapJson(config.cloudwatchLogs) : undefined,
       code: props.workerCode,
     });
     this.replay = new ReplayJob(this, 'ReplayJob', {
@@ -110,6 +117,19 @@ export class LoglakeStack extends Stack {
             workerRole: this.worker.role,
             code: props.rdsExportCode,
           });
+    this.cwlogs =
+      config.cloudwatchLogs === null
+        ? null
+        : new CwlogsIntake(this, 'CloudWatchLogs', {
+            name: config.name,
+            worker,
+            config: config.cloudwatchLogs,
+            lakeBucket: this.storage.bucket,
+            lakeKey: this.storage.key,
+            keepRaw: lake.keepRaw,
+            keepSelfTraffic: lake.keepSelfTraffic,
+            code: props.cwlogsCode,
+          });
     new SourceNotifications(this, 'Notifications', {
       name: config.name,
       sources: config.sources,
@@ -127,6 +147,7 @@ export class LoglakeStack extends Stack {
       worker: this.worker.function,
       replay: { function: this.replay.function, controlDlq: this.replay.controlDlq },
       ...(this.rdsExport !== null && config.rdsExport !== null ? { rdsExport: { function: this.rdsExport.function, scheduleMinutes: config.rdsExport.scheduleMinutes } } : {}),
+      ...(this.cwlogs !== null ? { cwlogs: { function: this.cwlogs.function, deadLetterQueue: this.cwlogs.deadLetterQueue } } : {}),
       sources: alarmedSources(config),
     });
 
@@ -148,6 +169,17 @@ export class LoglakeStack extends Stack {
       output('RdsExportFunctionName', this.rdsExport.function.functionName, 'the RDS log exporter, run by its schedule (invoke it to run now)');
       output('RdsExportRoleArn', this.rdsExport.role.roleArn, 'the RDS log exporter role: rds:DescribeDBLogFiles and rds:DownloadDBLogFilePortion on the configured instances');
     }
+    if (this.cwlogs !== null) {
+      output('CloudWatchLogsFunctionArn', this.cwlogs.function.functionArn, 'the CloudWatch Logs intake: the destination of subscription filters of this account and region (the stack subscribes the configured log group names; subscribe groups of the configured prefixes and patterns to it)');
+      output('CloudWatchLogsDeadLetterQueueUrl', this.cwlogs.deadLetterQueue.queueUrl, 'subscription payloads the intake could not write after every retry, to inspect and redrive');
+      if (this.cwlogs.otherAccounts.length > 0) {
+        output(
+          'CloudWatchLogsOtherAccounts',
+          this.cwlogs.otherAccounts.map((g) => `${g.account}:${g.text}`).join(' '),
+          'log groups of other accounts: not subscribed (a Lambda function cannot be a cross-account destination); deliver them through Firehose into a source bucket (docs/cwlogs.md)',
+        );
+      }
+    }
     output('OpsTopicArn', this.monitoring.topic.topicArn, 'alarms publish here');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
   }
@@ -162,6 +194,7 @@ export interface CreateAppOptions {
   readonly workerCode?: lambda.Code;
   readonly replayCode?: lambda.Code;
   readonly rdsExportCode?: lambda.Code;
+  readonly cwlogsCode?: lambda.Code;
   readonly outdir?: string;
 }
 
@@ -177,6 +210,7 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Lo
     workerCode: options.workerCode,
     replayCode: options.replayCode,
     rdsExportCode: options.rdsExportCode,
+    cwlogsCode: options.cwlogsCode,
   });
   if (isExample) {
     Annotations.of(stack).addWarningV2(

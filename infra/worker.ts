@@ -53,6 +53,8 @@ export interface IngestWorkerProps {
   readonly archiveRaw: boolean;
   readonly keepRaw: boolean;
   readonly keepSelfTraffic: boolean;
+  /** The CloudWatch Logs log-group map (`LOGLAKE_LOG_GROUPS`), for Firehose objects of subscription payloads. @default none (the built-in entries) */
+  readonly logGroups?: string;
   /**
    * Code of the function. @default esbuild bundle of `functions/ingest/handler.ts`
    *
@@ -95,8 +97,8 @@ const LAKE_GRANT_SIDS: Readonly<Record<Exclude<LakeAccess, 'list'>, string>> = {
   delete: 'ReplaceInLakePrefixes',
 };
 
-/** Whose accesses of the lake layout a grant is for: the ingest worker's or the replay function's. */
-export type LakeUser = 'worker' | 'replay';
+/** Whose accesses of the lake layout a grant is for: the ingest worker's, the replay function's or the CloudWatch Logs intake's. */
+export type LakeUser = 'worker' | 'replay' | 'cwlogs';
 
 /** One statement of a role's object grants on the central bucket. */
 export interface LakeObjectGrant {
@@ -194,6 +196,16 @@ export class IngestWorker extends Construct {
         );
       }
       environment[INGEST_ENV.routingRules] = rules;
+    }
+    if (props.logGroups !== undefined) {
+      // The rules and the map share the room the other variables leave in Lambda's 4 KB.
+      const used = (rules?.length ?? 0) + props.logGroups.length;
+      if (used > MAX_RULES_BYTES) {
+        throw new Error(
+          `routing rules and the CloudWatch Logs log-group map take ${used} bytes of the worker's environment, more than the ${MAX_RULES_BYTES} Lambda leaves them; use fewer or shorter prefixes`,
+        );
+      }
+      environment[INGEST_ENV.logGroups] = props.logGroups;
     }
 
     const fn = new NodejsFunction(this, 'Function', {

@@ -44,6 +44,12 @@ export interface LakeArea {
    */
   readonly rdsExport: readonly LakeAccess[];
   /**
+   * Everything the CloudWatch Logs intake function does there (the virtual objects of subscription
+   * payloads: their Parquet, rejects and manifests, replaced like the worker's); its role is
+   * granted exactly this.
+   */
+  readonly cwlogs: readonly LakeAccess[];
+  /**
    * True when the prefix is used only with the raw archive on (`lake.archiveRaw`), or by a
    * function deployed with its own feature that has accesses there (the RDS log exporter writes
    * `raw/rds/`).
@@ -63,6 +69,7 @@ export const LAKE_LAYOUT = {
     worker: ['put', 'delete'],
     replay: [],
     rdsExport: [],
+    cwlogs: ['put', 'delete'],
     rawArchiveOnly: false,
     rdsExportOnly: false,
     kind: 'queryable',
@@ -73,6 +80,7 @@ export const LAKE_LAYOUT = {
     worker: ['put', 'delete'],
     replay: [],
     rdsExport: [],
+    cwlogs: ['put', 'delete'],
     rawArchiveOnly: false,
     rdsExportOnly: false,
     kind: 'queryable',
@@ -83,6 +91,7 @@ export const LAKE_LAYOUT = {
     worker: ['put', 'get', 'list'],
     replay: ['get', 'list'],
     rdsExport: [],
+    cwlogs: ['put', 'get', 'list'],
     rawArchiveOnly: false,
     rdsExportOnly: false,
     kind: 'bookkeeping',
@@ -93,6 +102,7 @@ export const LAKE_LAYOUT = {
     worker: ['put', 'get', 'delete', 'list'],
     replay: [],
     rdsExport: [],
+    cwlogs: [],
     rawArchiveOnly: false,
     rdsExportOnly: false,
     kind: 'bookkeeping',
@@ -103,6 +113,7 @@ export const LAKE_LAYOUT = {
     worker: ['copy'],
     replay: [],
     rdsExport: ['put'],
+    cwlogs: [],
     rawArchiveOnly: true,
     rdsExportOnly: false,
     kind: 'archive',
@@ -113,6 +124,7 @@ export const LAKE_LAYOUT = {
     worker: [],
     replay: ['put', 'get', 'list'],
     rdsExport: [],
+    cwlogs: [],
     rawArchiveOnly: false,
     rdsExportOnly: false,
     kind: 'bookkeeping',
@@ -123,6 +135,7 @@ export const LAKE_LAYOUT = {
     worker: [],
     replay: ['put', 'get', 'list'],
     rdsExport: [],
+    cwlogs: [],
     rawArchiveOnly: false,
     rdsExportOnly: false,
     kind: 'bookkeeping',
@@ -133,6 +146,7 @@ export const LAKE_LAYOUT = {
     worker: [],
     replay: [],
     rdsExport: ['put', 'get', 'list'],
+    cwlogs: [],
     rawArchiveOnly: false,
     rdsExportOnly: true,
     kind: 'bookkeeping',

@@ -27,7 +27,7 @@ const ALLOWED: Record<Folder, readonly Folder[]> = {
   infra: ['schema'],
 };
 /** Single files outside `ALLOWED` that a folder may import: infra shares the functions' env names. */
-const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = { infra: ['functions/ingest/env-names.ts', 'functions/replay/env-names.ts', 'functions/rds-export/env-names.ts'] };
+const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = { infra: ['functions/ingest/env-names.ts', 'functions/replay/env-names.ts', 'functions/cwlogs/env-names.ts', 'functions/rds-export/env-names.ts'] };
 
 /** The TypeScript sources under a project folder, as absolute paths. */
 function sources(folder: string): string[] {

@@ -1,8 +1,8 @@
 /**
  * The one infra test that bundles for real: the default code of the worker, of the replay
- * function and of the RDS log exporter, `NodejsFunction` running esbuild on
- * `functions/ingest/handler.ts`, `functions/replay/handler.ts` and
- * `functions/rds-export/handler.ts`, is what `cdk deploy` uploads. Every other infra test passes
+ * function, of the RDS log exporter and of the CloudWatch Logs intake, `NodejsFunction` running
+ * esbuild on `functions/ingest/handler.ts`, `functions/replay/handler.ts`,
+ * `functions/rds-export/handler.ts` and `functions/cwlogs/handler.ts`, is what `cdk deploy` uploads. Every other infra test passes
  * inline code because bundling is slow.
  */
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { pathToFileURL } from 'node:url';
 import type { CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { CWLOGS_ENTRY } from '../../infra/cwlogs.js';
 import { RDS_EXPORT_ENTRY } from '../../infra/rds-export.js';
 import { REPLAY_ENTRY } from '../../infra/replay.js';
 import { createApp } from '../../infra/stack.js';
@@ -44,14 +46,15 @@ describe('default function code', () => {
   it(
     'bundles functions/ingest/handler.ts, functions/replay/handler.ts and functions/rds-export/handler.ts with esbuild, each into one ES module asset',
     async () => {
-      for (const entry of [WORKER_ENTRY, REPLAY_ENTRY, RDS_EXPORT_ENTRY]) expect(existsSync(entry), `${entry} is missing`).toBe(true);
+      for (const entry of [WORKER_ENTRY, REPLAY_ENTRY, RDS_EXPORT_ENTRY, CWLOGS_ENTRY]) expect(existsSync(entry), `${entry} is missing`).toBe(true);
       const outdir = mkdtempSync(join(tmpdir(), 'loglake-bundle-'));
-      const { app, stack } = createApp({ context: { ...CDK_CONTEXT, loglake: { ...MINIMAL, rdsExport: { instances: [{ identifier: 'db-1' }] } } }, outdir });
+      const { app, stack } = createApp({ context: { ...CDK_CONTEXT, loglake: { ...MINIMAL, rdsExport: { instances: [{ identifier: 'db-1' }] }, cloudwatchLogs: { logGroups: [{ name: '/aws/lambda/x' }] } } }, outdir });
       app.synth();
       const template = Template.fromStack(stack);
       checkBundle(outdir, template, stack, stack.worker.function.node.defaultChild as CfnElement);
       const replay = checkBundle(outdir, template, stack, stack.replay.function.node.defaultChild as CfnElement);
       const rdsExport = checkBundle(outdir, template, stack, stack.rdsExport?.function.node.defaultChild as CfnElement);
+      const cwlogs = checkBundle(outdir, template, stack, stack.cwlogs?.function.node.defaultChild as CfnElement);
 
       // The replay bundle starts cold from its environment and answers a request it cannot run.
       const env = {
@@ -62,7 +65,7 @@ describe('default function code', () => {
         POWERTOOLS_LOG_LEVEL: 'SILENT',
         POWERTOOLS_METRICS_DISABLED: 'true',
       };
-      const saved = Object.fromEntries([...Object.keys(env), 'LOGLAKE_RDS_INSTANCES', 'LOGLAKE_RDS_ACCOUNT', 'LOGLAKE_RDS_REGION'].map((k) => [k, process.env[k]]));
+      const saved = Object.fromEntries([...Object.keys(env), 'LOGLAKE_RDS_INSTANCES', 'LOGLAKE_RDS_ACCOUNT', 'LOGLAKE_RDS_REGION', 'LOGLAKE_LOG_GROUPS'].map((k) => [k, process.env[k]]));
       Object.assign(process.env, env);
       try {
         const { handler } = (await import(pathToFileURL(replay).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
@@ -78,6 +81,12 @@ describe('default function code', () => {
         expect(typeof exporter.handler).toBe('function');
         process.env.LOGLAKE_RDS_INSTANCES = '[{"identifier":"DB_1"}]';
         await expect(import(`${pathToFileURL(rdsExport).href}?bad`)).rejects.toThrow(/LOGLAKE_RDS_INSTANCES\[0\]\.identifier: must be a DB instance identifier/);
+        // The CloudWatch Logs intake bundle starts cold, acknowledges a control message and fails an event that is no payload.
+        for (const k of ['LOGLAKE_RDS_INSTANCES', 'LOGLAKE_RDS_ACCOUNT', 'LOGLAKE_RDS_REGION', 'LOGLAKE_REPLAY_QUEUE_URL']) delete process.env[k];
+        const intake = (await import(pathToFileURL(cwlogs).href)) as { handler: (event: unknown, context: unknown) => Promise<unknown> };
+        const control = { messageType: 'CONTROL_MESSAGE', owner: 'CloudwatchLogs', logGroup: '', logStream: '', subscriptionFilters: [], logEvents: [] };
+        expect(await intake.handler({ awslogs: { data: gzipSync(JSON.stringify(control)).toString('base64') } }, lambdaContext())).toEqual({ control: true, logGroup: '', events: 0, objects: [] });
+        await expect(intake.handler({ Records: [] }, lambdaContext())).rejects.toThrow(/not a CloudWatch Logs subscription event/);
       } finally {
         for (const [k, v] of Object.entries(saved)) {
           if (v === undefined) delete process.env[k];

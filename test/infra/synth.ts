@@ -69,6 +69,7 @@ function synthFresh(config: unknown): Synth {
     workerCode: INLINE_CODE,
     replayCode: INLINE_CODE,
     rdsExportCode: INLINE_CODE,
+    cwlogsCode: INLINE_CODE,
     outdir: mkdtempSync(join(tmpdir(), 'loglake-cdk-')),
   });
   const template = Template.fromStack(stack);
