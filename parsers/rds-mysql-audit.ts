@@ -21,7 +21,7 @@
  */
 import type { EventFields } from '../schema/index.js';
 import { badNumber, controlCharAt, describeControl, positionalName, unsigned } from './shared/access-log.js';
-import { RDS_DOCS, ctxOrigin, parseAuditTime, parseEpochMicros, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsPlace, type RdsCtx, type RdsObjectState } from './shared/rds.js';
+import { RDS_DOCS, ctxOrigin, parseAuditTime, parseEpochMicros, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsResource, rdsResourceType, type RdsCtx, type RdsObjectState } from './shared/rds.js';
 import { sqlVerb } from './shared/sql.js';
 import type { LineParser, ParseResult } from './types.js';
 
@@ -57,26 +57,27 @@ export function splitAuditLine(line: string): Split {
   let quoted = false;
   if (line.charCodeAt(i) === 39) {
     quoted = true;
+    // From quote to quote and backslash to backslash (indexOf), not character by character.
+    const unterminated = (): Split => ({ error: { ok: false, reason: 'unterminated_quote', detail: `the quoted object at column ${i + 1} is never closed` } });
     let out = '';
-    let j = i + 1;
-    let from = j;
+    let from = i + 1;
+    let q = line.indexOf("'", from);
+    let b = line.indexOf('\\', from);
+    let j: number;
     for (;;) {
-      const c = line.charCodeAt(j);
-      if (j >= line.length) {
-        return { error: { ok: false, reason: 'unterminated_quote', detail: `the quoted object at column ${i + 1} is never closed` } };
+      if (q < 0) return unterminated();
+      if (b >= 0 && b < q) {
+        if (b + 1 >= line.length) return unterminated();
+        const next = line.charAt(b + 1);
+        out += line.slice(from, b) + (UNESCAPE[next] ?? next);
+        from = b + 2;
+        if (q < from) q = line.indexOf("'", from);
+        b = line.indexOf('\\', from);
+        continue;
       }
-      if (c === 92) {
-        const esc = UNESCAPE[line.charAt(j + 1)];
-        out += line.slice(from, j) + (esc ?? line.charAt(j + 1));
-        j += 2;
-        from = j;
-      } else if (c === 39) {
-        out += line.slice(from, j);
-        j++;
-        break;
-      } else {
-        j++;
-      }
+      out += line.slice(from, q);
+      j = q + 1;
+      break;
     }
     values.push(out);
     if (j < line.length && line.charCodeAt(j) !== 44) {
@@ -135,10 +136,14 @@ export function parseAuditLine(line: string, ctx: RdsCtx): ParseResult {
   for (let i = CONNECTION_TYPE + 1; i < n; i++) if (v[i] !== '') fields[positionalName(i)] = v[i] as string;
   if (n > KNOWN) ctx.drift = (ctx.drift ?? 0) + 1;
 
+  const origin = ctxOrigin(ctx);
   const record: EventFields = {
     time,
     category: 'database_activity',
-    ...rdsPlace(ctxOrigin(ctx), db === '' ? null : db),
+    account_id: origin.account,
+    region: origin.region,
+    resource: rdsResource(origin, db),
+    resource_type: rdsResourceType(origin, db),
     actor: user === '' ? null : user,
     action: (query && object !== '' ? sqlVerb(object) : null) ?? (operation === '' ? null : operation),
     status: retcode,

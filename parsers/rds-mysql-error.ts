@@ -21,7 +21,7 @@
  * denied`, `Aborted connection`), outcome `failure`.
  */
 import type { EventFields } from '../schema/index.js';
-import { RDS_DOCS, ctxOrigin, parseMysqlTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsPlace, type RdsCtx, type RdsObjectState } from './shared/rds.js';
+import { RDS_DOCS, ctxOrigin, parseMysqlTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsResource, rdsResourceType, type RdsCtx, type RdsObjectState } from './shared/rds.js';
 import type { LineParser, ParseResult } from './types.js';
 
 const ISO = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})`;
@@ -85,10 +85,14 @@ export function parseErrorRecord(text: string, ctx: RdsCtx): ParseResult {
       refused = true;
     }
   }
+  const origin = ctxOrigin(ctx);
   const record: EventFields = {
     time,
     category: 'database_activity',
-    ...rdsPlace(ctxOrigin(ctx), db === '' ? null : db),
+    account_id: origin.account,
+    region: origin.region,
+    resource: rdsResource(origin, db),
+    resource_type: rdsResourceType(origin, db),
     actor: actor === '' ? null : actor,
     action,
     status: code,

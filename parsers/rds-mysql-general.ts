@@ -23,7 +23,7 @@
  * else `unknown` (the log is written before the command runs).
  */
 import type { EventFields } from '../schema/index.js';
-import { RDS_DOCS, isServerHeader, originOf, parseMysqlTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsPlace, type RdsObjectState } from './shared/rds.js';
+import { RDS_DOCS, isServerHeader, originOf, parseMysqlTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsResource, rdsResourceType, type RdsObjectState } from './shared/rds.js';
 import { sqlVerb } from './shared/sql.js';
 import type { LineParser, ParseContext, ParseResult } from './types.js';
 
@@ -44,9 +44,13 @@ export interface GeneralState extends RdsObjectState {
   sessions: Map<string, Session>;
   /** A thread whose `Quit` was the last entry: forgotten at the next frame (its own entry still gets its user). */
   quit: string | null;
+  /** The last frame the header hook read, and what it read there, so `parse` does not read it again. */
+  memoText: string | null;
+  memoEntry: Entry | null;
+  memoTime: number;
 }
 
-export const generalState = (): GeneralState => ({ ...rdsObjectState(), time: NaN, stale: false, sessions: new Map(), quit: null });
+export const generalState = (): GeneralState => ({ ...rdsObjectState(), time: NaN, stale: false, sessions: new Map(), quit: null, memoText: null, memoEntry: null, memoTime: NaN });
 
 /** Connections remembered at most: far more than a server keeps open, bounded whatever the input. */
 const MAX_SESSIONS = 100_000;
@@ -104,8 +108,8 @@ export function generalHeader(text: string, state: GeneralState): boolean {
     return true;
   }
   const t = TIME_START.exec(text);
+  const time = t === null ? NaN : parseMysqlTime(t[0]);
   if (t !== null) {
-    const time = parseMysqlTime(t[0]);
     if (Number.isNaN(time)) state.stale = true;
     else {
       state.time = time;
@@ -113,6 +117,9 @@ export function generalHeader(text: string, state: GeneralState): boolean {
     }
   }
   const e = readEntry(text);
+  state.memoText = text;
+  state.memoEntry = e;
+  state.memoTime = time;
   if (e === null) return false;
   const sessions = state.sessions;
   if (e.command === 'Connect' || e.command === 'Change user') {
@@ -133,14 +140,15 @@ export function generalHeader(text: string, state: GeneralState): boolean {
 
 /** Parses one entry (its lines joined with `\n`) given what the header hook learned. */
 export function parseGeneralEntry(text: string, state: GeneralState, object: string): ParseResult {
-  const e = readEntry(text);
+  const memo = state.memoText === text;
+  const e = memo ? state.memoEntry : readEntry(text);
   if (e === null) {
     if (ENTRY_START.test(text) || /^\d/.test(text)) {
       return { ok: false, reason: 'field_count_mismatch', detail: `not "<time>\\t<thread> <Command>\\t<argument>": ${JSON.stringify(text.slice(0, 120))}` };
     }
     return { ok: false, reason: 'unknown_format', detail: 'not a general log entry (lines before the first entry of this object, or not a general log)' };
   }
-  const time = e.timeText === null ? state.time : parseMysqlTime(e.timeText);
+  const time = e.timeText === null ? state.time : memo ? state.memoTime : parseMysqlTime(e.timeText);
   if (Number.isNaN(time)) {
     if (e.timeText !== null) return { ok: false, reason: 'bad_timestamp', detail: `${JSON.stringify(e.timeText)} is not a time` };
     return { ok: false, reason: 'no_event_time', detail: 'an entry in the second of the entry before it, and no readable time before it in this object' };
@@ -167,10 +175,14 @@ export function parseGeneralEntry(text: string, state: GeneralState, object: str
     }
   }
   const db = e.command === 'Init DB' ? (e.argument === '' ? null : e.argument) : (session?.db ?? null);
+  const origin = originOf(state, object);
   const record: EventFields = {
     time,
     category: 'database_activity',
-    ...rdsPlace(originOf(state, object), db),
+    account_id: origin.account,
+    region: origin.region,
+    resource: rdsResource(origin, db),
+    resource_type: rdsResourceType(origin, db),
     actor: session?.user ?? null,
     action: (isStatement ? sqlVerb(e.argument) : null) ?? e.command,
     outcome: failed ? 'failure' : 'unknown',

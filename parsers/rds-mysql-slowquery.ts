@@ -30,7 +30,7 @@
  */
 import type { EventFields } from '../schema/index.js';
 import { badNumber, decimal } from './shared/access-log.js';
-import { RDS_DOCS, isServerHeader, originOf, parseMysqlTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsPlace, type RdsObjectState } from './shared/rds.js';
+import { RDS_DOCS, isServerHeader, originOf, parseMysqlTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsResource, rdsResourceType, type RdsObjectState } from './shared/rds.js';
 import { sqlVerb } from './shared/sql.js';
 import type { LineParser, ParseContext, ParseResult } from './types.js';
 
@@ -40,9 +40,12 @@ export interface SlowState extends RdsObjectState {
   time: number;
   /** Database of the last `use <db>;` line since the server's header. */
   db: string | null;
+  /** The last entry the header hook split into lines, and its lines, so `parse` does not split it again. */
+  memoText: string | null;
+  memoLines: string[];
 }
 
-export const slowState = (): SlowState => ({ ...rdsObjectState(), time: NaN, db: null });
+export const slowState = (): SlowState => ({ ...rdsObjectState(), time: NaN, db: null, memoText: null, memoLines: [] });
 
 const TIME = '# Time: ';
 const USER_HOST = '# User@Host: ';
@@ -52,6 +55,16 @@ const ADMIN = '# administrator command: ';
 const USER_HOST_LINE = /^# User@Host: ([^[\n]{0,384})\[([^\]\n]{0,384})\] @ ([^[\n]{0,256}?) ?\[([^\]\n]{0,64})\](?: +Id: +(\d{1,20}))? *$/;
 /** A key of the `#` lines' `Key: value` pairs, its colon included. */
 const KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}:$/;
+
+/** True when `line` from `start` to `end` (exclusive) is a letter, then letters, digits and `_`. */
+function isKeyAt(line: string, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) {
+    const c = line.charCodeAt(k) | 0x20;
+    const letter = c >= 97 && c <= 122;
+    if (!(letter || (k > start && ((c >= 48 && c <= 57) || line.charCodeAt(k) === 95)))) return false;
+  }
+  return true;
+}
 /** The line the server writes before the statement: `SET [last_insert_id=…,][insert_id=…,]timestamp=…;`. */
 const SET_LINE = /^SET (?:last_insert_id=(-?\d{1,20}),)?(?:insert_id=(-?\d{1,20}),)?timestamp=(\d{1,12});$/;
 const USE_LINE = /^use ([^\n]{1,256});$/;
@@ -83,9 +96,8 @@ function readPairs(line: string, pairs: Map<string, string>): void {
     while (i < n && line.charCodeAt(i) === 32) i++;
     const start = i;
     while (i < n && line.charCodeAt(i) !== 32) i++;
-    if (i - start < 2 || i - start > 65 || line.charCodeAt(i - 1) !== 58) continue;
+    if (i - start < 2 || i - start > 65 || line.charCodeAt(i - 1) !== 58 || !isKeyAt(line, start, i - 1)) continue;
     const key = line.slice(start, i);
-    if (!KEY.test(key)) continue;
     let value = '';
     if (i + 1 < n && line.charCodeAt(i + 1) !== 32) {
       let j = i + 1;
@@ -107,6 +119,8 @@ export function slowHeader(text: string, state: SlowState): boolean {
   }
   if (text.startsWith(USER_HOST)) {
     const lines = text.split('\n');
+    state.memoText = text;
+    state.memoLines = lines;
     const use = USE_LINE.exec(lines[afterHashLines(lines)] ?? '');
     if (use !== null) state.db = use[1] as string;
     return false;
@@ -129,7 +143,7 @@ export function parseSlowEntry(text: string, state: SlowState, object: string): 
   if (!text.startsWith(USER_HOST)) {
     return { ok: false, reason: 'unknown_format', detail: 'not a slow query log entry: an entry starts with "# User@Host: " (lines before the first entry of this object, or not a slow query log)' };
   }
-  const lines = text.split('\n');
+  const lines = state.memoText === text ? state.memoLines : text.split('\n');
   const uh = USER_HOST_LINE.exec(lines[0] as string);
   if (uh === null) return { ok: false, reason: 'field_count_mismatch', detail: `the # User@Host: line is not "user[user] @ host [ip]  Id: n": ${JSON.stringify((lines[0] as string).slice(0, 120))}` };
   const end = afterHashLines(lines);
@@ -157,9 +171,11 @@ export function parseSlowEntry(text: string, state: SlowState, object: string): 
     setTime = Number(set[3]) * 1000;
     i++;
   }
-  let last = lines.length;
-  while (last > i && (lines[last - 1] as string).trim() === '') last--;
-  let sql = lines.slice(i, last).join('\n');
+  // The statement is the rest of the text (a slice, not the lines joined again), without the
+  // blank lines after it and the `;` the server wrote after it.
+  let offset = 0;
+  for (let k = 0; k < i; k++) offset += (lines[k] as string).length + 1;
+  let sql = offset >= text.length ? '' : text.slice(offset).trimEnd();
   if (sql.endsWith(';')) sql = sql.slice(0, -1);
   if (sql === '') return { ok: false, reason: 'truncated_record', detail: 'the entry ends before its statement (cut short)' };
 
@@ -179,10 +195,14 @@ export function parseSlowEntry(text: string, state: SlowState, object: string): 
   const errno = pairs.get('errno');
   const killed = pairs.get('killed');
   const action = sql.startsWith(ADMIN) ? sql.slice(ADMIN.length).trim() || null : sqlVerb(sql);
+  const origin = originOf(state, object);
   const record: EventFields = {
     time,
     category: 'database_activity',
-    ...rdsPlace(originOf(state, object), database),
+    account_id: origin.account,
+    region: origin.region,
+    resource: rdsResource(origin, database),
+    resource_type: rdsResourceType(origin, database),
     actor: user !== '' ? user : priv !== '' ? priv : null,
     action,
     duration_ms: Math.round(seconds * 1e9) / 1e6,

@@ -20,7 +20,7 @@
  * (duration lines) and connection events, `unknown` otherwise.
  */
 import type { EventFields, Outcome } from '../schema/index.js';
-import { RDS_DOCS, ctxOrigin, parsePostgresTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsPlace, type RdsCtx, type RdsObjectState } from './shared/rds.js';
+import { RDS_DOCS, ctxOrigin, parsePostgresTime, putHost, rdsKeyExample, rdsKeyPatterns, rdsObjectState, rdsResource, rdsResourceType, type RdsCtx, type RdsObjectState } from './shared/rds.js';
 import { sqlVerb } from './shared/sql.js';
 import type { LineParser, ParseResult } from './types.js';
 
@@ -158,10 +158,14 @@ export function parsePostgresRecord(text: string, ctx: RdsCtx): ParseResult {
 
   const fields: Record<string, string> = { pid: m[5] as string, severity };
   const failed = FAILED.has(severity);
+  const origin = ctxOrigin(ctx);
   const record: EventFields = {
     time,
     category: 'database_activity',
-    ...rdsPlace(ctxOrigin(ctx), db === '' ? null : db),
+    account_id: origin.account,
+    region: origin.region,
+    resource: rdsResource(origin, db),
+    resource_type: rdsResourceType(origin, db),
     actor: user === '' ? null : user,
     action: null,
     outcome: failed ? 'failure' : 'unknown',

@@ -98,25 +98,22 @@ export function originOf(state: RdsObjectState, object: string): RdsOrigin {
   return state.origin;
 }
 
-/** The columns every RDS record takes from its object: account, region, and the instance in `resource`. */
-export interface RdsPlace {
-  account_id: string | null;
-  region: string | null;
-  resource: string | null;
-  resource_type: string | null;
-}
-
 /**
  * `resource` of a database on an instance: `<instance>/<database>` (type `dbname`, as the
  * Redshift parsers name a database), the database alone when the object does not tell the
  * instance, the instance alone (type `AWS::RDS::DBInstance`) for a line about no database.
+ * Two functions rather than one object of columns: records are built as one literal each, which
+ * keeps them fast to build (a spread into the literal measured 15 % of a PostgreSQL parse).
  */
-export function rdsPlace(origin: RdsOrigin, db: string | null): RdsPlace {
-  const instance = origin.instance;
-  const base = { account_id: origin.account, region: origin.region };
-  if (db !== null && db !== '') return { ...base, resource: instance === null ? db : `${instance}/${db}`, resource_type: 'dbname' };
-  if (instance !== null) return { ...base, resource: instance, resource_type: 'AWS::RDS::DBInstance' };
-  return { ...base, resource: null, resource_type: null };
+export function rdsResource(origin: RdsOrigin, db: string | null): string | null {
+  if (db !== null && db !== '') return origin.instance === null ? db : `${origin.instance}/${db}`;
+  return origin.instance;
+}
+
+/** `resource_type` of `rdsResource`'s value. */
+export function rdsResourceType(origin: RdsOrigin, db: string | null): string | null {
+  if (db !== null && db !== '') return 'dbname';
+  return origin.instance === null ? null : 'AWS::RDS::DBInstance';
 }
 
 /** A client host as logged: an address goes to `src_ip`, a name (`localhost`, `[local]`) to `fields.<name>`. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { objectKey } from '../../functions/rds-export/state.js';
 import { PARSERS } from '../../parsers/index.js';
-import { isServerHeader, parseAuditTime, parseEpochMicros, parseMysqlTime, parsePostgresTime, rdsOriginOf, rdsPlace, zoneOffsetMinutes } from '../../parsers/shared/rds.js';
+import { isServerHeader, parseAuditTime, parseEpochMicros, parseMysqlTime, parsePostgresTime, rdsOriginOf, rdsResource, rdsResourceType, zoneOffsetMinutes } from '../../parsers/shared/rds.js';
 import { sqlVerb } from '../../parsers/shared/sql.js';
 import { routeByContent, routeByKey } from '../../pipeline/route/route.js';
 
@@ -88,10 +88,13 @@ describe('RDS shared: where an object comes from', () => {
 
   it('names a database on its instance, the instance alone, or the bare database', () => {
     const o = { account: '1', region: 'r', instance: 'db1' };
-    expect(rdsPlace(o, 'orders')).toEqual({ account_id: '1', region: 'r', resource: 'db1/orders', resource_type: 'dbname' });
-    expect(rdsPlace(o, null)).toEqual({ account_id: '1', region: 'r', resource: 'db1', resource_type: 'AWS::RDS::DBInstance' });
-    expect(rdsPlace({ account: null, region: null, instance: null }, 'orders')).toMatchObject({ resource: 'orders', resource_type: 'dbname' });
-    expect(rdsPlace({ account: null, region: null, instance: null }, '')).toMatchObject({ resource: null, resource_type: null });
+    const none = { account: null, region: null, instance: null };
+    const place = (origin: typeof o | typeof none, db: string | null): [string | null, string | null] => [rdsResource(origin, db), rdsResourceType(origin, db)];
+    expect(place(o, 'orders')).toEqual(['db1/orders', 'dbname']);
+    expect(place(o, null)).toEqual(['db1', 'AWS::RDS::DBInstance']);
+    expect(place(o, '')).toEqual(['db1', 'AWS::RDS::DBInstance']);
+    expect(place(none, 'orders')).toEqual(['orders', 'dbname']);
+    expect(place(none, null)).toEqual([null, null]);
   });
 });
 
