@@ -210,6 +210,11 @@ export interface CloudWatchLogsConfig {
   readonly timeoutSeconds: number;
   /** Reserved concurrency of the function. @default null (none) */
   readonly reservedConcurrency: number | null;
+  /**
+   * Region of the log groups whose payloads reach the worker in Firehose objects (which do not
+   * say it), for their rows and names; the intake function uses its own. @default null (none)
+   */
+  readonly region: string | null;
 }
 
 /** The RDS log exporter (`functions/rds-export`, docs/rds-export.md): DB instances of the deployment account and region. */
@@ -532,7 +537,7 @@ function readLogGroup(s: Section, deploymentAccount: string | null): LogGroupSet
 
 function readCloudWatchLogs(top: Section, deploymentAccount: string | null): CloudWatchLogsConfig | null {
   if (!top.has('cloudwatchLogs')) return null;
-  const s = top.section('cloudwatchLogs', ['logGroups', 'filterPattern', 'memoryMiB', 'timeoutSeconds', 'reservedConcurrency']);
+  const s = top.section('cloudwatchLogs', ['logGroups', 'filterPattern', 'memoryMiB', 'timeoutSeconds', 'reservedConcurrency', 'region']);
   const expected = 'a non-empty array of log groups';
   if (!s.has('logGroups')) s.problem('logGroups', `must be ${expected}, got ${show(s.raw('logGroups'))}`);
   const logGroups = s.sections('logGroups', ['name', 'prefix', 'pattern', 'format', 'header', 'account'], { expected, nonEmpty: true }).map((g) => readLogGroup(g, deploymentAccount));
@@ -542,7 +547,8 @@ function readCloudWatchLogs(top: Section, deploymentAccount: string | null): Clo
     if (g.text !== '' && seen.has(key)) s.problem(`logGroups[${i}]`, `${g.match} ${show(g.text)} is listed twice`);
     seen.add(key);
   });
-  const bytes = JSON.stringify(logGroupMapOf(logGroups)).length;
+  const region = s.optionalString('region', REGION, 'an AWS region such as eu-west-1');
+  const bytes = JSON.stringify(logGroupMapOf(logGroups, region)).length;
   if (bytes > MAX_LOG_GROUPS_BYTES) {
     s.problem('logGroups', `take ${bytes} bytes of the functions' environment as a log-group map, more than the ${MAX_LOG_GROUPS_BYTES} it leaves them; use prefixes or patterns`);
   }
@@ -553,16 +559,18 @@ function readCloudWatchLogs(top: Section, deploymentAccount: string | null): Clo
     memoryMiB: s.int('memoryMiB', 512, 256, 10_240),
     timeoutSeconds: s.int('timeoutSeconds', 120, 10, 900),
     reservedConcurrency: s.optionalInt('reservedConcurrency', 1, 10_000),
+    region,
   };
 }
 
 /**
  * The log-group map document (`LOGLAKE_LOG_GROUPS`, docs/cwlogs.md) of the settings that name a
- * format; null when none does (the built-in entries alone apply).
+ * format, and the region of Firehose-delivered log groups; null when there is neither (the
+ * built-in entries alone apply).
  */
-export function logGroupMapOf(groups: readonly LogGroupSetting[]): { logGroups: Array<Record<string, string>> } | null {
+export function logGroupMapOf(groups: readonly LogGroupSetting[], region: string | null = null): { logGroups: Array<Record<string, string>>; region?: string } | null {
   const entries = groups.flatMap((g) => (g.format === null ? [] : [{ [g.match]: g.text, format: g.format, ...(g.header !== null ? { header: g.header } : {}) }]));
-  return entries.length === 0 ? null : { logGroups: entries };
+  return entries.length === 0 && region === null ? null : { logGroups: entries, ...(region !== null ? { region } : {}) };
 }
 
 function readTags(top: Section): Record<string, string> {

@@ -65,7 +65,7 @@ export interface CwlogsIntakeProps {
 
 /** The log-group map the functions read (`LOGLAKE_LOG_GROUPS`), as JSON; undefined when no setting names a format. */
 export function logGroupMapJson(config: CloudWatchLogsConfig): string | undefined {
-  const map = logGroupMapOf(config.logGroups);
+  const map = logGroupMapOf(config.logGroups, config.region);
   return map === null ? undefined : JSON.stringify(map);
 }
 

@@ -34,6 +34,7 @@ const CWLOGS = {
     ],
     filterPattern: '-DEBUG',
     reservedConcurrency: 20,
+    region: 'eu-west-1',
   },
 };
 
@@ -81,6 +82,7 @@ describe('CwlogsIntake', () => {
     expect(routeLogGroup(map, '/aws/vpc/flowlogs/prod')).toMatchObject({ format: 'vpcflow', header: 'version interface-id srcaddr dstaddr' });
     expect(routeLogGroup(map, '/aws/redshift/cluster/c1/connectionlog')?.format).toBe('redshift');
     expect(routeLogGroup(map, '/app/partner')?.format).toBe('cwlogs');
+    expect(map.region).toBe('eu-west-1');
     // A name without a format routes by the built-in map: it is subscribed, not mapped.
     expect(routeLogGroup(map, '/aws/lambda/orders')).toBeNull();
   });
@@ -207,7 +209,7 @@ describe('cloudwatchLogs configuration', () => {
 
   it('accepts a minimal section and applies the defaults', () => {
     const c = parseConfig({ ...MINIMAL, cloudwatchLogs: { logGroups: [{ name: '/aws/lambda/x' }] } }).cloudwatchLogs;
-    expect(c).toEqual({ logGroups: [{ match: 'name', text: '/aws/lambda/x', format: null, header: null, account: null }], filterPattern: '', memoryMiB: 512, timeoutSeconds: 120, reservedConcurrency: null });
+    expect(c).toEqual({ logGroups: [{ match: 'name', text: '/aws/lambda/x', format: null, header: null, account: null }], filterPattern: '', memoryMiB: 512, timeoutSeconds: 120, reservedConcurrency: null, region: null });
     expect(parseConfig(MINIMAL).cloudwatchLogs).toBeNull();
   });
 
@@ -224,10 +226,11 @@ describe('cloudwatchLogs configuration', () => {
     ]);
     expect(problems({ logGroups: [{ name: '/a' }, { name: '/a' }] })).toEqual(['cloudwatchLogs.logGroups[1]: name "/a" is listed twice']);
     expect(problems({ logGroups: [{ name: '/a' }], memoryMiB: 64, timeoutSeconds: 1000, extra: 1 })).toEqual([
-      'cloudwatchLogs.extra: unknown key; known keys: logGroups, filterPattern, memoryMiB, timeoutSeconds, reservedConcurrency',
+      'cloudwatchLogs.extra: unknown key; known keys: logGroups, filterPattern, memoryMiB, timeoutSeconds, reservedConcurrency, region',
       'cloudwatchLogs.memoryMiB: must be an integer from 256 to 10240, got 64',
       'cloudwatchLogs.timeoutSeconds: must be an integer from 10 to 900, got 1000',
     ]);
+    expect(problems({ logGroups: [{ name: '/a' }], region: 'moon' })).toEqual(['cloudwatchLogs.region: must be an AWS region such as eu-west-1, got "moon"']);
     const many = Array.from({ length: 80 }, (_, i) => ({ name: `/aws/lambda/a-rather-long-function-name-${i}`, format: 'cwlogs' }));
     expect(problems({ logGroups: many })[0]).toContain('as a log-group map, more than the 3072');
   });
