@@ -24,7 +24,7 @@ import { JsonRecordFramer, type FrameSink, type ParsedJson } from '../framing/fr
 import { DEFAULT_LOG_GROUP_MAP, GENERIC_FORMAT, VirtualObjects, looksLikePayload, readPayload, type IntakeSite, type LogGroupMap, type Payload, type VirtualObject } from './cwlogs-payload.js';
 import { ErrorsWriter } from '../run/errors-writer.js';
 import { settleRun } from '../run/continuation.js';
-import { LoglakeError, ObjectError } from '../run/errors.js';
+import { LoglakeError, ObjectError, TransientError } from '../run/errors.js';
 import { dayFromKey, errorsKey, manifestKey, objectId } from '../run/identity.js';
 import { parseManifest, type Damage, type Manifest, type PartitionOutput } from '../run/manifest.js';
 import type { PipelineOptions } from '../run/options.js';
@@ -179,8 +179,9 @@ export async function isPayloadObject(ref: ObjectRef, deps: ProcessDeps): Promis
   let opened: OpenedObject;
   try {
     opened = await deps.source.open(ref);
-  } catch {
-    // Unreadable: the core run opens it again and records why.
+  } catch (e) {
+    // Throttling or a 5xx: the message is retried. Unreadable: the core run opens it again and records why.
+    if (e instanceof TransientError) throw e;
     return false;
   }
   const head = await headOf(opened, objectUri(ref));

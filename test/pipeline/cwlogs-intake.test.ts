@@ -9,6 +9,7 @@ import { parseCwlogsObjectName } from '../../parsers/index.js';
 import { formatHooks, ingestSubscriptionPayload, processObject, type IntakeDeps } from '../../pipeline/index.js';
 import { DEFAULT_LOG_GROUP_MAP, readPayload, validateLogGroupMap, type Payload } from '../../pipeline/formats/cwlogs-payload.js';
 import { isPayloadObject } from '../../pipeline/formats/cwlogs.js';
+import { ObjectError, TransientError } from '../../pipeline/run/errors.js';
 import type { Manifest } from '../../pipeline/run/manifest.js';
 import { resolveOptions } from '../../pipeline/run/options.js';
 import { LocalLakeSink } from '../../pipeline/storage/local-storage.js';
@@ -274,5 +275,20 @@ describe('Firehose path: an object of concatenated payloads, recognized by conte
     expect(source.opens).toBe(0);
     expect(await isPayloadObject(REF, base)).toBe(true);
     expect(source.opens).toBe(1);
+  });
+
+  it('lets a transient error of its extra read through, so the message is retried rather than misrouted', async () => {
+    const throttled: ObjectSource = {
+      open: async () => {
+        throw new TransientError('throttled', 'SlowDown');
+      },
+    };
+    await expect(isPayloadObject(REF, { source: throttled, sink: new LocalLakeSink(lake.path), options: resolveOptions() })).rejects.toBeInstanceOf(TransientError);
+    const gone: ObjectSource = {
+      open: async () => {
+        throw new ObjectError('unreadable', 'NoSuchKey');
+      },
+    };
+    expect(await isPayloadObject(REF, { source: gone, sink: new LocalLakeSink(lake.path), options: resolveOptions() })).toBe(false);
   });
 });
