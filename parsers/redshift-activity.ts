@@ -20,6 +20,7 @@
  */
 import type { EventFields } from '../schema/index.js';
 import { REDSHIFT_DOCS, clusterOf, clusterResource, redshiftKey, redshiftKeyExample, redshiftState, type RedshiftState } from './shared/redshift.js';
+import { sqlVerb as sharedSqlVerb } from './shared/sql.js';
 import { parseIsoUtc } from './shared/time.js';
 import type { LineParser, ParseContext, ParseResult } from './types.js';
 
@@ -33,57 +34,8 @@ const RECORD_START = /^'\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z UTC \[/;
  */
 const CONTEXT = /^'(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z) UTC \[ db=(.{0,128}?) user=(.{0,128}?) pid=(\d+) userid=(\d+) xid=(\d+)((?: [a-z_]{1,64}=[^ \n\]]{0,256}){0,16}) \]' LOG: ?/;
 
-/** Longest first keyword taken as the verb: no SQL command name is longer. */
-const MAX_VERB = 32;
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11;
-}
-
-function isLetter(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-/**
- * The SQL command of a query: its first keyword upper-cased (`select` → `SELECT`, a CTE's
- * `WITH`), after blanks, opening parentheses, `--` line comments and (nested) `/* … *\/` block
- * comments; null when the query starts with anything else or is only comments.
- */
-export function sqlVerb(query: string): string | null {
-  const n = query.length;
-  let i = 0;
-  for (;;) {
-    while (i < n && (isBlank(query.charCodeAt(i)) || query.charCodeAt(i) === 40)) i++;
-    if (query.startsWith('--', i)) {
-      const nl = query.indexOf('\n', i);
-      if (nl < 0) return null;
-      i = nl + 1;
-      continue;
-    }
-    if (query.startsWith('/*', i)) {
-      let depth = 1;
-      i += 2;
-      while (depth > 0 && i < n) {
-        if (query.startsWith('/*', i)) {
-          depth++;
-          i += 2;
-        } else if (query.startsWith('*/', i)) {
-          depth--;
-          i += 2;
-        } else {
-          i++;
-        }
-      }
-      if (depth > 0) return null;
-      continue;
-    }
-    break;
-  }
-  let j = i;
-  while (j < n && j - i <= MAX_VERB && isLetter(query.charCodeAt(j))) j++;
-  if (j === i || j - i > MAX_VERB) return null;
-  return query.slice(i, j).toUpperCase();
-}
+/** The SQL verb of a Redshift query (where `#` starts no comment). */
+export const sqlVerb = (query: string): string | null => sharedSqlVerb(query, { hashComments: false });
 
 /**
  * Parses one user-activity record (its lines joined with `\n`); `cluster` comes from the object

@@ -38,17 +38,19 @@ function commentEnd(sql: string, i: number): number {
 
 /**
  * The SQL command of a statement: its first keyword upper-cased (`select` → `SELECT`, a CTE's
- * `WITH`), after blanks, opening parentheses and comments (`-- …`, `# …` as MySQL reads it, and
- * nested `/* … *\/`, MySQL's `/*! … *\/` included); null when the text starts with anything else
- * or is only comments.
+ * `WITH`), after blanks, opening parentheses and comments (`-- …`, `# …` as MySQL reads it —
+ * `hashComments: false` for dialects where `#` is no comment, such as Redshift — and nested
+ * `/* … *\/`, MySQL's `/*! … *\/` included); null when the text starts with anything else or is
+ * only comments.
  */
-export function sqlVerb(sql: string): string | null {
+export function sqlVerb(sql: string, opts: { readonly hashComments?: boolean } = {}): string | null {
+  const hash = opts.hashComments ?? true;
   const n = sql.length;
   let i = 0;
   for (;;) {
     while (i < n && (isBlank(sql.charCodeAt(i)) || sql.charCodeAt(i) === 40)) i++;
     const c = sql.charCodeAt(i);
-    const comment = (c === 45 && sql.charCodeAt(i + 1) === 45) || c === 35 || (c === 47 && sql.charCodeAt(i + 1) === 42);
+    const comment = (c === 45 && sql.charCodeAt(i + 1) === 45) || (hash && c === 35) || (c === 47 && sql.charCodeAt(i + 1) === 42);
     if (!comment) break;
     i = commentEnd(sql, i);
     if (i < 0) return null;

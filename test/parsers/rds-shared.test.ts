@@ -192,6 +192,9 @@ describe('RDS shared: the server header lines and SQL commands', () => {
     expect(sqlVerb('')).toBeNull();
     expect(sqlVerb('-- only a comment')).toBeNull();
     expect(sqlVerb('/* never closed')).toBeNull();
+    // Where `#` starts no comment (Redshift), a statement starting with it has no verb.
+    expect(sqlVerb('# no comment\nselect 1', { hashComments: false })).toBeNull();
+    expect(sqlVerb('-- c\n/* d */ select 1', { hashComments: false })).toBe('SELECT');
     expect(sqlVerb('123')).toBeNull();
     expect(sqlVerb(`${'A'.repeat(33)} x`)).toBeNull();
   });
