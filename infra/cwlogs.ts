@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -34,7 +34,7 @@ import { CWLOGS_ENV, CWLOGS_METRICS } from '../functions/cwlogs/env-names.js';
 import { logGroupMapOf, type CloudWatchLogsConfig, type LogGroupSetting, type WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
 import { QUEUE_RETENTION } from './queues.js';
-import { bundledCode, lakeListed, lakeObjectGrants, WORKER_RUNTIME } from './worker.js';
+import { bundledCode, functionLogsAndRole, lakeListed, lakeObjectGrants, WORKER_RUNTIME } from './worker.js';
 
 /** The intake function's entry point, bundled by esbuild unless `code` is given. */
 export const CWLOGS_ENTRY = fileURLToPath(new URL('../functions/cwlogs/handler.ts', import.meta.url));
@@ -97,15 +97,7 @@ export class CwlogsIntake extends Construct {
     }
     const stack = Stack.of(this);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.worker.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'loglake CloudWatch Logs intake: write the events of subscription payloads to the lake prefixes',
-    });
-    logGroup.grantWrite(role);
+    const { logGroup, role } = functionLogsAndRole(this, props.worker.logRetentionDays, 'loglake CloudWatch Logs intake: write the events of subscription payloads to the lake prefixes');
     this.role = role;
 
     const dlq = new sqs.Queue(this, 'DeadLetters', {

@@ -11,14 +11,13 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -26,7 +25,7 @@ import { RDS_EXPORT_ENV, RDS_EXPORT_METRICS } from '../functions/rds-export/env-
 import { lakeAreas, LAKE_PREFIXES, RDS_RAW_PREFIX, type LakeAccess } from '../schema/lake-layout.js';
 import type { RdsExportConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
-import { bundledCode, LAKE_ACCESS_ACTIONS, WORKER_RUNTIME } from './worker.js';
+import { bundledCode, functionLogsAndRole, LAKE_ACCESS_ACTIONS, WORKER_RUNTIME } from './worker.js';
 
 /** The exporter's entry point, bundled by esbuild unless `code` is given. */
 export const RDS_EXPORT_ENTRY = fileURLToPath(new URL('../functions/rds-export/handler.ts', import.meta.url));
@@ -84,15 +83,7 @@ export class RdsLogExport extends Construct {
     const { config } = props;
     const stack = Stack.of(this);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.worker.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'loglake RDS log exporter: read the log files of the configured DB instances, write raw/rds/ and its state, enqueue replays',
-    });
-    logGroup.grantWrite(role);
+    const { logGroup, role } = functionLogsAndRole(this, props.worker.logRetentionDays, 'loglake RDS log exporter: read the log files of the configured DB instances, write raw/rds/ and its state, enqueue replays');
     this.role = role;
 
     const fn = new NodejsFunction(this, 'Function', {

@@ -12,14 +12,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -27,7 +26,7 @@ import { REPLAY_ENV, REPLAY_METRICS } from '../functions/replay/env-names.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
 import { queueWithDlq, visibilityTimeoutFor } from './queues.js';
-import { bundledCode, lakeListed, lakeObjectGrants, WORKER_RUNTIME } from './worker.js';
+import { bundledCode, functionLogsAndRole, lakeListed, lakeObjectGrants, WORKER_RUNTIME } from './worker.js';
 
 /** The replay function's entry point, bundled by esbuild unless `code` is given. */
 export const REPLAY_ENTRY = fileURLToPath(new URL('../functions/replay/handler.ts', import.meta.url));
@@ -98,15 +97,7 @@ export class ReplayJob extends Construct {
     this.controlQueue = control.queue;
     this.controlDlq = control.dlq;
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.worker.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'loglake replay job: list source prefixes, read manifests, write run records, enqueue replays',
-    });
-    logGroup.grantWrite(role);
+    const { logGroup, role } = functionLogsAndRole(this, props.worker.logRetentionDays, 'loglake replay job: list source prefixes, read manifests, write run records, enqueue replays');
     this.role = role;
 
     const fn = new NodejsFunction(this, 'Function', {

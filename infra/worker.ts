@@ -127,6 +127,21 @@ export function lakeListed(archiveRaw: boolean, user: LakeUser = 'worker'): bool
 }
 
 /**
+ * A function's own log group (kept on stack deletion) and an own role that may write only it —
+ * instead of the managed AWSLambdaBasicExecutionRole, which may write any log group. Construct
+ * ids `Logs` and `Role` under `scope`, as every function of the stack has them.
+ */
+export function functionLogsAndRole(scope: Construct, retentionDays: number, description: string): { logGroup: logs.LogGroup; role: iam.Role } {
+  const logGroup = new logs.LogGroup(scope, 'Logs', {
+    retention: retentionDays as logs.RetentionDays,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+  logGroup.grantWrite(role);
+  return { logGroup, role };
+}
+
+/**
  * The code properties of a function of this project: `code` when given (tests pass inline code,
  * since bundling is slow), else the esbuild bundle of `entry` as one minified ES module with
  * every dependency inside. The worker and the replay function are bundled alike.
@@ -164,16 +179,7 @@ export class IngestWorker extends Construct {
       throw new Error(`worker entry ${WORKER_ENTRY} does not exist; write functions/ingest/handler.ts or pass code`);
     }
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: worker.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    // An own role instead of the managed AWSLambdaBasicExecutionRole, which may write any log group.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'loglake ingest worker: read source prefixes, write lake prefixes',
-    });
-    logGroup.grantWrite(role);
+    const { logGroup, role } = functionLogsAndRole(this, worker.logRetentionDays, 'loglake ingest worker: read source prefixes, write lake prefixes');
     this.role = role;
 
     const environment: Record<string, string> = {
