@@ -447,7 +447,24 @@ const PARQUET_KEYS = parser.keyPatterns.map((re) => new RegExp(re.source.replace
  * reads each row as one JSON object (`pipeline/decode/parquet-rows.ts`), whose columns are the
  * field names with underscores; the row is mapped exactly as a text line with those fields.
  */
-export const parquetParser: JsonParser<null> = {
+/**
+ * Per-object cache of the Parquet parser: what the column list and the object name give, computed
+ * again only when they change (every row of a file has the same columns). Results depend on the
+ * row alone, so a hand-over needs nothing from `header()`.
+ */
+export interface ParquetRowState {
+  columns: readonly string[];
+  /** Field names of `columns`, and the column of each name. */
+  names: readonly string[];
+  columnOf: ReadonlyMap<string, string>;
+  unknownNames: boolean;
+  object: string | null;
+  key: FlowDefaults;
+}
+
+const sameColumns = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((c, i) => c === b[i]);
+
+export const parquetParser: JsonParser<ParquetRowState> = {
   id: 'vpcflow-parquet',
   source: 'vpcflow',
   version: 1,
@@ -461,13 +478,27 @@ export const parquetParser: JsonParser<null> = {
     // The first row of a Parquet delivery as the pipeline renders it.
     return head.startsWith('{"') && head.includes('"srcaddr":') && (head.includes('"interface_id":') || head.includes('"log_status":') || head.includes('"tgw_attachment_id":'));
   },
-  parse(value: unknown, ctx: ParseContext<null>): ParseResult {
+  createState(): ParquetRowState {
+    return { columns: [], names: [], columnOf: new Map(), unknownNames: false, object: null, key: NO_DEFAULTS };
+  },
+  parse(value: unknown, ctx: ParseContext<ParquetRowState>): ParseResult {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not_an_object', detail: 'a Parquet flow log row is not an object' };
     const row = value as Record<string, unknown>;
+    const st = (ctx.state ??= parquetParser.createState?.() as ParquetRowState);
     const columns = Object.keys(row);
-    const names = columns.map(fieldOfColumn);
-    const result = flowRecord((name) => cellText(row[name.replaceAll('-', '_')]), names, keyFacts(ctx.object));
-    if (result.ok === true && names.some((n) => !isKnownFlowField(n))) ctx.drift = (ctx.drift ?? 0) + 1;
+    if (!sameColumns(st.columns, columns)) {
+      st.columns = columns;
+      st.names = columns.map(fieldOfColumn);
+      st.columnOf = new Map(st.names.map((n, i) => [n, columns[i] as string]));
+      st.unknownNames = st.names.some((n) => !isKnownFlowField(n));
+    }
+    if (st.object !== ctx.object) {
+      st.object = ctx.object;
+      st.key = keyFacts(ctx.object);
+    }
+    const columnOf = st.columnOf;
+    const result = flowRecord((name) => cellText(row[columnOf.get(name) as string]), st.names, st.key);
+    if (result.ok === true && st.unknownNames) ctx.drift = (ctx.drift ?? 0) + 1;
     return result;
   },
 };

@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PARSERS } from '../../parsers/index.js';
 import type { ParseContext, ParseResult } from '../../parsers/types.js';
-import { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, FLOW_FIELD_VERSIONS, NO_DEFAULTS, flowRecord, headerNames, isKnownFlowField, keyFacts, parseFlowLine, parser, protocolName, stateFor, type VpcFlowState } from '../../parsers/vpcflow.js';
+import { DEFAULT_FLOW_FIELDS, FLOW_FIELD_NAMES, parquetParser, type ParquetRowState, FLOW_FIELD_VERSIONS, NO_DEFAULTS, flowRecord, headerNames, isKnownFlowField, keyFacts, parseFlowLine, parser, protocolName, stateFor, type VpcFlowState } from '../../parsers/vpcflow.js';
 import { routeByContent, routeByKey } from '../../pipeline/route/route.js';
 import type { EventFields } from '../../schema/index.js';
 import { SAMPLES, sampleInputs } from '../helpers/golden.js';
@@ -514,3 +514,29 @@ describe('flowRecord: the mapping over a field-name accessor (Parquet-delivered 
     expect(flowRecord(() => null)).toMatchObject({ ok: false, reason: 'no_event_time' });
   });
 });
+
+describe('vpcflow-parquet rows', () => {
+  const OBJECT = 's3://b/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/05/01/123456789012_vpcflowlogs_eu-west-1_fl-0a_20240501T1200Z_ab.log.parquet';
+  const row = { version: 2, account_id: '123456789012', interface_id: 'eni-1', srcaddr: '10.0.0.1', dstaddr: '10.0.0.2', srcport: 1, dstport: 443, protocol: 6, packets: 2, bytes: 80, start: 1714564800, end: 1714564860, action: 'ACCEPT', log_status: 'OK' };
+  const ctx = (): ParseContext<ParquetRowState> => ({ object: OBJECT, ordinal: 1, state: parquetParser.createState?.() as ParquetRowState, drift: 0 });
+
+  it('maps a row as the text parser maps the same line, whatever the column order, and counts unknown columns as drift', () => {
+    const line = '2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 443 6 2 80 1714564800 1714564860 ACCEPT OK';
+    const text = parseFlowLine(line, stateFor(DEFAULT_FLOW_FIELDS), keyFacts(OBJECT));
+    const c = ctx();
+    expect(parquetParser.parse(row, c)).toEqual(text);
+    // The same context, other columns: the per-object cache follows the row.
+    const reordered = Object.fromEntries(Object.entries(row).reverse());
+    expect(parquetParser.parse(reordered, c)).toEqual(text);
+    expect(c.drift).toBe(0);
+    const withNew = { ...row, future_field: 'x' } as Record<string, unknown>;
+    const r = parquetParser.parse(withNew, c);
+    expect(r.ok === true && r.record.fields?.['future-field']).toBe('x');
+    expect(c.drift).toBe(1);
+  });
+
+  it('rejects a row that is not an object', () => {
+    for (const v of [null, 3, 'text', [row]]) expect(parquetParser.parse(v, ctx())).toEqual({ ok: false, reason: 'not_an_object', detail: 'a Parquet flow log row is not an object' });
+  });
+});
+
