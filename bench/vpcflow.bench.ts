@@ -3,14 +3,16 @@
  * decompression + line splitting alone, parse + normalize alone (one core, lines in memory, best
  * of ten passes), AWS's Athena baseline (the flow log table is space-delimited, so
  * `split(' ')`), and the whole path to Parquet with its peak RSS — next to ALB's parse + normalize
- * and whole path on the access-log generator's 48 MiB ALB file. Besides wall-clock MiB/s, each
+ * and whole path on the access-log generator's 48 MiB ALB file; and the same records delivered as
+ * Parquet (GZIP pages, 100,000-row groups, as AWS codes them) through the whole path. Besides wall-clock MiB/s, each
  * scenario notes MiB per CPU second, the steadier figure on a shared machine.
  * `npm run bench -- vpcflow`.
  */
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { PARSERS, type LineParser, type ParseContext } from '../parsers/index.js';
 import { LineFramer } from '../pipeline/framing/framing.js';
 import { processObject } from '../pipeline/index.js';
@@ -139,6 +141,40 @@ scenario("vpcflow: Athena delimited SerDe (split(' '))", async () => {
 scenario(`vpcflow: whole path to Parquet (${resolveOptions().codec})`, async () => {
   const f = await flowLogFile(SIZE_MIB);
   return wholePath(f.path, f.lines, 'vpcflow');
+});
+
+/** The generated default-format lines as the Parquet file AWS would deliver for them (columns = field names with `_`). */
+async function flowParquetFile(): Promise<{ path: string; rows: number; bytes: number; cleanup: () => void }> {
+  const f = await flowLogFile(SIZE_MIB);
+  const lines = (await loadLines(f.path)).filter((l) => !l.startsWith('version '));
+  const INT = new Set(['version', 'srcport', 'dstport']);
+  const LONG = new Set(['protocol', 'packets', 'bytes', 'start', 'end']);
+  const cells = lines.map((l) => l.split(' '));
+  const columnData = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'].map((name, c) => ({
+    name: name.replaceAll('-', '_'),
+    data: cells.map((r) => {
+      const v = r[c] as string;
+      if (v === '-') return null;
+      return INT.has(name) ? Number(v) : LONG.has(name) ? BigInt(v) : v;
+    }),
+    type: (INT.has(name) ? 'INT32' : LONG.has(name) ? 'INT64' : 'STRING') as 'STRING',
+    nullable: true,
+  }));
+  const buffer = new Uint8Array(parquetWriteBuffer({ columnData, codec: 'GZIP', compressors: { GZIP: (b: Uint8Array) => gzipSync(b) }, rowGroupSize: 100_000 }));
+  const dir = mkdtempSync(join(tmpdir(), 'loglake-bench-parquet-'));
+  const path = join(dir, '123456789012_vpcflowlogs_eu-west-1_fl-0bench_20240501T1200Z_bench.log.parquet');
+  writeFileSync(path, buffer);
+  return { path, rows: lines.length, bytes: buffer.byteLength, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+scenario(`vpcflow: Parquet delivery, whole path to Parquet (${resolveOptions().codec})`, async () => {
+  const f = await flowParquetFile();
+  try {
+    const r = await wholePath(f.path, f.rows, 'vpcflow');
+    return { ...r, note: `${r.note}; input MiB are the rows as JSON lines (the object is ${(f.bytes / MiB).toFixed(1)} MiB of Parquet)` };
+  } finally {
+    f.cleanup();
+  }
 });
 
 scenario('alb: parse + normalize (one core)', async () => {
