@@ -8,3 +8,4 @@ export * from './docs.js';
 export * from './limits.js';
 export * from './lake-layout.js';
 export * from './validate.js';
+export * from './integrity.js';
