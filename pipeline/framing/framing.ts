@@ -271,17 +271,15 @@ class RecordJoiner {
   }
 
   /**
-   * The input broke: `carried` is the cut last line, if any. When it starts a record the open
-   * record was complete and is framed; otherwise the open record is cut with it and handed back.
+   * The input broke: `carried` is the cut last line, if any. The open record is framed as it
+   * stands and only the cut line is handed back. Every line of the open record arrived whole;
+   * whether more of its lines were lost cannot be known (a cut line is often too short to tell a
+   * record start from a continuation), and cutting the record with it would cost a record the
+   * damage may not have touched. A record that did lose lines parses or is rejected on its own.
    */
   cut(carried: CutFrame | null): CutFrame | null {
-    if (carried !== null && this.isStart(carried.text)) this.flush();
-    if (!this.open) return carried;
-    const joined = this.joined();
-    const text = (carried === null ? joined : `${joined}\n${carried.text}`).slice(0, this.opts.maxRejectRawBytes);
-    const bytes = this.bytes + (carried === null ? 0 : 1 + carried.bytes);
-    this.reset();
-    return { text, bytes };
+    this.flush();
+    return carried;
   }
 }
 

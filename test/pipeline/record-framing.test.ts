@@ -96,12 +96,13 @@ describe('LineFramer with records that span lines', () => {
     for (const size of [1, 3, 7, 64, 1000]) expect(feed(input, size), `chunks of ${size}`).toEqual(expected);
   });
 
-  it('hands back the open record and the cut line when the input breaks', () => {
+  it('frames the open record as far as its whole lines go and hands back only the cut line when the input breaks', () => {
     const { sink, events } = collector();
     const framer = records(sink);
     framer.push(Buffer.from('>a\n>b\nq1\nq2 cut'));
-    expect(framer.abandon()).toEqual({ text: '>b\nq1\nq2 cut', bytes: 12 });
-    expect(events).toEqual([{ frame: '>a' }]);
+    // "q2 cut" may be a continuation of >b or a record start cut short: it is the only damage.
+    expect(framer.abandon()).toEqual({ text: 'q2 cut', bytes: 6 });
+    expect(events).toEqual([{ frame: '>a' }, { frame: '>b\nq1' }]);
   });
 
   it('frames the open record whole when the cut line starts the next one', () => {
@@ -112,12 +113,12 @@ describe('LineFramer with records that span lines', () => {
     expect(events).toEqual([{ frame: '>a\nq1' }]);
   });
 
-  it('hands back the open record alone when the break falls at a line end', () => {
+  it('frames the open record and hands back nothing when the break falls at a line end', () => {
     const { sink, events } = collector();
     const framer = records(sink);
     framer.push(Buffer.from('>a\nq1\n'));
-    expect(framer.abandon()).toEqual({ text: '>a\nq1', bytes: 5 });
-    expect(events).toEqual([]);
+    expect(framer.abandon()).toBeNull();
+    expect(events).toEqual([{ frame: '>a\nq1' }]);
   });
 
   it('frames lines one by one as before without recordStart', () => {
