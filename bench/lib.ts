@@ -1,7 +1,8 @@
 /**
  * Benchmark plumbing. Each scenario runs in its own child process so its peak RSS is its own;
  * a bench file calls `scenario()` for every case it defines and `main()` to run them and print
- * MB/s (MiB of uncompressed input per second), records/s and peak RSS.
+ * MB/s (MiB of uncompressed input per second), records/s, peak RSS and, for scenarios that
+ * measure it, CPU seconds per GB.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ export interface Result {
   readonly records?: number;
   readonly outputMiB?: number;
   readonly peakRssMiB: number;
+  /** CPU time of the timed work, user + system, every thread of the process (GC, libuv pool, native libraries). */
+  readonly cpuSeconds?: number;
   readonly note?: string;
 }
 
@@ -27,14 +30,55 @@ export function scenario(name: string, run: Scenario): void {
 }
 
 export const MiB = 1024 * 1024;
+/** Decimal gigabyte: CPU seconds and cost are quoted per GB of uncompressed logs, as AWS prices data. */
+export const GB = 1e9;
+
+/** CPU seconds (user + system, all threads of this process) since `from`. */
+export function cpuSince(from: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+}
+
+/** CPU seconds per GB of uncompressed input. */
+export function cpuPerGB(r: Pick<Result, 'inputMiB' | 'cpuSeconds'>): number | undefined {
+  return r.cpuSeconds === undefined || r.inputMiB <= 0 ? undefined : r.cpuSeconds / ((r.inputMiB * MiB) / GB);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** One result of several runs of a scenario: the median of each measure on its own. */
+function medianOf(runs: readonly Result[]): Result {
+  const first = runs[0] as Result;
+  if (runs.length === 1) return first;
+  const of = (pick: (r: Result) => number | undefined): number | undefined => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length === runs.length ? median(values) : undefined;
+  };
+  const cpuSeconds = of((r) => r.cpuSeconds);
+  const outputMiB = of((r) => r.outputMiB);
+  return {
+    ...first,
+    seconds: of((r) => r.seconds) as number,
+    peakRssMiB: of((r) => r.peakRssMiB) as number,
+    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
+    ...(outputMiB !== undefined ? { outputMiB } : {}),
+    note: `${first.note ? `${first.note}; ` : ''}median of ${runs.length} runs (${runs.map((r) => (r.inputMiB / r.seconds).toFixed(1)).join(', ')} MiB/s)`,
+  };
+}
 
 /** Formats results as a fixed-width table. */
 export function table(results: readonly Result[]): string {
-  const head = ['scenario', 'input MiB', 'MiB/s', 'records/s', 'output MiB', 'peak RSS MiB', 'note'];
+  const cpu = results.some((r) => r.cpuSeconds !== undefined);
+  const head = ['scenario', 'input MiB', 'MiB/s', ...(cpu ? ['CPU s/GB'] : []), 'records/s', 'output MiB', 'peak RSS MiB', 'note'];
   const rows = results.map((r) => [
     r.name,
     r.inputMiB.toFixed(1),
     (r.inputMiB / r.seconds).toFixed(1),
+    ...(cpu ? [cpuPerGB(r)?.toFixed(1) ?? ''] : []),
     r.records !== undefined ? Math.round(r.records / r.seconds).toLocaleString('en-US') : '',
     r.outputMiB !== undefined ? r.outputMiB.toFixed(1) : '',
     r.peakRssMiB.toFixed(0),
@@ -48,8 +92,10 @@ export function table(results: readonly Result[]): string {
 /**
  * In the parent: runs every registered scenario (or those named in argv) in a child process and
  * prints the table. In a child (`--scenario NAME`): runs that one and prints its JSON result.
+ * With `runs` > 1 every scenario runs that many times, in rounds (each scenario once per round,
+ * so a neighbour's burst of load falls on all of them alike), and each measure is the median.
  */
-export async function main(benchFile: string, title: string): Promise<Result[]> {
+export async function main(benchFile: string, title: string, { runs = 1 }: { runs?: number } = {}): Promise<Result[]> {
   const file = fileURLToPath(benchFile);
   const idx = process.argv.indexOf('--scenario');
   if (idx >= 0) {
@@ -62,19 +108,22 @@ export async function main(benchFile: string, title: string): Promise<Result[]> 
     return [];
   }
   const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const results: Result[] = [];
-  for (const name of scenarios.keys()) {
-    if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
-    process.stderr.write(`  running ${name}…\n`);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', file, '--scenario', name], {
-      encoding: 'utf8',
-      maxBuffer: 64 * MiB,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    if (child.status !== 0) throw new Error(`scenario ${name} failed with exit code ${child.status}`);
-    const last = child.stdout.trim().split('\n').pop() as string;
-    results.push(JSON.parse(last) as Result);
+  const names = [...scenarios.keys()].filter((name) => only.length === 0 || only.some((o) => name.includes(o)));
+  const byName = new Map<string, Result[]>(names.map((n) => [n, []]));
+  for (let round = 1; round <= runs; round++) {
+    for (const name of names) {
+      process.stderr.write(`  running ${name}${runs > 1 ? ` (${round} of ${runs})` : ''}…\n`);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', file, '--scenario', name], {
+        encoding: 'utf8',
+        maxBuffer: 64 * MiB,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (child.status !== 0) throw new Error(`scenario ${name} failed with exit code ${child.status}`);
+      const last = child.stdout.trim().split('\n').pop() as string;
+      byName.get(name)?.push(JSON.parse(last) as Result);
+    }
   }
+  const results = names.map((n) => medianOf(byName.get(n) as Result[]));
   process.stdout.write(`\n## ${title}\n\n${table(results)}\n`);
   return results;
 }

@@ -20,7 +20,7 @@ import { resolveOptions } from '../pipeline/run/options.js';
 import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js';
 import { accessLogFile } from './gen-access-logs.js';
 import { flowLogFile } from './gen-vpcflow.js';
-import { main, MiB, scenario, type Result } from './lib.js';
+import { cpuSince, main, MiB, scenario, type Result } from './lib.js';
 
 const SIZE_MIB = 48;
 const READ = { highWaterMark: MiB };
@@ -59,12 +59,6 @@ function parseAll(parser: LineParser, object: string, lines: readonly string[], 
     if (parser.parse(line, ctx).ok === true) records++;
   }
   return records;
-}
-
-/** CPU seconds (user + system, all threads of this process) since `from`. */
-function cpuSince(from: NodeJS.CpuUsage): number {
-  const u = process.cpuUsage(from);
-  return (u.user + u.system) / 1e6;
 }
 
 /**
