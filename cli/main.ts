@@ -28,7 +28,7 @@ const HELP = `usage: loglake <command> [options]
 
 commands:
   ingest <file|folder>… --out <dir>   normalize local log files into a local lake
-  query --lake <dir> "<SQL>"          query a lake with DuckDB (views: events, errors, replays)
+  query --lake <dir> "<SQL>"          query a lake with DuckDB (views: events, errors, replays, objects)
   formats                             list supported formats and their key patterns
   demo                                ingest the bundled samples into ./lake and query them (npm start)
   worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3

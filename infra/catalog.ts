@@ -1,5 +1,5 @@
 /**
- * The query side: Glue database, the `events`, `errors` and `replays` tables, the Athena workgroup and
+ * The query side: Glue database, the `events`, `errors`, `replays` and `objects` tables, the Athena workgroup and
  * its saved queries.
  *
  * Columns come from `schema/` and nowhere else, so the table cannot drift from what the worker
@@ -12,7 +12,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_TIME_RANGE, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
+import { EVENT_TIME_RANGE, MANIFEST_COLUMNS, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
 import { LAKE_PREFIXES } from '../schema/lake-layout.js';
 import { NAMED_QUERIES } from './queries.js';
 
@@ -141,6 +141,28 @@ export class LakeCatalog extends Construct {
       },
     });
     replays.node.addDependency(database);
+
+    const objectsLocation = `s3://${props.lakeBucket.bucketName}/${LAKE_PREFIXES.manifests}`;
+    const objects = new glue.CfnTable(this, 'ObjectsTable', {
+      catalogId,
+      databaseName: props.databaseName,
+      tableInput: {
+        name: 'objects',
+        description: 'one row per source object, its last run as its manifest records it: status, reason, counts, outputs, times (docs/objects.md)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
+        storageDescriptor: {
+          columns: MANIFEST_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
+          location: objectsLocation,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          // Manifests written before they were one line each read as rows of nulls instead of
+          // failing every query; they become rows again when their object is next ingested.
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'TRUE' } },
+        },
+      },
+    });
+    objects.node.addDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,

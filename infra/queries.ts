@@ -142,4 +142,36 @@ GROUP BY dst_port, src_ip
 ORDER BY rejected_flows DESC
 LIMIT 100`,
   },
+  {
+    id: 'ObjectsFailedToday',
+    name: 'Objects that failed today',
+    description: 'Source objects whose last run today failed (nothing written; the message went to the dead-letter queue after its retries) or was damaged (what decoded before the damage was kept), from the objects table',
+    sql: `SELECT finished_at, status, reason, error, object, source, parser_id, bytes_in, records, rejected,
+       json_extract_scalar(damage, '$.detail') AS damage
+FROM objects
+WHERE status IN ('failed', 'damaged')
+  AND finished_at >= CAST(current_date AS varchar)
+ORDER BY finished_at DESC
+LIMIT 1000`,
+  },
+  {
+    id: 'IngestLagBySource',
+    name: 'Ingest lag by source (24 hours)',
+    description: 'Seconds from a source object being written (its LastModified) to its manifest being written, by source, for objects ingested in the last 24 hours; a replayed object counts its age at the replay',
+    sql: `SELECT coalesce(source, reason, 'unknown') AS source, count(*) AS objects,
+       round(avg(lag_seconds), 1) AS avg_lag_seconds,
+       approx_percentile(lag_seconds, 0.5) AS p50_lag_seconds,
+       approx_percentile(lag_seconds, 0.95) AS p95_lag_seconds,
+       max(lag_seconds) AS max_lag_seconds
+FROM (
+  SELECT source, reason,
+         date_diff('second', from_iso8601_timestamp(object_last_modified), from_iso8601_timestamp(finished_at)) AS lag_seconds
+  FROM objects
+  WHERE object_last_modified IS NOT NULL
+    AND status <> 'failed'
+    AND from_iso8601_timestamp(finished_at) >= current_timestamp - interval '1' day
+)
+GROUP BY 1
+ORDER BY p95_lag_seconds DESC`,
+  },
 ];

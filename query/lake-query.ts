@@ -10,7 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { COLUMNS, ERROR_COLUMNS, REPLAY_COLUMNS } from '../schema/index.js';
+import { COLUMNS, ERROR_COLUMNS, MANIFEST_COLUMNS, REPLAY_COLUMNS, type JsonTableColumn } from '../schema/index.js';
 
 export type QueryRow = Record<string, unknown>;
 
@@ -43,15 +43,18 @@ function emptyErrors(): string {
   return `SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS dt, ${cols.join(', ')} WHERE false`;
 }
 
-/** The `replays` view: the run records, or no rows with the same columns. */
-function replaysView(root: string): string {
-  const columns = REPLAY_COLUMNS.map((c) => `${c.name}: '${c.duckdb.replaceAll("'", "''")}'`).join(', ');
-  return hasFiles(root, 'replays', '.json')
-    ? `SELECT ${REPLAY_COLUMNS.map((c) => `"${c.name}"`).join(', ')} FROM read_json(${quote(join(root, 'replays', '*.json'))}, format = 'auto', columns = {${columns}})`
-    : `SELECT ${REPLAY_COLUMNS.map((c) => `NULL::${c.duckdb} AS "${c.name}"`).join(', ')} WHERE false`;
+/**
+ * A view over the JSON documents matching `glob` under `root/folder` (the `replays` run records,
+ * the `objects` manifests), typed by `columns`, or no rows with the same columns.
+ */
+function jsonView(root: string, folder: string, glob: string, columns: readonly JsonTableColumn[]): string {
+  const typed = columns.map((c) => `${c.name}: '${c.duckdb.replaceAll("'", "''")}'`).join(', ');
+  return hasFiles(root, folder, '.json')
+    ? `SELECT ${columns.map((c) => `"${c.name}"`).join(', ')} FROM read_json(${quote(join(root, folder, glob))}, format = 'auto', columns = {${typed}})`
+    : `SELECT ${columns.map((c) => `NULL::${c.duckdb} AS "${c.name}"`).join(', ')} WHERE false`;
 }
 
-/** An open DuckDB session with `events`, `errors` and `replays` views over a local lake folder. */
+/** An open DuckDB session with `events`, `errors`, `replays` and `objects` views over a local lake folder. */
 export class LakeQuery {
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -75,7 +78,12 @@ export class LakeQuery {
       : emptyErrors();
     await connection.run(`CREATE VIEW events AS ${events}`);
     await connection.run(`CREATE VIEW errors AS ${errorsView}`);
-    await connection.run(`CREATE VIEW replays AS ${replaysView(root)}`);
+    await connection.run(`CREATE VIEW replays AS ${jsonView(root, 'replays', '*.json', REPLAY_COLUMNS)}`);
+    await connection.run(`CREATE VIEW objects AS ${jsonView(root, 'manifests', '*/*.json', MANIFEST_COLUMNS)}`);
+    // Athena's names for what the named queries over `objects` use, so they run here unchanged.
+    await connection.run('CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)');
+    await connection.run('CREATE MACRO approx_percentile(x, p) AS approx_quantile(x, p)');
+    await connection.run('CREATE MACRO json_extract_scalar(j, path) AS json_extract_string(j, path)');
     return new LakeQuery(instance, connection);
   }
 

@@ -1,6 +1,6 @@
 /**
  * Queries a lake that lives in an S3 bucket. DuckDB's httpfs extension is downloaded at run time
- * and cannot be installed offline, so the `lake/`, `errors/` and `replays/` prefixes are copied to a temporary
+ * and cannot be installed offline, so the `lake/`, `errors/`, `replays/` and `manifests/` prefixes are copied to a temporary
  * folder through the SDK (streamed, file by file) and queried there with the same views as a
  * local lake. Fine for a local runner's bucket or a slice of a real lake; Athena is the tool for
  * a whole production lake.
@@ -49,12 +49,12 @@ async function listKeys(client: S3Client, bucket: string, prefix: string): Promi
 }
 
 /**
- * Copies the `lake/`, `errors/` and `replays/` objects under `location` into `dir`, keeping their relative
+ * Copies the `lake/`, `errors/`, `replays/` and `manifests/` objects under `location` into `dir`, keeping their relative
  * keys. Returns the number of files copied.
  */
 export async function downloadLake(client: S3Client, location: S3Location, dir: string): Promise<number> {
   let files = 0;
-  for (const sub of [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors, LAKE_PREFIXES.replays]) {
+  for (const sub of [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors, LAKE_PREFIXES.replays, LAKE_PREFIXES.manifests]) {
     for (const key of await listKeys(client, location.bucket, location.prefix + sub)) {
       const path = join(dir, key.slice(location.prefix.length));
       await mkdir(dirname(path), { recursive: true });

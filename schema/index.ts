@@ -9,3 +9,4 @@ export * from './limits.js';
 export * from './lake-layout.js';
 export * from './validate.js';
 export * from './integrity.js';
+export * from './objects.js';

@@ -11,10 +11,12 @@ import { toJson } from '../values.js';
 
 export const help = `usage: loglake query --lake <lake-dir | s3://bucket/[prefix/]> ("<SQL>" | --file <q.sql> | -) [options]
 
-Runs one SQL statement with DuckDB over a lake folder. Three views exist, with the columns and
+Runs one SQL statement with DuckDB over a lake folder. Four views exist, with the columns and
 partitions of the Athena tables: "events" (every normalized record; partitions source and dt),
-"errors" (rejected lines: source, dt, object, ordinal, reason, detail, raw) and "replays" (one
-row per replay run record: run_id, status, params, listed, skipped, enqueued, errors, …). Rows are streamed to
+"errors" (rejected lines: source, dt, object, ordinal, reason, detail, raw), "replays" (one
+row per replay run record: run_id, status, params, listed, skipped, enqueued, errors, …) and
+"objects" (one row per object manifest: object, source, status, reason, records, rejected,
+rejected_by_reason, started_at, finished_at, object_last_modified, …; docs/objects.md). Rows are streamed to
 stdout as DuckDB produces them, in every format, so a result of any size prints in flat memory.
 
 examples:
@@ -23,7 +25,7 @@ examples:
   echo "SELECT * FROM errors" | loglake query --lake ./lake - --format json | head
 
 A lake in a bucket (s3://bucket/ as the worker writes it, e.g. with loglake worker) is queried
-the same way: its lake/, errors/ and replays/ objects are first copied to a temporary folder through the
+the same way: its lake/, errors/, replays/ and manifests/ objects are first copied to a temporary folder through the
 AWS SDK and removed afterwards, because DuckDB's httpfs extension is not available offline.
 Keep it to small lakes or a prefix; Athena is the tool for a production lake.
 

@@ -33,7 +33,7 @@ import { curManifest } from '../../parsers/index.js';
 import { decompress } from '../decode/decompress.js';
 import { ObjectError } from '../run/errors.js';
 import { keySegment, manifestKey, objectId } from '../run/identity.js';
-import { outputKeys, type Manifest, type Publication } from '../run/manifest.js';
+import { outputKeys, serializeManifest, type Manifest, type Publication } from '../run/manifest.js';
 import type { ObjectHook, ObjectReport, ProcessDeps, ProcessOne } from '../run/process-object.js';
 import { objectUri, type LakeSink, type ObjectRef, type OutputFile } from '../storage/storage.js';
 
@@ -202,7 +202,7 @@ export async function withBillingAssemblies(ref: ObjectRef, deps: ProcessDeps, p
     const publication = await settle(deps.sink, group, cur.assembly, deps.now ?? Date.now);
     // The object's records are queryable only once its assembly is live: say so where they are counted.
     const manifest: Manifest = { ...report.manifest, publication };
-    await deps.sink.put(manifestKey(report.manifest.source ?? 'billing', objectId(ref)), json(manifest));
+    await deps.sink.put(manifestKey(report.manifest.source ?? 'billing', objectId(ref)), serializeManifest(manifest));
     return { ...report, manifest };
   }
   const report = await processOne(ref, deps);
@@ -211,13 +211,13 @@ export async function withBillingAssemblies(ref: ObjectRef, deps: ProcessDeps, p
     const publication = await register(ref, cur, deps);
     if (publication === null) return report;
     const manifest: Manifest = { ...report.manifest, publication };
-    await deps.sink.put(manifestKey(curManifest.name, objectId(ref)), json(manifest));
+    await deps.sink.put(manifestKey(curManifest.name, objectId(ref)), serializeManifest(manifest));
     return { ...report, manifest };
   } catch (e) {
     if (!(e instanceof ObjectError)) throw e;
     // The manifest was recorded as ignored; say instead why its assembly cannot complete.
     const failed = { ...report.manifest, status: 'failed' as const, reason: e.code, error: e.message };
-    await deps.sink.put(manifestKey(curManifest.name, objectId(ref)), json(failed));
+    await deps.sink.put(manifestKey(curManifest.name, objectId(ref)), serializeManifest(failed));
     return { manifest: failed, error: e };
   }
 }

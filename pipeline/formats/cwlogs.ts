@@ -26,7 +26,7 @@ import { ErrorsWriter } from '../run/errors-writer.js';
 import { settleRun } from '../run/continuation.js';
 import { LoglakeError, ObjectError, TransientError } from '../run/errors.js';
 import { dayFromKey, errorsKey, manifestKey, objectId } from '../run/identity.js';
-import { parseManifest, type Damage, type Manifest, type PartitionOutput } from '../run/manifest.js';
+import { parseManifest, serializeManifest, type Damage, type Manifest, type PartitionOutput } from '../run/manifest.js';
 import type { PipelineOptions } from '../run/options.js';
 import { processObject, type ObjectHook, type ObjectReport, type ProcessDeps, type ProcessOne } from '../run/process-object.js';
 import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, sourceOf, type Pin, type Registry } from '../route/route.js';
@@ -454,7 +454,7 @@ class PayloadObjectRun implements FrameSink {
     const mKey = manifestKey(GENERIC_FORMAT, this.id);
     const previous = parseManifest(await this.deps.sink.get(mKey));
     const { manifest, stale } = settleRun(built, previous, null, null);
-    await this.deps.sink.put(mKey, `${JSON.stringify(manifest, null, 2)}\n`);
+    await this.deps.sink.put(mKey, serializeManifest(manifest));
     if (stale.length > 0) await this.deps.sink.delete(stale);
     const error = failed === undefined ? null : (failed.error ?? new LoglakeError(failed.manifest.reason ?? 'failed', manifest.error ?? ''));
     return { manifest, error };

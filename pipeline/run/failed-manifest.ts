@@ -10,7 +10,7 @@ import { settleRun } from './continuation.js';
 import { decompress } from '../decode/decompress.js';
 import { LoglakeError } from './errors.js';
 import { manifestKey, objectId } from './identity.js';
-import { parseManifest, type Manifest } from './manifest.js';
+import { parseManifest, serializeManifest, type Manifest } from './manifest.js';
 import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from '../route/route.js';
 import { objectUri, type LakeSink, type ObjectRef, type ObjectSource } from '../storage/storage.js';
 import type { ObjectReport } from './process-object.js';
@@ -130,6 +130,6 @@ export async function recordObjectFailure(ref: ObjectRef, thrown: unknown, deps:
   const key = manifestKey(sourceFolder(route), objectId(ref));
   const previous = parseManifest(await deps.sink.get(key));
   const manifest = failedManifest(ref, route, error, previous, started, (deps.now ?? Date.now)());
-  await deps.sink.put(key, `${JSON.stringify(manifest, null, 2)}\n`);
+  await deps.sink.put(key, serializeManifest(manifest));
   return { manifest, error };
 }

@@ -109,6 +109,14 @@ export interface Manifest {
   readonly earlier_errors_outputs?: readonly string[];
 }
 
+/**
+ * The stored text of a manifest: one line, because the `objects` table reads `manifests/` with
+ * Athena's JSON SerDe, which takes one document per line.
+ */
+export function serializeManifest(m: Manifest): string {
+  return `${JSON.stringify(m)}\n`;
+}
+
 /** Keys a manifest says its run wrote (data parts and the errors file). */
 export function outputKeys(m: Pick<Manifest, 'outputs' | 'errors_output' | 'earlier_errors_outputs'>): string[] {
   const keys = m.outputs.map((o) => o.key);

@@ -30,7 +30,7 @@ import {
   manifestKey,
   objectId,
 } from './identity.js';
-import { parseManifest, type Damage, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
+import { parseManifest, serializeManifest, type Damage, type Manifest, type ObjectStatus, type PartitionOutput, type ResumePoint } from './manifest.js';
 import type { PipelineOptions } from './options.js';
 import { ParquetFileWriter, ROW_GROUP_CHARS } from '../parquet/parquet-writer.js';
 import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from '../route/route.js';
@@ -699,7 +699,7 @@ class SingleObject {
     }
     const built = buildManifest(this.base, status, reason, error?.message ?? null, this.run, kept, keptErrors, this.now());
     const { manifest, stale } = settleRun(built, previous, deps.resume ?? null, this.resumeAt);
-    await deps.sink.put(mKey, `${JSON.stringify(manifest, null, 2)}\n`);
+    await deps.sink.put(mKey, serializeManifest(manifest));
     if (stale.length > 0) await deps.sink.delete(stale);
     return { manifest, error };
   }

@@ -1,7 +1,7 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_QUERIES } from '../../infra/queries.js';
-import { EVENT_TIME_RANGE, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange, type GlueColumn } from '../../schema/index.js';
+import { EVENT_TIME_RANGE, MANIFEST_COLUMNS, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange, type GlueColumn } from '../../schema/index.js';
 import { FULL, MINIMAL, flat, idOf, synth, type CfnResource, type Synth, SYNTH_TIMEOUT_MS } from './synth.js';
 
 interface TableInput {
@@ -104,6 +104,17 @@ describe('LakeCatalog', () => {
     for (const c of REPLAY_COLUMNS) expect(c.athena, c.name).not.toMatch(/[<,](from|to|window|key|at|after):/);
   });
 
+  it('declares the objects table over the manifests under manifests/, its columns the manifest fields of MANIFEST_COLUMNS', () => {
+    const objects = table(s, 'objects');
+    expect(objects.StorageDescriptor.Columns).toEqual(MANIFEST_COLUMNS.map((c) => ({ Name: c.name, Type: c.athena, Comment: c.comment })));
+    expect(objects.PartitionKeys).toBeUndefined();
+    expect(flat(objects.StorageDescriptor.Location)).toBe(`s3://<${bucket}>/manifests/`);
+    expect(objects.StorageDescriptor.SerdeInfo).toEqual({ SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: { 'ignore.malformed.json': 'TRUE' } });
+    expect(objects.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
+    expect(objects.Parameters).toEqual({ classification: 'json', EXTERNAL: 'TRUE' });
+    for (const c of MANIFEST_COLUMNS) expect(c.athena, c.name).not.toMatch(/[<,](from|to|window|key|at|after):/);
+  });
+
   it('enforces a workgroup with SSE-S3 encrypted results in the results bucket and a 10 GiB scan limit', () => {
     const [, wg] = s.resources('AWS::Athena::WorkGroup')[0] as [string, CfnResource];
     expect(wg.Properties.Name).toBe('loglake');
@@ -124,6 +135,8 @@ describe('LakeCatalog', () => {
       'Cost by tag, last month',
       'VPC flow log top talkers (24 hours)',
       'VPC flow log rejected traffic to a port (24 hours)',
+      'Objects that failed today',
+      'Ingest lag by source (24 hours)',
     ]);
     for (const q of queries) expect(q).toMatchObject({ Database: 'loglake', WorkGroup: 'loglake' });
   });
@@ -131,9 +144,16 @@ describe('LakeCatalog', () => {
 
 describe('named queries', () => {
   const columns = new Set([...glueColumns(), ...gluePartitionKeys()].map((c) => c.name));
+  const overEvents = NAMED_QUERIES.filter((q) => /\bFROM events\b/.test(q.sql));
+  const overObjects = NAMED_QUERIES.filter((q) => /\bFROM objects\b/.test(q.sql));
+
+  it('read the events table or the objects table (run against a local lake in test/schema/objects.test.ts)', () => {
+    expect(overEvents.length + overObjects.length).toBe(NAMED_QUERIES.length);
+    expect(overObjects.map((q) => q.id)).toEqual(['ObjectsFailedToday', 'IngestLagBySource']);
+  });
 
   it('filter only on sources the events table projects', () => {
-    for (const q of NAMED_QUERIES) {
+    for (const q of overEvents) {
       const named = [...q.sql.matchAll(/\bsource\s*(?:=|IN)\s*\(?([^)\n]+)/g)].flatMap((m) => [...(m[1] ?? '').matchAll(/'([a-z0-9]+)'/g)].map((x) => x[1]));
       expect(named.length, q.id).toBeGreaterThan(0);
       for (const source of named) expect(SOURCES as readonly string[], `${q.id}: ${source}`).toContain(source);
@@ -141,11 +161,11 @@ describe('named queries', () => {
   });
 
   it('bound dt so partition projection prunes instead of listing every day since the first projected one', () => {
-    for (const q of NAMED_QUERIES) expect(q.sql, q.id).toMatch(/\bdt >= /);
+    for (const q of overEvents) expect(q.sql, q.id).toMatch(/\bdt >= /);
   });
 
   it('select and group only by columns of the events table', () => {
-    for (const q of NAMED_QUERIES) {
+    for (const q of overEvents) {
       const selected = (/^SELECT ([\s\S]+?)\nFROM events/m.exec(q.sql)?.[1] ?? '')
         .split(/,(?![^(]*\))/)
         .map((part) => part.trim())
