@@ -57,6 +57,10 @@ export interface SourceConfig {
   readonly kmsKeyArn: string | null;
   /** How a `poll` source is polled; null for every other notification type. */
   readonly poll: PollConfig | null;
+  /** Role the worker assumes to read this source, instead of being named in the bucket policy. @default null */
+  readonly roleArn: string | null;
+  /** External id the role's trust policy requires (`sts:ExternalId`). @default null */
+  readonly externalId: string | null;
 }
 
 /** The schedule of a source polled by the replay job (`notification: "poll"`). */
@@ -270,12 +274,23 @@ function readFormat(s: Section): SourceFormat {
   return 'auto';
 }
 
-const SOURCE_KEYS = ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn', 'pollMinutes', 'pollLookbackDays'];
+const SOURCE_KEYS = ['bucket', 'account', 'prefixes', 'format', 'notification', 'topicArn', 'kmsKeyArn', 'pollMinutes', 'pollLookbackDays', 'roleArn', 'externalId'];
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+/** STS: 2-1224 characters of letters, digits and `+=,.@:/-`. */
+const EXTERNAL_ID = /^[\w+=,.@:\/-]{2,1224}$/;
 
 /** Bounds of a poll schedule: EventBridge runs rules at most once a minute, and a poll is a listing, so more often than every 5 minutes only costs. */
 export const POLL_MINUTES = { default: 15, min: 5, max: 1440 } as const;
 /** The replay request accepts a lookback of up to 31 days. */
 export const POLL_LOOKBACK_DAYS = { default: 1, min: 0, max: 31 } as const;
+
+/** `roleArn` and `externalId` of a source read through a role; an external id alone would protect nothing. */
+function readReaderRole(s: Section): Pick<SourceConfig, 'roleArn' | 'externalId'> {
+  const roleArn = s.optionalString('roleArn', ROLE_ARN, 'an IAM role ARN (arn:aws:iam::<account>:role/<name>)');
+  const externalId = s.optionalString('externalId', EXTERNAL_ID, 'an external id (2-1224 letters, digits and +=,.@:/-)');
+  if (externalId !== null && !s.has('roleArn')) s.problem('externalId', 'only applies with a roleArn');
+  return { roleArn, externalId };
+}
 
 function readSource(s: Section): SourceConfig {
   s.required('bucket', 'the name of the existing bucket the logs land in');
@@ -328,6 +343,7 @@ function readSource(s: Section): SourceConfig {
     notification,
     topicArn,
     kmsKeyArn: s.optionalString('kmsKeyArn', KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)'),
+    ...readReaderRole(s),
     poll,
   };
 }

@@ -16,47 +16,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Source } from '../schema/index.js';
-import { sourceOfFormat, type SourceConfig, type SourceFormat } from './config.js';
+import type { SourceConfig } from './config.js';
 import { acknowledge } from './nag.js';
+import { objectCreatedPattern, suffixOf } from './source-filters.js';
 
-/**
- * Key suffix every object of a source has, so notifications of a pinned format skip everything
- * else the delivering service writes next to its logs. `null`: the source's names have no
- * common suffix. Keyed by source, not format, so a parser id filters as its source does.
- */
-export const SOURCE_SUFFIXES: Readonly<Record<Source, string | null>> = {
-  cloudtrail: '.json.gz',
-  alb: '.log.gz',
-  elb: '.log',
-  nlb: '.log.gz',
-  s3access: null,
-  cloudfront: '.gz',
-  config: '.json.gz',
-  billing: null,
-  // Text (`.log.gz`) and Parquet (`.log.parquet`) deliveries share no suffix; each parser id has its own below.
-  vpcflow: null,
-  // Export-task objects end in .gz; Firehose objects have a suffix only when Firehose compresses them.
-  cwlogs: null,
-  redshift: '.gz',
-  // RDS log files keep RDS's names (`mysql-slowquery.log.3`, `postgresql.log.2024-05-01-12`): no common suffix.
-  rds: null,
-};
-
-/**
- * Parser ids whose objects have a narrower suffix than their source's. (`vpcflow` names the
- * source as well as the text parser, and a source pin lets both parsers choose: no suffix.)
- */
-export const PARSER_SUFFIXES: Readonly<Record<string, string>> = {
-  'vpcflow-parquet': '.log.parquet',
-};
-
-/** The suffix filter of a source's notifications: none for `auto`, which may receive anything. */
-export function suffixOf(format: SourceFormat): string | null {
-  if (Object.hasOwn(PARSER_SUFFIXES, format)) return PARSER_SUFFIXES[format] as string;
-  const source = sourceOfFormat(format);
-  return source === null ? null : SOURCE_SUFFIXES[source];
-}
+// The filters live apart, free of aws-cdk-lib, so `loglake onboard` can print them.
+export { PARSER_SUFFIXES, SOURCE_SUFFIXES, suffixOf } from './source-filters.js';
 
 /**
  * An EventBridge target that lets exactly its rule send to the queue and the dead-letter queue.
@@ -173,20 +138,10 @@ export class SourceNotifications extends Construct {
     }
 
     for (const [bucketName, sources] of rules) {
-      // One rule per bucket; each prefix (with the format's suffix) is one alternative of the key match.
-      const matchers = sources.flatMap((src) => {
-        const suffix = suffixOf(src.format);
-        return src.prefixes.map((prefix) => (suffix ? events.Match.wildcard(`${prefix}*${suffix}`) : prefix ? events.Match.prefix(prefix) : null));
-      });
-      // A whole-bucket source without a suffix matches every key: no key filter at all.
-      const key = matchers.includes(null) ? null : matchers.length === 1 ? matchers[0] : events.Match.anyOf(...matchers);
+      // One rule per bucket, matching what the owner's forwarding rule (infra/source-stack.ts) sends.
       new events.Rule(this, `Rule-${idOf(bucketName)}`, {
         description: `loglake: new objects in ${bucketName}`,
-        eventPattern: {
-          source: ['aws.s3'],
-          detailType: ['Object Created'],
-          detail: { bucket: { name: [bucketName] }, ...(key ? { object: { key } } : {}) },
-        },
+        eventPattern: objectCreatedPattern(bucketName, sources),
         targets: [queueTarget(queue, props.ingestDlq)],
       });
     }

@@ -23,6 +23,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REPLAY_ENV, REPLAY_METRICS } from '../functions/replay/env-names.js';
+import { centralRoleName, listingCondition } from './central-access.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
 import { queueWithDlq, visibilityTimeoutFor } from './queues.js';
@@ -97,7 +98,9 @@ export class ReplayJob extends Construct {
     this.controlQueue = control.queue;
     this.controlDlq = control.dlq;
 
-    const { logGroup, role } = functionLogsAndRole(this, props.worker.logRetentionDays, 'loglake replay job: list source prefixes, read manifests, write run records, enqueue replays');
+    // A fixed name, so the source-account stacks can name the role (infra/source-stack.ts).
+    const roleName = centralRoleName(props.name, 'replay', Stack.of(this).region);
+    const { logGroup, role } = functionLogsAndRole(this, props.worker.logRetentionDays, 'loglake replay job: list source prefixes, read manifests, write run records, enqueue replays', roleName);
     this.role = role;
 
     const fn = new NodejsFunction(this, 'Function', {
@@ -195,13 +198,13 @@ export class ReplayJob extends Construct {
       byBucket.set(s.bucket, set);
     }
     for (const [bucket, prefixes] of [...byBucket].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const whole = prefixes.has('');
+      const conditions = listingCondition(prefixes);
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: `ListSource${shortHash(bucket)}`,
           actions: ['s3:ListBucket'],
           resources: [`arn:${partition}:s3:::${bucket}`],
-          ...(whole ? {} : { conditions: { StringLike: { 's3:prefix': [...prefixes].sort().map((p) => `${p}*`) } } }),
+          ...(conditions === null ? {} : { conditions }),
         }),
       );
     }

@@ -20,6 +20,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGEST_ENV, INGEST_METRICS } from '../functions/ingest/env-names.js';
 import { lakeAreas, type LakeAccess } from '../schema/lake-layout.js';
+import { centralRoleName, prefixObjectArns, sourceReadActions } from './central-access.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
 
@@ -131,12 +132,12 @@ export function lakeListed(archiveRaw: boolean, user: LakeUser = 'worker'): bool
  * instead of the managed AWSLambdaBasicExecutionRole, which may write any log group. Construct
  * ids `Logs` and `Role` under `scope`, as every function of the stack has them.
  */
-export function functionLogsAndRole(scope: Construct, retentionDays: number, description: string): { logGroup: logs.LogGroup; role: iam.Role } {
+export function functionLogsAndRole(scope: Construct, retentionDays: number, description: string, roleName?: string): { logGroup: logs.LogGroup; role: iam.Role } {
   const logGroup = new logs.LogGroup(scope, 'Logs', {
     retention: retentionDays as logs.RetentionDays,
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+  const role = new iam.Role(scope, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description, roleName });
   logGroup.grantWrite(role);
   return { logGroup, role };
 }
@@ -179,7 +180,9 @@ export class IngestWorker extends Construct {
       throw new Error(`worker entry ${WORKER_ENTRY} does not exist; write functions/ingest/handler.ts or pass code`);
     }
 
-    const { logGroup, role } = functionLogsAndRole(this, worker.logRetentionDays, 'loglake ingest worker: read source prefixes, write lake prefixes');
+    // A fixed name, so the source-account stacks can name the role (infra/source-stack.ts).
+    const roleName = centralRoleName(props.name, 'worker', Stack.of(this).region);
+    const { logGroup, role } = functionLogsAndRole(this, worker.logRetentionDays, 'loglake ingest worker: read source prefixes, write lake prefixes', roleName);
     this.role = role;
 
     const environment: Record<string, string> = {
@@ -281,10 +284,8 @@ export class IngestWorker extends Construct {
   /** Read only under each configured source prefix, plus decrypt with the source's key. */
   private grantSources(role: iam.Role, props: IngestWorkerProps): void {
     const partition = Stack.of(this).partition;
-    const objectArns = props.sources.flatMap((s) => s.prefixes.map((p) => `arn:${partition}:s3:::${s.bucket}/${p}*`));
-    const actions = ['s3:GetObject', 's3:GetObjectVersion'];
-    // A server-side copy carries the source object's tags along, which S3 authorizes as tag reads.
-    if (lakeAreas(props.archiveRaw).some((a) => a.worker.includes('copy'))) actions.push('s3:GetObjectTagging', 's3:GetObjectVersionTagging');
+    const objectArns = props.sources.flatMap((s) => prefixObjectArns(partition, s.bucket, s.prefixes));
+    const actions = sourceReadActions(props.archiveRaw);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadSourcePrefixes', actions, resources: [...new Set(objectArns)] }));
     const keys = [...new Set(props.sources.flatMap((s) => (s.kmsKeyArn ? [s.kmsKeyArn] : [])))];
     if (keys.length > 0) {

@@ -27,7 +27,7 @@ describe('parseConfig', () => {
     expect(c.name).toBe('loglake');
     expect(c.account).toBeNull();
     expect(c.sources).toEqual([
-      { bucket: 'acme-logs', account: null, prefixes: [''], format: 'auto', notification: 's3', topicArn: null, kmsKeyArn: null, poll: null },
+      { bucket: 'acme-logs', account: null, prefixes: [''], format: 'auto', notification: 's3', topicArn: null, kmsKeyArn: null, poll: null, roleArn: null, externalId: null },
     ]);
     expect(c.lake).toMatchObject({
       kms: false,
