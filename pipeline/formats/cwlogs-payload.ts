@@ -173,11 +173,18 @@ export const GENERIC_FORMAT: FormatName = cwlogsParser.id;
 /**
  * Entries every map ends with, used when the format exists in the registry: the log group name
  * the CloudTrail console proposes (`aws-cloudtrail-logs-<account>-<suffix>`, one JSON event per
- * message) and Amazon Redshift's audit log groups (`/aws/redshift/cluster/<cluster>/<log>`).
+ * message), Amazon Redshift's audit log groups (`/aws/redshift/cluster/<cluster>/<log>`) and the
+ * RDS log groups whose last segment names one engine's log (`/aws/rds/instance|cluster/<id>/<log>`).
+ * RDS's `error` and `audit` groups are left out: SQL Server and Oracle publish groups of those
+ * names too, and their lines would all be rejected by a MySQL parser instead of kept as
+ * generic records; a MySQL/MariaDB deployment names them in its own entries.
  */
 export const DEFAULT_LOG_GROUPS: ReadonlyArray<Readonly<Record<string, string>>> = [
   { pattern: 'aws-cloudtrail-logs-*', format: 'cloudtrail' },
   { pattern: '/aws/redshift/cluster/*/*', format: 'redshift' },
+  { pattern: '/aws/rds/*/*/postgresql', format: 'rds-postgresql' },
+  { pattern: '/aws/rds/*/*/slowquery', format: 'rds-mysql-slowquery' },
+  { pattern: '/aws/rds/*/*/general', format: 'rds-mysql-general' },
 ];
 
 const ENTRY_KEYS = ['name', 'prefix', 'pattern', 'format', 'header'];

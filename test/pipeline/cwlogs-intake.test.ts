@@ -117,6 +117,28 @@ describe('Lambda path: one payload, one virtual object', () => {
     expect(again.reports[0]?.manifest).toMatchObject({ source: 'cwlogs', records: 2 });
   });
 
+  it('reads an RDS PostgreSQL log group by the built-in map: a statement of several lines is one record', async () => {
+    const pg = payload({
+      logGroup: '/aws/rds/instance/orders-db/postgresql',
+      logStream: 'orders-db.0',
+      logEvents: [
+        { id: ID(21), timestamp: T, message: '2024-05-01 10:00:00 UTC:10.0.0.5(54321):app@orders:[4711]:LOG:  statement: SELECT o.id\n\tFROM orders o\n\tWHERE o.customer_id = 42;' },
+        { id: ID(22), timestamp: T + 1, message: '2024-05-01 10:00:00 UTC:10.0.0.5(54321):app@orders:[4711]:LOG:  duration: 12.345 ms' },
+      ],
+    });
+    const { reports } = await ingestSubscriptionPayload(asPayload(pg), deps());
+    const m = reports[0]?.manifest as Manifest;
+    expect(m).toMatchObject({ source: 'rds', parser_id: 'rds-postgresql', lines_in: 2, records: 2, rejected: 0 });
+    const r = await rows('SELECT actor, resource, action, src_ip, duration_ms, raw FROM events ORDER BY ordinal');
+    // The instance comes from the log group name; a duration line names no statement: no action of its own.
+    expect(r.map((x) => [x.actor, x.resource, x.action, x.src_ip])).toEqual([
+      ['app', 'orders-db/orders', 'SELECT', '10.0.0.5'],
+      ['app', 'orders-db/orders', null, '10.0.0.5'],
+    ]);
+    expect(String(r[0]?.raw)).toContain('\n\tWHERE o.customer_id = 42;');
+    expect(r[1]?.duration_ms).toBe(12.345);
+  });
+
   it('a mapped format that does not read a message rejects it, keeping it in errors/: nothing lost', async () => {
     const map = validateLogGroupMap({ logGroups: [{ name: '/aws/lambda/orders', format: 'cloudtrail' }] }, 'test');
     const { reports } = await ingestSubscriptionPayload(asPayload(payload()), deps({ map }));

@@ -164,6 +164,20 @@ describe('the log-group map', () => {
     expect(DEFAULT_LOG_GROUP_MAP.region).toBeNull();
   });
 
+  it('routes the RDS log groups whose name says the engine, and leaves error and audit groups generic', () => {
+    const defaultFormat = (group: string): string | null => routeLogGroup(DEFAULT_LOG_GROUP_MAP, group)?.format ?? null;
+    expect(defaultFormat('/aws/rds/instance/orders-db/postgresql')).toBe('rds-postgresql');
+    expect(defaultFormat('/aws/rds/cluster/orders-aurora/postgresql')).toBe('rds-postgresql');
+    expect(defaultFormat('/aws/rds/instance/shop/slowquery')).toBe('rds-mysql-slowquery');
+    expect(defaultFormat('/aws/rds/cluster/shop-aurora/general')).toBe('rds-mysql-general');
+    // SQL Server and Oracle publish `error` and `audit` groups as well: not guessed.
+    expect(defaultFormat('/aws/rds/instance/shop/error')).toBeNull();
+    expect(defaultFormat('/aws/rds/instance/shop/audit')).toBeNull();
+    expect(defaultFormat('/aws/rds/instance/shop/postgresql/extra')).toBeNull();
+    // A user's entry comes first.
+    expect(formatOf('/aws/rds/instance/db-1/error')).toBe('cloudtrail');
+  });
+
   it('turns a VPC flow log LogFormat (${field}) into the header line of its S3 files', () => {
     expect(routeLogGroup(map, '/aws/vpc/x')?.header).toBe('version interface-id srcaddr dstaddr');
   });
