@@ -22,6 +22,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   demo: () => import('./commands/demo.js'),
   worker: () => import('./commands/worker.js'),
   replay: () => import('./commands/replay.js'),
+  verify: () => import('./commands/verify.js'),
 };
 
 const HELP = `usage: loglake <command> [options]
@@ -34,6 +35,8 @@ commands:
   worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3
   replay s3://b/p/ --from <day>       list a date range of S3 logs and replay it (dry run, --local,
                                       --queue/--stack, --deployed); replay status|cancel
+  verify s3://b/p/|<dir> --from <day>  verify CloudTrail log file integrity (digests, signatures,
+                                      hashes) over a range, like aws cloudtrail validate-logs
 
 Run "loglake <command> --help" for the options of a command; "loglake --version" for the version.
 `;

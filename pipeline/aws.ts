@@ -11,3 +11,4 @@ export { S3ListPages } from './replay/s3-pages.js';
 export { RawArchiver } from './storage/raw-archive.js';
 export { S3LakeSink } from './storage/s3-sink.js';
 export { S3Source } from './storage/s3-source.js';
+export { cloudTrailKeyLoader, createCloudTrailClient } from './storage/cloudtrail-public-keys.js';

@@ -65,6 +65,14 @@ export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type Mes
 export { encodeWorkerMessage, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';
 export { DEFAULT_REGISTRY } from './route/route.js';
 export { daysOf, isDay, listRange, LIST_CONCURRENCY, type Candidate, type DayRange, type ListFilter, type Listing, type ListPage, type ListPages, type ListRequest } from './replay/list.js';
+export { FolderListPages } from './replay/folder-pages.js';
+export { auditDigests, summarize as summarizeAudit, type AuditProgress, type AuditResult, type AuditSource, type AuditSummary, type DigestRef } from './integrity/audit.js';
+export { authenticate, checkDigest, UNREADABLE_CONTENT, type CheckInput, type DigestCheck, type DigestUnderCheck, type PreviousDigest } from './integrity/check.js';
+export { DigestError, digestKeyFacts, parseDigest, type Digest, type DigestKeyFacts, type DigestLogFile } from './integrity/digest.js';
+export { hashUncompressed, uncompressed } from './integrity/hash.js';
+export { isNotFound, objectAuditSource } from './integrity/object-source.js';
+export { MemoryPublicKeyStore, parsePublicKeyList, PublicKeyError, publicKeyEntry, type PublicKeyEntry, type PublicKeyLoader, type PublicKeyStore } from './integrity/public-keys.js';
+export { sha256Hex, signingString, SIGNING_ALGORITHM, verifyDigestSignature } from './integrity/signature.js';
 export { finishedSince, parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
 export { estimateReplay, PRICES, type Estimate } from './replay/estimate.js';
 export { decodeReplayRequest, encodeReplayRequest, readParams, type ReplayRequest } from './replay/control.js';
@@ -91,5 +99,5 @@ export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/o
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
 export { LOGLAKE_USER_AGENT } from './run/version.js';
 export { toPipelineError } from './storage/aws-errors.js';
-export { LocalLakeSink, TEMP_NAME } from './storage/local-storage.js';
+export { LocalLakeSink, LocalSource, TEMP_NAME } from './storage/local-storage.js';
 export type { LakeSink, ObjectRef, ObjectSource } from './storage/storage.js';

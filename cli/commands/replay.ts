@@ -10,7 +10,6 @@ import { resolve } from 'node:path';
 import {
   DEFAULT_REGISTRY,
   encodeReplayRequest,
-  isDay,
   isRunId,
   listRange,
   LocalLakeSink,
@@ -32,6 +31,7 @@ import {
 } from '../../pipeline/index.js';
 import { intFlag, parse, stringFlag, UsageError, type Values } from '../args.js';
 import type { Io } from '../io.js';
+import { dayFlag, s3Target, type S3Target } from '../range-flags.js';
 import { dryRunText, progressEvent, ReplayProgress, summarize } from '../replay-report.js';
 import { awsOptions, cause, connectLake, lakeFrom, resolveStack, type Aws } from '../replay-aws.js';
 
@@ -87,28 +87,12 @@ exit codes: 0 ok (a cancelled run included), 1 listing failed (no such bucket, a
             object failed or the run failed, 2 usage error, 130 interrupted (resumable)
 `;
 
-interface Target {
-  readonly bucket: string;
-  readonly prefix: string;
-}
-
-function target(positionals: readonly string[]): Target {
+function target(positionals: readonly string[]): S3Target {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'an s3://bucket/prefix/ to replay is required' : `one s3://bucket/prefix/ at a time, got ${positionals.length}`);
-  const m = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(positionals[0] as string);
-  if (!m) throw new UsageError(`expected s3://bucket/prefix/, got ${JSON.stringify(positionals[0])}`);
-  const bucket = m[1] as string;
-  if (bucket === '') throw new UsageError(`the bucket is missing in ${JSON.stringify(positionals[0])}`);
-  let prefix = m[2] ?? '';
-  if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
-  return { bucket, prefix };
+  return s3Target(positionals[0] as string);
 }
 
-function day(values: Values, name: string): string | undefined {
-  const v = values[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !isDay(v)) throw new UsageError(`--${name} must be a day YYYY-MM-DD, got ${JSON.stringify(v)}`);
-  return v;
-}
+const day = dayFlag;
 
 const str = stringFlag;
 

@@ -19,6 +19,9 @@ import type { IntegrityRow, IntegrityStatus } from '../../schema/index.js';
 import { digestKeyFacts, type Digest, type DigestLogFile } from './digest.js';
 import { verifyDigestSignature } from './signature.js';
 
+/** What `logHash` returns, followed by the reason, for a log file whose content cannot be decoded. */
+export const UNREADABLE_CONTENT = 'unreadable: ';
+
 /** A digest as read: where it was found, its content's hash, and its object metadata. */
 export interface DigestUnderCheck {
   /** S3 key it was read from (for a local copy, the key it was copied from). */
@@ -74,6 +77,20 @@ function foundWhereItSays(d: DigestUnderCheck): boolean {
   return d.digest.digestS3Object === d.key || d.digest.digestS3Object.endsWith(`/${d.key}`) || d.key.endsWith(`/${d.digest.digestS3Object}`);
 }
 
+/** Why a digest is not authentic, or that it is (its signature verifies, where it was found). */
+export type Authenticity = { readonly ok: true } | { readonly ok: false; readonly status: 'unknown_key' | 'signature_invalid'; readonly detail: string };
+
+/** Whether `d` is authentic with `publicKey` (the key of its fingerprint, null when none is known). */
+export function authenticate(d: DigestUnderCheck, publicKey: KeyObject | null): Authenticity {
+  const { digest } = d;
+  if (publicKey === null) return { ok: false, status: 'unknown_key', detail: `no public key has fingerprint ${digest.digestPublicKeyFingerprint}` };
+  if (d.signature === null) return { ok: false, status: 'signature_invalid', detail: 'the digest object has no signature metadata' };
+  const sig = verifyDigestSignature(digest, d.contentHash, d.signature, d.signingAlgorithm ?? digest.digestSignatureAlgorithm, publicKey);
+  if (!sig.ok) return { ok: false, status: 'signature_invalid', detail: sig.reason };
+  if (!foundWhereItSays(d)) return { ok: false, status: 'signature_invalid', detail: `found at ${d.key} but signed for ${digest.digestS3Object}` };
+  return { ok: true };
+}
+
 export function checkDigest(d: DigestUnderCheck, input: CheckInput): DigestCheck {
   const { digest } = d;
   const facts = digestKeyFacts(d.key) ?? digestKeyFacts(digest.digestS3Object);
@@ -95,13 +112,11 @@ export function checkDigest(d: DigestUnderCheck, input: CheckInput): DigestCheck
     actual_hash: d.contentHash,
     ...extra,
   });
-  const unchecked = digest.logFiles.length > 0 ? `; its ${digest.logFiles.length} log files are not checked` : '';
-
-  if (input.publicKey === null) return { authentic: false, rows: [row('unknown_key', `no public key has fingerprint ${digest.digestPublicKeyFingerprint}${unchecked}`)] };
-  if (d.signature === null) return { authentic: false, rows: [row('signature_invalid', `the digest object has no signature metadata${unchecked}`)] };
-  const sig = verifyDigestSignature(digest, d.contentHash, d.signature, d.signingAlgorithm ?? digest.digestSignatureAlgorithm, input.publicKey);
-  if (!sig.ok) return { authentic: false, rows: [row('signature_invalid', `${sig.reason}${unchecked}`)] };
-  if (!foundWhereItSays(d)) return { authentic: false, rows: [row('signature_invalid', `found at ${d.key} but signed for ${digest.digestS3Object}${unchecked}`)] };
+  const auth = authenticate(d, input.publicKey);
+  if (!auth.ok) {
+    const unchecked = digest.logFiles.length > 0 ? `; its ${digest.logFiles.length} log files are not checked` : '';
+    return { authentic: false, rows: [row(auth.status, `${auth.detail}${unchecked}`)] };
+  }
 
   const rows: IntegrityRow[] = [];
   const prev = input.previous;
@@ -131,6 +146,8 @@ export function checkDigest(d: DigestUnderCheck, input: CheckInput): DigestCheck
     if (actual === null) {
       const missing = input.isMissing(log, digest);
       rows.push(row(missing ? 'missing_log' : 'not_yet_ingested', missing ? 'listed by the digest, not found' : 'listed by the digest, not seen yet', extra));
+    } else if (actual.startsWith(UNREADABLE_CONTENT)) {
+      rows.push(row('hash_mismatch', `the content does not decompress (${actual.slice(UNREADABLE_CONTENT.length)}), the digest lists ${log.hashValue}`, { ...extra, actual_hash: null }));
     } else if (actual.toLowerCase() !== log.hashValue) {
       rows.push(row('hash_mismatch', `uncompressed content hashes to ${actual}, the digest lists ${log.hashValue}`, extra));
     } else rows.push(row('valid', null, extra));

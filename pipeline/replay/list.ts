@@ -50,6 +50,8 @@ export interface ListFilter {
   readonly range: DayRange;
   /** Keep only objects whose key routes to this source (or one of its ignorables). */
   readonly source?: string;
+  /** Walk only these `AWSLogs/<account>/<service>/` folders (`CloudTrail-Digest` for `loglake verify`). */
+  readonly services?: readonly string[];
   readonly account?: string;
   readonly region?: string;
 }
@@ -126,8 +128,8 @@ const S3_ACCESS_NAME = /^(\d{4}-\d{2}-\d{2})-\d{2}-\d{2}-\d{2}-[0-9A-Za-z]+$/;
 /** CloudFront standard logs: `<distribution>.YYYY-MM-DD-HH.<unique>[.gz]`. */
 const CLOUDFRONT_NAME = /^([A-Z0-9]+)\.(\d{4}-\d{2}-\d{2})-\d{2}\.[0-9a-zA-Z]+(?:\.gz)?$/;
 
-/** Runs `tasks` with at most `limit` at once; tasks may add more tasks. */
-class Pool {
+/** Runs `tasks` with at most `limit` at once; tasks may add more tasks; the first failure ends the pool. */
+export class Pool {
   private running = 0;
   private readonly waiting: (() => Promise<void>)[] = [];
   private failure: unknown = null;
@@ -276,6 +278,7 @@ export async function listRange(pages: ListPages, prefix: string, filter: ListFi
     children(p, (service, child) => {
       const sources = SERVICE_SOURCES[service];
       if (filter.source !== undefined && sources !== undefined && !sources.includes(filter.source)) return;
+      if (filter.services !== undefined && !filter.services.includes(service)) return;
       children(child, (name, regionPrefix) => {
         if (!REGION.test(name)) return fallback(regionPrefix);
         if (filter.region === undefined || filter.region === name) region(regionPrefix, service);

@@ -67,6 +67,7 @@ export class S3Source implements ObjectSource {
       ...(out.ETag !== undefined ? { etag: out.ETag } : {}),
       ...(out.VersionId !== undefined && out.VersionId !== 'null' ? { versionId: out.VersionId } : {}),
       ...(out.LastModified !== undefined ? { lastModifiedMs: out.LastModified.getTime() } : {}),
+      ...(out.Metadata !== undefined ? { metadata: out.Metadata } : {}),
     };
   }
 }

@@ -36,6 +36,8 @@ export interface OpenedObject {
   readonly etagAfterRead?: () => string | undefined;
   readonly versionId?: string;
   readonly lastModifiedMs?: number;
+  /** User metadata (`x-amz-meta-*` without the prefix): a CloudTrail digest's `signature` and `signing-algorithm`. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface ObjectSource {
