@@ -178,37 +178,50 @@ interface Park {
   bytes: number;
 }
 
-/** One Parquet output file; `add` rows, `flush` when `full`, `release` under memory pressure, then `close` or `abort`. */
-export class ParquetFileWriter {
+/**
+ * A row as the values of `PARSED` followed by `raw` and `ordinal`: how rows are parked on disk
+ * and how a worker thread hands back the few rows of a partition too small for a row group of
+ * their own (pipeline/threads/); both come back in through `addValues`.
+ */
+export type RowValues = unknown[];
+
+/** The size guess of a row of `raw` text, in characters (see `ROW_CHARS_PER_RAW_CHAR`). */
+export function rowChars(raw: string | null): number {
+  return raw ? raw.length * ROW_CHARS_PER_RAW_CHAR + ROW_CHARS_BESIDES_RAW : ROW_CHARS_WITHOUT_RAW;
+}
+
+/** A parsed record as `RowValues`. */
+export function rowValues(record: EventFields, raw: string | null, ordinal: number): RowValues {
+  const row = record as Partial<EventRow>;
+  const values: RowValues = new Array<unknown>(PARSED.length + 2);
+  for (let i = 0; i < PARSED.length; i++) values[i] = row[PARSED[i] as ColumnName] ?? null;
+  values[PARSED.length] = raw;
+  values[PARSED.length + 1] = ordinal;
+  return values;
+}
+
+/**
+ * The rows of one row group under construction: staged as column arrays, encoded a batch at a
+ * time, stamped with the file's identity columns. A file writer keeps one; a worker thread
+ * builds the row groups of its batch with one each (`RowGroupBuilder`).
+ */
+class RowStage {
   private columns: Columns = emptyColumns();
   /** Rows in `columns`, not yet encoded. */
   private staged = 0;
   private readonly stageRows: number;
-  private readonly encoder = new RowGroupEncoder();
+  readonly encoder = new RowGroupEncoder();
   /** Rows of the current row group: staged plus encoded. */
-  private pending = 0;
-  private pendingChars = 0;
-  rows = 0;
-  private offset = 0;
-  private readonly rowGroups: RowGroup[] = [];
-  private readonly compress: Compress;
-  /** The previous row group, compressing and then writing; at most one is in flight. */
-  private inflight: Promise<void> = Promise.resolve();
-  private started = false;
-  private park: Park | null = null;
+  pending = 0;
+  pendingChars = 0;
 
   constructor(
-    private readonly out: OutputFile,
-    private readonly opts: ParquetFileOptions,
+    private readonly stamp: RowStamp,
+    rowGroupRows: number,
   ) {
-    this.compress = limited(compressorFor(opts.codec));
-    this.stageRows = Math.max(Math.ceil(opts.rowGroupRows / PARK_BELOW_FRACTION), Math.min(STAGE_ROWS, opts.rowGroupRows));
+    this.stageRows = Math.max(Math.ceil(rowGroupRows / PARK_BELOW_FRACTION), Math.min(STAGE_ROWS, rowGroupRows));
   }
 
-  /**
-   * Appends one parsed record with its raw text and position; missing columns are null.
-   * Returns the row's estimated size in characters, the unit of `bufferedChars`.
-   */
   add(record: EventFields, raw: string | null, ordinal: number): number {
     const cols = this.columns;
     const row = record as Partial<EventRow>;
@@ -218,10 +231,22 @@ export class ParquetFileWriter {
     }
     cols.raw.push(raw);
     cols.ordinal.push(ordinal);
+    return this.added(raw);
+  }
+
+  addValues(values: RowValues): number {
+    const cols = this.columns;
+    for (let j = 0; j < PARSED.length; j++) cols[PARSED[j] as ColumnName].push(values[j] ?? null);
+    const raw = (values[PARSED.length] ?? null) as string | null;
+    cols.raw.push(raw);
+    cols.ordinal.push(values[PARSED.length + 1]);
+    return this.added(raw);
+  }
+
+  private added(raw: string | null): number {
     this.pending++;
-    this.rows++;
     if (++this.staged >= this.stageRows) this.encodeStaged();
-    const chars = raw ? raw.length * ROW_CHARS_PER_RAW_CHAR + ROW_CHARS_BESIDES_RAW : ROW_CHARS_WITHOUT_RAW;
+    const chars = rowChars(raw);
     this.pendingChars += chars;
     return chars;
   }
@@ -236,19 +261,9 @@ export class ParquetFileWriter {
     this.staged = 0;
   }
 
-  /** Rows of the current row group held in memory (staged or already encoded), not yet written or parked. */
-  get bufferedRows(): number {
-    return this.pending;
-  }
-
-  /** Estimated characters of the rows held in memory. */
-  get bufferedChars(): number {
-    return this.pendingChars;
-  }
-
   /** Fills the stamped columns of a row group: constants, and record ids from ordinals. */
   private stampColumns(columns: Columns, rows: number): void {
-    const { object, objectId, ingestedAt, parserVersion } = this.opts.stamp;
+    const { object, objectId, ingestedAt, parserVersion } = this.stamp;
     columns.object = new Array<string>(rows).fill(object);
     columns.ingested_at = new Array<number>(rows).fill(ingestedAt);
     columns.parser_version = new Array<string>(rows).fill(parserVersion);
@@ -256,9 +271,176 @@ export class ParquetFileWriter {
     columns.record_id = ordinals.map((o) => recordId(objectId, o));
   }
 
+  /** The staged (not yet encoded) rows as values, taken off the stage. */
+  takeStaged(): RowValues[] {
+    const cols = this.columns;
+    const rows: RowValues[] = [];
+    for (let i = 0; i < this.staged; i++) {
+      const values: RowValues = [];
+      for (const name of PARSED) values.push(cols[name][i]);
+      values.push(cols.raw[i], cols.ordinal[i]);
+      rows.push(values);
+    }
+    this.columns = emptyColumns();
+    this.pending -= this.staged;
+    this.staged = 0;
+    if (this.pending === 0) this.pendingChars = 0;
+    return rows;
+  }
+
+  /** Encodes what is staged and returns the row group's chunks; the stage starts the next row group. */
+  finish(): { chunks: EncodedChunk[]; rows: number } {
+    const rows = this.pending;
+    this.encodeStaged();
+    this.pending = 0;
+    this.pendingChars = 0;
+    return { chunks: this.encoder.finish(), rows };
+  }
+}
+
+/** Compresses every page of a row group's chunks. */
+function compressChunks(chunks: readonly EncodedChunk[], compress: Compress): Promise<CompressedPage[][]> {
+  return Promise.all(chunks.map((c) => Promise.all(c.pages.map(async (raw) => ({ raw, bytes: await compress(raw.bytes) })))));
+}
+
+/** A column chunk of an `EncodedRowGroup`: its metadata, with positions from the group's start. */
+export interface PlacedChunk {
+  readonly start: number;
+  readonly dataOffset: number;
+  readonly dictionaryOffset: number | null;
+  readonly leaf: EncodedChunk['leaf'];
+  readonly dictionary: boolean;
+  readonly numValues: number;
+  readonly nullCount: number;
+  readonly min: unknown;
+  readonly max: unknown;
+  readonly uncompressed: number;
+  readonly compressed: number;
+}
+
+/**
+ * One row group encoded and compressed away from its file: the column chunks' pages (headers
+ * included) back to back, positions relative to the group's start. A file places it at its
+ * current end (`ParquetFileWriter.appendRowGroup`); where it was built changes no byte of it.
+ */
+export interface EncodedRowGroup {
+  readonly rows: number;
+  readonly body: Uint8Array;
+  readonly chunks: readonly PlacedChunk[];
+}
+
+/** Lays out a row group's compressed pages behind their page headers. */
+function assembleRowGroup(chunks: readonly EncodedChunk[], pages: readonly CompressedPage[][], rows: number): EncodedRowGroup {
+  const placed: PlacedChunk[] = [];
+  const parts: Uint8Array[] = [];
+  const header = new ByteWriter();
+  let position = 0;
+  for (let c = 0; c < chunks.length; c++) {
+    const chunk = chunks[c] as EncodedChunk;
+    const start = position;
+    let dictionaryOffset: number | null = null;
+    let dataOffset: number | null = null;
+    let uncompressed = 0;
+    for (const page of pages[c] as CompressedPage[]) {
+      header.index = 0;
+      header.offset = 0;
+      writePageHeader(header as never, {
+        type: page.raw.kind,
+        uncompressed_page_size: page.raw.bytes.byteLength,
+        compressed_page_size: page.bytes.byteLength,
+        ...(page.raw.kind === 'DICTIONARY_PAGE'
+          ? { dictionary_page_header: { num_values: page.raw.numValues, encoding: 'PLAIN' } }
+          : { data_page_header: { num_values: page.raw.numValues, encoding: page.raw.encoding, definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' } }),
+      } as never);
+      const head = Buffer.from(header.getBytes());
+      if (page.raw.kind === 'DICTIONARY_PAGE') dictionaryOffset = position;
+      else dataOffset ??= position;
+      parts.push(head, page.bytes);
+      position += head.byteLength + page.bytes.byteLength;
+      uncompressed += head.byteLength + page.raw.bytes.byteLength;
+    }
+    const { leaf, dictionary, numValues, nullCount, min, max } = chunk;
+    placed.push({ start, dataOffset: dataOffset ?? start, dictionaryOffset, leaf, dictionary, numValues, nullCount, min, max, uncompressed, compressed: position - start });
+  }
+  return { rows, body: Buffer.concat(parts, position), chunks: placed };
+}
+
+/**
+ * Builds row groups away from any file, for a worker thread: the staging, encoding and
+ * compression of `ParquetFileWriter`, so a row group is the same bytes wherever it was built.
+ */
+export class RowGroupBuilder {
+  private readonly stage: RowStage;
+  private readonly compress: Compress;
+
+  constructor(stamp: RowStamp, codec: ParquetCodec, rowGroupRows: number) {
+    this.stage = new RowStage(stamp, rowGroupRows);
+    this.compress = limited(compressorFor(codec));
+  }
+
+  add(record: EventFields, raw: string | null, ordinal: number): number {
+    return this.stage.add(record, raw, ordinal);
+  }
+
+  get rows(): number {
+    return this.stage.pending;
+  }
+
+  /** Encodes and compresses the rows added as one row group. */
+  async build(): Promise<EncodedRowGroup> {
+    const { chunks, rows } = this.stage.finish();
+    return assembleRowGroup(chunks, await compressChunks(chunks, this.compress), rows);
+  }
+}
+
+/** One Parquet output file; `add` rows, `flush` when `full`, `release` under memory pressure, then `close` or `abort`. */
+export class ParquetFileWriter {
+  private readonly stage: RowStage;
+  rows = 0;
+  private offset = 0;
+  private readonly rowGroups: RowGroup[] = [];
+  private readonly compress: Compress;
+  /** The previous row group, compressing and then writing; at most one is in flight. */
+  private inflight: Promise<void> = Promise.resolve();
+  private started = false;
+  private park: Park | null = null;
+
+  constructor(
+    private readonly out: OutputFile,
+    private readonly opts: ParquetFileOptions,
+  ) {
+    this.compress = limited(compressorFor(opts.codec));
+    this.stage = new RowStage(opts.stamp, opts.rowGroupRows);
+  }
+
+  /**
+   * Appends one parsed record with its raw text and position; missing columns are null.
+   * Returns the row's estimated size in characters, the unit of `bufferedChars`.
+   */
+  add(record: EventFields, raw: string | null, ordinal: number): number {
+    this.rows++;
+    return this.stage.add(record, raw, ordinal);
+  }
+
+  /** Appends one row given as values (`RowValues`); returns its estimated size like `add`. */
+  addValues(values: RowValues): number {
+    this.rows++;
+    return this.stage.addValues(values);
+  }
+
+  /** Rows of the current row group held in memory (staged or already encoded), not yet written or parked. */
+  get bufferedRows(): number {
+    return this.stage.pending;
+  }
+
+  /** Estimated characters of the rows held in memory. */
+  get bufferedChars(): number {
+    return this.stage.pendingChars;
+  }
+
   /** Rows this file holds that are not written yet: in memory and parked on disk. */
   get unwritten(): number {
-    return this.pending + (this.park?.rows ?? 0);
+    return this.stage.pending + (this.park?.rows ?? 0);
   }
 
   /**
@@ -267,23 +449,18 @@ export class ParquetFileWriter {
    * disk otherwise.
    */
   async release(): Promise<void> {
-    if (this.pending === 0) return;
+    const stage = this.stage;
+    if (stage.pending === 0) return;
     // Park only what would make a tiny row group: re-reading parked rows costs more than a
     // modest row group (measured on a CUR with 31 open days: parking everything grew RSS from
     // ~420 to ~600 MiB at 256 MiB of input; a Config snapshot with 365 days needs it).
-    if (this.unwritten >= this.opts.rowGroupRows / 2 || this.pending >= this.opts.rowGroupRows / PARK_BELOW_FRACTION || this.encoder.rows > 0) {
+    if (this.unwritten >= this.opts.rowGroupRows / 2 || stage.pending >= this.opts.rowGroupRows / PARK_BELOW_FRACTION || stage.encoder.rows > 0) {
       await this.unpark();
       await this.flush();
       return;
     }
-    const cols = this.columns;
-    const lines: string[] = [];
-    for (let i = 0; i < this.staged; i++) {
-      const values: unknown[] = [];
-      for (const name of PARSED) values.push(cols[name][i]);
-      values.push(cols.raw[i], cols.ordinal[i]);
-      lines.push(JSON.stringify(values));
-    }
+    const rows = stage.takeStaged();
+    const lines = rows.map((values) => JSON.stringify(values));
     if (this.park === null) {
       const path = join(tmpdir(), `loglake-park-${process.pid}-${parkCounter++}.jsonl`);
       this.park = { path, handle: await open(path, 'w+'), rows: 0, bytes: 0 };
@@ -291,11 +468,7 @@ export class ParquetFileWriter {
     const chunk = Buffer.from(`${lines.join('\n')}\n`);
     await this.park.handle.write(chunk, 0, chunk.byteLength, this.park.bytes);
     this.park.bytes += chunk.byteLength;
-    this.park.rows += this.staged;
-    this.columns = emptyColumns();
-    this.staged = 0;
-    this.pending = 0;
-    this.pendingChars = 0;
+    this.park.rows += rows.length;
   }
 
   /** Brings parked rows back into the buffer (at most half a row group of them) and empties the park. */
@@ -303,15 +476,8 @@ export class ParquetFileWriter {
     const park = this.park;
     if (park === null || park.rows === 0) return;
     const { buffer } = await park.handle.read({ buffer: Buffer.alloc(park.bytes), position: 0 });
-    const cols = this.columns;
     for (const line of buffer.toString('utf8').split('\n')) {
-      if (line === '') continue;
-      const values = JSON.parse(line) as unknown[];
-      for (let j = 0; j < PARSED.length; j++) cols[PARSED[j] as ColumnName].push(values[j] ?? null);
-      cols.raw.push(values[PARSED.length] ?? null);
-      cols.ordinal.push(values[PARSED.length + 1]);
-      this.pending++;
-      this.staged++;
+      if (line !== '') this.stage.addValues(JSON.parse(line) as RowValues);
     }
     await park.handle.truncate(0);
     park.rows = 0;
@@ -327,7 +493,7 @@ export class ParquetFileWriter {
   }
 
   get full(): boolean {
-    return this.pending >= this.opts.rowGroupRows || this.pendingChars >= ROW_GROUP_CHARS;
+    return this.stage.pending >= this.opts.rowGroupRows || this.stage.pendingChars >= ROW_GROUP_CHARS;
   }
 
   /**
@@ -337,24 +503,37 @@ export class ParquetFileWriter {
    * but let a 300 MB object in a 128 MiB heap grow RSS past its bound: memory first.
    */
   async flush(): Promise<void> {
-    if (this.pending === 0) return;
-    const rows = this.pending;
-    this.encodeStaged();
-    this.pending = 0;
-    this.pendingChars = 0;
-    const chunks = this.encoder.finish();
+    if (this.stage.pending === 0) return;
+    const { chunks, rows } = this.stage.finish();
     let encodedBytes = 0;
     for (const c of chunks) for (const page of c.pages) encodedBytes += page.bytes.byteLength;
     await reserveBytes(encodedBytes);
-    const compressed = Promise.all(chunks.map((c) => Promise.all(c.pages.map(async (raw) => ({ raw, bytes: await this.compress(raw.bytes) })))));
+    const compressed = compressChunks(chunks, this.compress);
+    await this.chain(
+      compressed.then((pages) => assembleRowGroup(chunks, pages, rows)),
+      () => releaseBytes(encodedBytes),
+    );
+  }
+
+  /**
+   * Places a row group built elsewhere (a worker thread's `RowGroupBuilder`) after the ones this
+   * file holds; resolves, like `flush`, once the previous row group is written.
+   */
+  async appendRowGroup(group: EncodedRowGroup): Promise<void> {
+    this.rows += group.rows;
+    await this.chain(Promise.resolve(group), () => undefined);
+  }
+
+  /** Writes `group` once the previous row group is written; resolves when that previous one is. */
+  private async chain(group: Promise<EncodedRowGroup>, done: () => void): Promise<void> {
     const previous = this.inflight;
     this.inflight = (async () => {
       try {
-        const pages = await compressed;
+        const built = await group;
         await previous;
-        await this.writeRowGroup(chunks, pages, rows);
+        await this.placeRowGroup(built);
       } finally {
-        releaseBytes(encodedBytes);
+        done();
       }
     })();
     // keep a failure from becoming an unhandled rejection; it surfaces on the next await
@@ -372,64 +551,36 @@ export class ParquetFileWriter {
     this.offset += bytes.byteLength;
   }
 
-  private async writeRowGroup(chunks: readonly EncodedChunk[], pages: readonly CompressedPage[][], rows: number): Promise<void> {
-    const columns: ColumnChunk[] = [];
+  /** Writes a row group's body at the end of the file and records its column chunks at their file positions. */
+  private async placeRowGroup(group: EncodedRowGroup): Promise<void> {
     const groupStart = this.offset === 0 ? MAGIC.byteLength : this.offset;
+    await this.write(group.body);
     let totalUncompressed = 0;
-    for (let c = 0; c < chunks.length; c++) {
-      const chunk = chunks[c] as EncodedChunk;
-      const header = new ByteWriter();
-      const parts: Uint8Array[] = [];
-      const chunkStart = this.offset === 0 ? MAGIC.byteLength : this.offset;
-      let dictionaryOffset: number | undefined;
-      let dataOffset: number | undefined;
-      let position = chunkStart;
-      let uncompressed = 0;
-      for (const page of pages[c] as CompressedPage[]) {
-        header.index = 0;
-        header.offset = 0;
-        writePageHeader(header as never, {
-          type: page.raw.kind,
-          uncompressed_page_size: page.raw.bytes.byteLength,
-          compressed_page_size: page.bytes.byteLength,
-          ...(page.raw.kind === 'DICTIONARY_PAGE'
-            ? { dictionary_page_header: { num_values: page.raw.numValues, encoding: 'PLAIN' } }
-            : { data_page_header: { num_values: page.raw.numValues, encoding: page.raw.encoding, definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' } }),
-        } as never);
-        const head = Buffer.from(header.getBytes());
-        if (page.raw.kind === 'DICTIONARY_PAGE') dictionaryOffset = position;
-        else dataOffset ??= position;
-        parts.push(head, page.bytes);
-        position += head.byteLength + page.bytes.byteLength;
-        uncompressed += head.byteLength + page.raw.bytes.byteLength;
-      }
-      const body = Buffer.concat(parts);
-      await this.write(body);
-      totalUncompressed += uncompressed;
-      const encodings = chunk.dictionary ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'];
-      columns.push({
-        file_offset: BigInt(chunkStart),
+    const columns = group.chunks.map((chunk) => {
+      totalUncompressed += chunk.uncompressed;
+      return {
+        file_offset: BigInt(groupStart + chunk.start),
         meta_data: {
           type: chunk.leaf.type,
-          encodings,
+          encodings: chunk.dictionary ? ['PLAIN', 'RLE', 'RLE_DICTIONARY'] : ['PLAIN', 'RLE'],
           path_in_schema: [...chunk.leaf.path],
           codec: this.opts.codec,
           num_values: BigInt(chunk.numValues),
-          total_uncompressed_size: BigInt(uncompressed),
-          total_compressed_size: BigInt(body.byteLength),
-          data_page_offset: BigInt(dataOffset ?? chunkStart),
-          ...(dictionaryOffset !== undefined ? { dictionary_page_offset: BigInt(dictionaryOffset) } : {}),
+          total_uncompressed_size: BigInt(chunk.uncompressed),
+          total_compressed_size: BigInt(chunk.compressed),
+          data_page_offset: BigInt(groupStart + chunk.dataOffset),
+          ...(chunk.dictionaryOffset !== null ? { dictionary_page_offset: BigInt(groupStart + chunk.dictionaryOffset) } : {}),
           statistics: {
             null_count: BigInt(chunk.nullCount),
             ...(chunk.min !== undefined ? { min_value: chunk.min, max_value: chunk.max } : {}),
           },
         },
-      } as never);
-    }
+      };
+    });
     this.rowGroups.push({
       columns,
       total_byte_size: BigInt(totalUncompressed),
-      num_rows: BigInt(rows),
+      num_rows: BigInt(group.rows),
       file_offset: BigInt(groupStart),
       total_compressed_size: BigInt(this.offset - groupStart),
     } as never);

@@ -2,6 +2,7 @@
  * Pipeline options: loaded once per entry point, validated, frozen. Unknown keys are errors and
  * every name carries its unit.
  */
+import { availableParallelism } from 'node:os';
 import { Section, problemsText } from '../../schema/checks.js';
 import { ConfigError } from './errors.js';
 
@@ -26,6 +27,17 @@ export interface PipelineOptions {
    * the stack of every recursive reader (JSON.stringify, encoders). @default 512
    */
   readonly maxJsonDepth: number;
+  /**
+   * Threads that parse, validate and encode (pipeline/threads/); 1 runs everything on the main
+   * thread, with no worker thread at all. The output is the same bytes whatever the number.
+   * The CLI and the Lambda default to the machine's cores (`defaultThreads`). @default 1
+   */
+  readonly threads: number;
+}
+
+/** Threads to use when the user says nothing: one per core this process may use. */
+export function defaultThreads(): number {
+  return availableParallelism();
 }
 
 /** True where this Node.js build has zstd in node:zlib. */
@@ -41,7 +53,11 @@ const DEFAULTS: PipelineOptions = {
   keepSelfTraffic: false,
   maxRejectRawBytes: 64 * 1024,
   maxJsonDepth: 512,
+  threads: 1,
 };
+
+/** More threads than this is a typo: no machine the pipeline runs on has that many cores. */
+export const MAX_THREADS = 256;
 
 const CODECS: readonly ParquetCodec[] = ['GZIP', 'ZSTD', 'SNAPPY', 'UNCOMPRESSED'];
 
@@ -56,6 +72,7 @@ export function resolveOptions(input: Readonly<Record<string, unknown>> = {}): P
     keepSelfTraffic: s.bool('keepSelfTraffic', DEFAULTS.keepSelfTraffic),
     maxRejectRawBytes: s.int('maxRejectRawBytes', DEFAULTS.maxRejectRawBytes, 1),
     maxJsonDepth: s.int('maxJsonDepth', DEFAULTS.maxJsonDepth, 1),
+    threads: s.int('threads', DEFAULTS.threads, 1, MAX_THREADS),
   };
   if (s.raw('codec') === 'ZSTD' && !hasZstd()) s.problem('codec', `ZSTD needs Node.js with zstd in node:zlib (>= 22.15); this is ${process.version}`);
   const [first] = s.problems;

@@ -12,14 +12,14 @@
  * format hooks in): open → decompress → route → frame → parse →
  * partition by (source, dt) → write → replace the previous run's outputs → manifest.
  */
-import { timeBounds, validateRecord, type EventFields, type TimeBounds, type RejectReason, type SkipReason } from '../../schema/index.js';
-import type { ParseContext, ParseResult, Parser } from '../../parsers/index.js';
+import type { RejectReason, SkipReason } from '../../schema/index.js';
+import type { Parser } from '../../parsers/index.js';
 import { SUPERSEDED_CONTINUATION, continuationMismatch, settleRun } from './continuation.js';
 import { afterCompleteMember, decompress, salvageGzip, type ByteCounter, type Compression, type ContentChunk } from '../decode/decompress.js';
 import { ErrorsWriter } from './errors-writer.js';
 import { LoglakeError, ObjectError } from './errors.js';
-import type { CutFrame, Framer, FrameSink, ParsedJson } from '../framing/framing.js';
-import { framerFor, parseFrame } from '../framing/parse-frame.js';
+import type { CutFrame, Framer, FrameSink } from '../framing/framing.js';
+import { framerFor } from '../framing/parse-frame.js';
 import {
   DayFormatter,
   accountRegionFromKey,
@@ -36,9 +36,12 @@ import { ParquetFileWriter, ROW_GROUP_CHARS } from '../parquet/parquet-writer.js
 import { DEFAULT_REGISTRY, HEAD_BYTES, routeByContent, routeByKey, type Pin, type Registry, type Route } from '../route/route.js';
 import { objectUri, type LakeSink, type ObjectRef, type ObjectSource, type OpenedObject, type OutputFile } from '../storage/storage.js';
 import { decodeVisible } from '../decode/utf8.js';
+import { ContentHash } from './content-hash.js';
+import { BATCH_CHARS, BatchBuilder, type FrameBatch } from '../threads/batch.js';
+import { BatchProcessor, type BatchJob, type BatchResult } from '../threads/process-batch.js';
+import { sharedPool } from '../threads/pool.js';
 
-/** The user-agent mark of the pipeline's own AWS requests (DESIGN: the pipeline's own traffic). */
-export const SELF_USER_AGENT_MARK = 'loglake/';
+export { SELF_USER_AGENT_MARK } from '../threads/process-batch.js';
 
 export interface ProcessDeps {
   readonly source: ObjectSource;
@@ -75,6 +78,11 @@ export interface ProcessDeps {
    * format extensions of `pipeline/formats/`. @default none
    */
   readonly hooks?: readonly ObjectHook[];
+  /**
+   * Hash the uncompressed content of CloudTrail log objects into the manifest (`sha256`), for
+   * integrity validation (`content-hash.ts`). Off only to measure what it costs. @default true
+   */
+  readonly hashContent?: boolean;
 }
 
 /** Processes one object: the core run, or the core run wrapped by the hooks after the current one. */
@@ -118,13 +126,42 @@ const SPILL_CHARS = ROW_GROUP_CHARS;
  */
 const MAX_PENDING_REJECT_CHARS = 4 * 1024 * 1024;
 
-/** Holds the state of one run over one object; `FrameSink` is the hot path. */
+/** Runs the batches of one object run: in worker threads, or on the main thread. */
+interface BatchRunner {
+  run(job: BatchJob, batch: FrameBatch): Promise<BatchResult>;
+  /** Batches the run keeps in flight before it waits for the oldest. */
+  readonly inFlight: number;
+}
+
+/**
+ * Worker threads run the batches when the options ask for more than one thread and the parser
+ * is one a worker thread can find (the default registry's). Otherwise the main thread runs them
+ * through the same code, one in flight while it frames the next: parsing is synchronous, and
+ * the previous batch's pages compress on libuv's thread pool meanwhile.
+ */
+function runnerFor(parser: Parser, options: PipelineOptions): BatchRunner {
+  if (options.threads > 1 && DEFAULT_REGISTRY.parsers.includes(parser)) {
+    const pool = sharedPool(options.threads);
+    // Two per thread, so a thread does not wait for its next batch while the main thread applies one.
+    return { run: (job, batch) => pool.run(job, batch), inFlight: 2 * options.threads };
+  }
+  return { run: (job, batch) => new BatchProcessor(parser, job, batch, BATCH_CHARS).run(), inFlight: 1 };
+}
+
+/**
+ * Holds the state of one run over one object. `FrameSink` is the hot path: it counts frames,
+ * keeps the parser state a batch starts from (header hooks run here on every frame, as a
+ * continuation's replay does) and cuts batches; batch results are applied in batch order, so
+ * partitions, row groups and `errors/` lines are the same whichever thread parsed them.
+ */
 class ObjectRun implements FrameSink {
   linesIn = 0;
   records = 0;
   rejected = 0;
   skipped = 0;
   invalidUtf8 = 0;
+  /** Frames the parser flagged with fields its version does not know. */
+  drift = 0;
   readonly rejectedBy: Partial<Record<RejectReason, number>> = {};
   readonly skippedBy: Partial<Record<SkipReason, number>> = {};
   readonly partitions = new Map<string, Partition>();
@@ -136,13 +173,11 @@ class ObjectRun implements FrameSink {
   private errorsOpening: Promise<void> | null = null;
   private readonly pendingRejects: Array<Parameters<ErrorsWriter['add']>[0]> = [];
   private pendingRejectChars = 0;
-  private readonly days = new DayFormatter();
-  private readonly ctx: ParseContext;
-  private readonly bounds: TimeBounds;
+  /** The parser state after the frames framed so far. */
+  private state: unknown;
+  private entry: string | null = null;
   /** Values that did not fit their typed column and were kept in `fields`, by column. */
   readonly invalidValues: Record<string, number> = {};
-  private readonly parserVersion: string;
-  private readonly ingestedAt: number;
   /** Day of the object's first record (carried over from earlier runs); names the errors partition. */
   firstDt: string | null;
   private readonly keyAccount: string | null;
@@ -151,6 +186,11 @@ class ObjectRun implements FrameSink {
   private readonly resumeAfter: number;
   /** Part number of every output this run writes. */
   private readonly part: number;
+  private readonly job: BatchJob;
+  private readonly runner: BatchRunner;
+  private batch: BatchBuilder | null = null;
+  /** Batches cut and not applied yet, oldest first. */
+  private readonly inFlight: Array<Promise<BatchResult>> = [];
 
   constructor(
     readonly parser: Parser,
@@ -160,98 +200,109 @@ class ObjectRun implements FrameSink {
     private readonly deps: ProcessDeps,
     now: number,
   ) {
-    this.ctx = { object: uri, ordinal: 0, state: parser.createState?.(), drift: 0 };
-    this.bounds = timeBounds(now);
+    this.state = parser.createState?.();
     this.resumeAfter = deps.resume?.ordinal ?? 0;
     this.firstDt = deps.resume?.first_dt ?? null;
     this.part = deps.resume?.part ?? 0;
-    this.parserVersion = `${parser.id}@${parser.version}`;
-    this.ingestedAt = now;
     const fromKey = accountRegionFromKey(ref.key);
     this.keyAccount = fromKey.account;
     this.keyRegion = fromKey.region;
+    const { keepRaw, keepSelfTraffic, maxRejectRawBytes, codec, rowGroupRows } = deps.options;
+    this.job = { parserId: parser.id, uri, objectId: id, keyAccount: this.keyAccount, keyRegion: this.keyRegion, now, options: { keepRaw, keepSelfTraffic, maxRejectRawBytes, codec, rowGroupRows } };
+    this.runner = runnerFor(parser, deps.options);
   }
 
   /** A new archive entry restarts per-file parser state (W3C `#Fields`, CSV headers). */
   resetState(entry: string | null): void {
-    this.ctx.state = this.parser.createState?.();
-    this.ctx.entry = entry;
+    this.cut(false);
+    this.state = this.parser.createState?.();
+    this.entry = entry;
   }
 
-  frame(text: string, invalidUtf8: boolean, cells?: readonly string[], json?: ParsedJson): void {
+  /** The open batch; a new one starts from a copy of the state, which the frames after it change. */
+  private open(): BatchBuilder {
+    this.batch ??= new BatchBuilder(this.linesIn, structuredClone(this.state), this.entry);
+    return this.batch;
+  }
+
+  frame(text: string, invalidUtf8: boolean, cells?: readonly string[]): void {
     const ordinal = ++this.linesIn;
-    if (ordinal <= this.resumeAfter) return this.replayHeader(text, cells);
-    if (invalidUtf8) this.invalidUtf8++;
-    if (text.length === 0) return this.skip('blank');
-    this.ctx.ordinal = ordinal;
-    let result: ParseResult | null;
-    try {
-      result = parseFrame(this.parser, text, cells, this.ctx, json);
-    } catch (e) {
-      // A parser bug or a pathological value (deep recursion) costs this record, not the object.
-      const err = e instanceof Error ? e : new Error(String(e));
-      result = { ok: false, reason: 'parser_error', detail: `${this.parser.id}@${this.parser.version} threw ${err.name}: ${err.message.slice(0, 200)}` };
-    }
-    if (result === null) return this.skip('header');
-    if (result.ok === true) this.accept(result.record, text, ordinal);
-    else if (result.ok === false) this.addReject(ordinal, result.reason, text, result.detail ?? '');
-    else this.skip(result.reason);
+    if (ordinal > this.resumeAfter) this.open().frame(text, invalidUtf8, cells);
+    this.header(text, cells);
+    if (ordinal > this.resumeAfter) this.cutWhenFull();
   }
 
   reject(reason: RejectReason, raw: string, detail: string): void {
     const ordinal = ++this.linesIn;
-    if (ordinal > this.resumeAfter) this.addReject(ordinal, reason, raw, detail);
+    if (ordinal <= this.resumeAfter) return;
+    this.open().reject(reason, raw, detail);
+    this.cutWhenFull();
   }
 
-  /** A frame an earlier run already processed: only a header matters, to rebuild parser state. */
-  private replayHeader(text: string, cells: readonly string[] | undefined): void {
+  /** Runs the header hook over a frame, to know the state the next batch starts from. */
+  private header(text: string, cells: readonly string[] | undefined): void {
     if (text.length === 0) return;
     const parser = this.parser;
     try {
-      if (parser.framing === 'lines') parser.header?.(text, this.ctx.state);
-      else if (parser.framing === 'csv') parser.header(cells ?? [text], this.ctx.state);
+      if (parser.framing === 'lines') parser.header?.(text, this.state);
+      else if (parser.framing === 'csv') parser.header(cells ?? [text], this.state);
     } catch {
-      // The earlier run met the same exception on this frame and recorded it.
+      // The batch meets the same exception on this frame and records it.
     }
   }
 
-  /** Frames the parser flagged with fields its version does not know. */
-  get drift(): number {
-    return this.ctx.drift ?? 0;
+  private cutWhenFull(): void {
+    const batch = this.batch as BatchBuilder;
+    if (batch.entries >= this.deps.options.rowGroupRows || batch.chars >= BATCH_CHARS) this.cut(false);
   }
 
-  private skip(reason: SkipReason): void {
-    this.skipped++;
-    this.skippedBy[reason] = (this.skippedBy[reason] ?? 0) + 1;
+  /** Sends the open batch off; `final` when the run ends with it. */
+  private cut(final: boolean): void {
+    const batch = this.batch;
+    this.batch = null;
+    if (batch === null || batch.entries === 0) return;
+    const result = this.runner.run(this.job, batch.build(final));
+    // a failure surfaces when the batch is applied; until then it must not be unhandled
+    result.catch(() => undefined);
+    this.inFlight.push(result);
   }
 
-  private addReject(ordinal: number, reason: RejectReason, raw: string, detail: string): void {
-    this.rejected++;
-    this.rejectedBy[reason] = (this.rejectedBy[reason] ?? 0) + 1;
-    const max = this.deps.options.maxRejectRawBytes;
-    const kept = raw.length > max ? raw.slice(0, max) : raw;
-    this.pendingRejects.push({ object: this.uri, ordinal, reason, detail, raw: kept });
-    this.pendingRejectChars += kept.length + detail.length;
+  /** Applies finished batches until no more than the runner's bound are in flight; called between chunks. */
+  async pump(now: number): Promise<void> {
+    while (this.inFlight.length > this.runner.inFlight) await this.applyNext(now);
   }
 
-  private accept(record: EventFields, raw: string, ordinal: number): void {
-    const invalid = validateRecord(record, this.bounds, this.invalidValues);
-    if (invalid !== null) return this.addReject(ordinal, invalid.reason, raw, invalid.detail);
-    if (!this.deps.options.keepSelfTraffic && record.user_agent != null && record.user_agent.includes(SELF_USER_AGENT_MARK)) {
-      return this.skip('self_traffic');
+  private async applyNext(now: number): Promise<void> {
+    const result = await (this.inFlight[0] as Promise<BatchResult>);
+    this.inFlight.shift();
+    this.records += result.records;
+    this.rejected += result.rejected;
+    this.skipped += result.skipped;
+    this.invalidUtf8 += result.invalidUtf8;
+    this.drift += result.drift;
+    addCounts(this.rejectedBy, result.rejectedBy);
+    addCounts(this.skippedBy, result.skippedBy);
+    addCounts(this.invalidValues, result.invalidValues);
+    for (const r of result.rejects) {
+      this.pendingRejects.push({ object: this.uri, ordinal: r.ordinal, reason: r.reason, detail: r.detail, raw: r.raw });
+      this.pendingRejectChars += r.raw.length + r.detail.length;
     }
-    // A line that does not say its account or region (load balancer logs) takes them from the
-    // AWSLogs/<account>/<service>/<region>/ key it was delivered under.
-    if (record.account_id == null && this.keyAccount !== null) record.account_id = this.keyAccount;
-    if (record.region == null && this.keyRegion !== null) record.region = this.keyRegion;
-    const dt = this.days.format(record.time);
-    this.firstDt ??= dt;
-    let partition = this.partitions.get(dt);
-    if (partition === undefined) partition = this.openPartition(dt, record);
-    this.bufferedChars += partition.writer.add(record, this.deps.options.keepRaw ? raw : null, ordinal);
-    this.bufferedRows++;
-    this.records++;
-    if (partition.writer.full) this.full.push(partition);
+    this.firstDt ??= result.firstDt;
+    for (const piece of result.pieces) {
+      const partition = this.partitions.get(piece.dt) ?? this.openPartition(piece.dt, piece.account, piece.region);
+      if (piece.group !== null) {
+        // Rows the partition holds from earlier batches go first, as the row group before this one.
+        await this.write(partition);
+        await partition.writer.appendRowGroup(piece.group);
+        continue;
+      }
+      for (const values of piece.rows ?? []) {
+        this.bufferedChars += partition.writer.addValues(values);
+        this.bufferedRows++;
+        if (partition.writer.full) this.full.push(partition);
+      }
+    }
+    await this.drain(now);
   }
 
   /** Queues the partitions holding the most rows for a flush until the buffers are half empty. */
@@ -267,35 +318,35 @@ class ObjectRun implements FrameSink {
     }
   }
 
-  private openPartition(dt: string, first: EventFields): Partition {
-    const account = accountRegionSegment(this.keyAccount ?? first.account_id, 'unknown');
-    const region = accountRegionSegment(this.keyRegion ?? first.region, 'unknown');
-    const key = lakeKey(this.parser.source, dt, account, region, this.id, this.part);
+  private openPartition(dt: string, account: string | null, region: string | null): Partition {
+    const key = lakeKey(this.parser.source, dt, accountRegionSegment(this.keyAccount ?? account, 'unknown'), accountRegionSegment(this.keyRegion ?? region, 'unknown'), this.id, this.part);
     const writer = new ParquetFileWriter(new DeferredOutput(this.deps.sink, key), {
       codec: this.deps.options.codec,
       rowGroupRows: this.deps.options.rowGroupRows,
       createdBy: this.deps.createdBy ?? 'loglake',
-      stamp: { object: this.uri, objectId: this.id, ingestedAt: this.ingestedAt, parserVersion: this.parserVersion },
+      stamp: { object: this.uri, objectId: this.id, ingestedAt: this.job.now, parserVersion: `${this.parser.id}@${this.parser.version}` },
     });
     const partition = { dt, key, writer };
     this.partitions.set(dt, partition);
     return partition;
   }
 
-  /** Writes out full row groups and queued rejections; called between chunks, never per line. */
-  async drain(now: number, final = false): Promise<void> {
+  /** Writes out (or parks) the rows a partition holds in memory. */
+  private async write(p: Partition): Promise<void> {
+    const rows = p.writer.bufferedRows;
+    const chars = p.writer.bufferedChars;
+    if (rows === 0) return;
+    // A full file writes its row group; a day spilled for memory parks small remainders on disk.
+    if (p.writer.full) await p.writer.flush();
+    else await p.writer.release();
+    this.bufferedRows -= rows;
+    this.bufferedChars -= chars;
+  }
+
+  /** Writes out full row groups and queued rejections; called after each batch, never per line. */
+  private async drain(now: number, final = false): Promise<void> {
     if (this.bufferedRows >= this.deps.options.rowGroupRows || this.bufferedChars >= SPILL_CHARS) this.spill();
-    while (this.full.length > 0) {
-      const p = this.full.pop() as Partition;
-      const rows = p.writer.bufferedRows;
-      const chars = p.writer.bufferedChars;
-      if (rows === 0) continue;
-      // A full file writes its row group; a day spilled for memory parks small remainders on disk.
-      if (p.writer.full) await p.writer.flush();
-      else await p.writer.release();
-      this.bufferedRows -= rows;
-      this.bufferedChars -= chars;
-    }
+    while (this.full.length > 0) await this.write(this.full.pop() as Partition);
     // Rejections wait for the first record's day, so their partition does not depend on where
     // reads or hand-overs cut the object; an object of rejections only waits a bounded while.
     const waitForDay = this.firstDt === null && !final && this.pendingRejectChars < MAX_PENDING_REJECT_CHARS;
@@ -317,7 +368,10 @@ class ObjectRun implements FrameSink {
     this.errors = new ErrorsWriter(await this.deps.sink.create(this.errorsKey));
   }
 
+  /** Cuts the last batch, applies every batch in flight and closes the outputs. */
   async close(now: number): Promise<PartitionOutput[]> {
+    this.cut(true);
+    while (this.inFlight.length > 0) await this.applyNext(now);
     await this.drain(now, true);
     const outputs: PartitionOutput[] = [];
     for (const p of this.partitions.values()) {
@@ -330,8 +384,14 @@ class ObjectRun implements FrameSink {
   }
 
   async abort(): Promise<void> {
+    await Promise.allSettled(this.inFlight.splice(0));
     await Promise.allSettled([...[...this.partitions.values()].map((p) => p.writer.abort()), this.errors?.abort()]);
   }
+}
+
+/** Adds counts by key (first keys first, so merged counts list keys as one pass would). */
+function addCounts<K extends string>(into: Partial<Record<K, number>>, from: Partial<Record<K, number>>): void {
+  for (const k of Object.keys(from) as K[]) into[k] = (into[k] ?? 0) + (from[k] ?? 0);
 }
 
 /** Opens the sink file on the first write, so that creating a partition stays synchronous. */
@@ -373,6 +433,8 @@ interface ManifestBase {
   started: number;
   /** Set when the compressed stream broke after some content was read: what was kept ends there. */
   damage: Damage | null;
+  /** The content's SHA-256 as it streams, for objects CloudTrail digests list; null for others. */
+  hash: ContentHash | null;
 }
 
 function buildManifest(
@@ -421,6 +483,7 @@ function buildManifest(
     schema_drift: run?.drift ?? 0,
     invalid_values: run?.invalidValues ?? {},
     damage: base.damage,
+    ...(base.hash !== null ? base.hash.fields(status, base.damage?.reason ?? null) : {}),
   };
 }
 
@@ -564,6 +627,7 @@ class SingleObject {
       decompressed: 0,
       started: this.now(),
       damage: null,
+      hash: null,
     };
   }
 
@@ -603,11 +667,14 @@ class SingleObject {
       if (chunk.entryStart) {
         const ignorable = this.startEntry(chunk);
         if (ignorable !== null) return await this.finish('ignored', ignorable, null, [], null);
+        base.hash ??= ContentHash.forRoute(base.route, deps.hashContent !== false);
+        base.hash?.entry(chunk.entry);
       }
       base.decompressed += chunk.data.byteLength;
+      base.hash?.update(chunk.data);
       (this.framer as Framer).push(chunk.data);
       if (this.run !== null) {
-        await this.run.drain(base.started);
+        await this.run.pump(base.started);
         this.deps.onRecords?.(this.run.records);
       }
       if (this.deadlineReached(opened)) break;
