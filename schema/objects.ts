@@ -61,6 +61,8 @@ export const MANIFEST_COLUMNS = [
   json('resume', 'JSON {ordinal, part, first_dt}: where the continuation of a partial run picks up'),
   keys('superseded_outputs', 'outputs of an earlier run a continued run has not replaced yet'),
   keys('earlier_errors_outputs', 'errors files of earlier runs of a continued or split object'),
+  text('sha256', 'CloudTrail log objects: hex SHA-256 of the uncompressed content, the hash its digest lists'),
+  text('sha256_unavailable', 'why sha256 is null: a partial run, damage or failure'),
 ] as const satisfies readonly JsonTableColumn[];
 
 /** A field of the manifest, by its column name. */

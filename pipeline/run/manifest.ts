@@ -107,6 +107,14 @@ export interface Manifest {
    * CloudWatch Logs payload object was split into (this run's own is `errors_output`).
    */
   readonly earlier_errors_outputs?: readonly string[];
+  /**
+   * CloudTrail log objects only: hex SHA-256 of the uncompressed content, the hash a CloudTrail
+   * digest lists for the file (`run/content-hash.ts`); integrity validation compares it without
+   * reading the file again. Null when this run did not read every byte (`sha256_unavailable` says why).
+   */
+  readonly sha256?: string | null;
+  /** Why `sha256` is null: a partial run (the completing continuation records it), damage, failure. */
+  readonly sha256_unavailable?: string | null;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { Manifest } from '../../pipeline/run/manifest.js';
 import { LakeQuery } from '../../query/lake-query.js';
 import { MANIFEST_COLUMNS, type ManifestColumnName } from '../../schema/index.js';
 import type { ObjectRef, OpenedObject } from '../../pipeline/storage/storage.js';
+import { ctEvent, trailOf } from '../helpers/cloudtrail.js';
 import { BytesSource, filesUnder, runLocal, tempDir, writeInput } from '../helpers/lake.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -63,6 +64,9 @@ beforeAll(async () => {
   const cur = gzipSync('identity/LineItemId,lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode\nr1,2024-03-01T00:00:00Z,1.5,USD\n');
   manifests.staged = (await runLocal(aged('cur/acme-cur/20240301-20240401/0a1b-2c/acme-cur-1.csv.gz', cur, HOUR_MS), lake.path)).manifest;
   manifests.firehose = (await runLocal(aged('firehose/stream.gz', readFileSync(join(ROOT, 'samples', 'cwlogs', 'firehose-several-streams.gz')), HOUR_MS), lake.path)).manifest;
+  // A CloudTrail log file, whose manifest records the hash its digest lists.
+  const trailLog = 'AWSLogs/111122223333/CloudTrail/eu-west-1/2024/05/01/111122223333_CloudTrail_eu-west-1_20240501T1000Z_0123456789abcdef.json.gz';
+  manifests.cloudtrail = (await runLocal(aged(trailLog, gzipSync(trailOf([ctEvent(1, new Date(Date.now() - HOUR_MS).toISOString())])), HOUR_MS), lake.path)).manifest;
 }, 120_000);
 afterAll(() => {
   input.cleanup();
@@ -84,7 +88,9 @@ describe('MANIFEST_COLUMNS', () => {
       failed: 'failed',
       staged: 'ok',
       firehose: 'ok',
+      cloudtrail: 'ok',
     });
+    expect(manifests.cloudtrail?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifests.staged?.publication?.state).toBe('staged');
   });
 
