@@ -20,6 +20,8 @@ import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
 import { RdsLogExport } from './rds-export.js';
 import { ReplayJob } from './replay.js';
+import { sourceAccounts } from './source-plan.js';
+import { LoglakeSourceStack, LoglakeSourceStackSet, sourceStackId, stackSetId } from './source-stack.js';
 import { LakeStorage } from './storage.js';
 import { IngestWorker } from './worker.js';
 
@@ -198,8 +200,21 @@ export interface CreateAppOptions {
   readonly outdir?: string;
 }
 
-/** The app: configuration, the stack and the cdk-nag `AwsSolutions` checks, which fail synthesis on any finding. */
-export function createApp(options: CreateAppOptions = {}): { app: App; stack: LoglakeStack } {
+/** What {@link createApp} builds. */
+export interface LoglakeApp {
+  readonly app: App;
+  readonly stack: LoglakeStack;
+  /** One stack per source account (infra/source-stack.ts), when the configuration pins the central account and region. */
+  readonly sourceStacks: readonly LoglakeSourceStack[];
+  /** The StackSet template of every source account, when there is one. */
+  readonly stackSet: LoglakeSourceStackSet | null;
+}
+
+/**
+ * The app: configuration, the central stack, the source-account stacks and their StackSet
+ * template, and the cdk-nag `AwsSolutions` checks, which fail synthesis on any finding.
+ */
+export function createApp(options: CreateAppOptions = {}): LoglakeApp {
   const app = new App({ context: options.context, outdir: options.outdir });
   const { config, origin, isExample } = loadConfig((key) => app.node.tryGetContext(key) as unknown, options.dir ?? process.cwd());
   const stack = new LoglakeStack(app, config.name, {
@@ -218,6 +233,33 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Lo
       `no loglake.config.json found: synthesized ${origin} with placeholder buckets; copy it to loglake.config.json and edit it before deploying`,
     );
   }
+  const accounts = sourceAccounts(config);
+  const pinned = config.account !== null && config.region !== null;
+  const sourceStacks = pinned
+    ? accounts.map(
+        (account) =>
+          new LoglakeSourceStack(app, sourceStackId(config.name, account), {
+            stackName: sourceStackId(config.name, account),
+            description: `loglake ${config.name}: notifications and reader roles of the log buckets of account ${account}`,
+            config,
+            account,
+          }),
+      )
+    : [];
+  const stackSet =
+    accounts.length > 0
+      ? new LoglakeSourceStackSet(app, stackSetId(config.name), {
+          description: `loglake ${config.name}: StackSet template of the source accounts (${accounts.join(', ')})`,
+          config,
+        })
+      : null;
+  if (accounts.length > 0 && !pinned) {
+    Annotations.of(stack).addWarningV2(
+      'loglake:sourceStacks',
+      `sources in accounts ${accounts.join(', ')}: set "account" and "region" to synthesize a stack per source account (${sourceStackId(config.name, '<account>')}); the StackSet template ${stackSetId(config.name)} takes the central account as a parameter`,
+    );
+  }
+  for (const s of [...sourceStacks, ...(stackSet ? [stackSet] : [])]) for (const [key, value] of Object.entries(config.tags)) Tags.of(s).add(key, value);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
-  return { app, stack };
+  return { app, stack, sourceStacks, stackSet };
 }
