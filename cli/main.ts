@@ -22,6 +22,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   demo: () => import('./commands/demo.js'),
   worker: () => import('./commands/worker.js'),
   replay: () => import('./commands/replay.js'),
+  dlq: () => import('./commands/dlq.js'),
+  redrive: () => import('./commands/redrive.js'),
   verify: () => import('./commands/verify.js'),
 };
 
@@ -35,6 +37,8 @@ commands:
   worker --events <f> --endpoint <u>  run the Lambda worker on recorded SQS events against local S3
   replay s3://b/p/ --from <day>       list a date range of S3 logs and replay it (dry run, --local,
                                       --queue/--stack, --deployed); replay status|cancel
+  dlq --stack <name>                  what sits in each dead-letter queue: count, age, error codes
+  redrive --stack <name>              move a dead-letter queue's messages back (--queue, --rate)
   verify s3://b/p/|<dir> --from <day>  verify CloudTrail log file integrity (digests, signatures,
                                       hashes) over a range, like aws cloudtrail validate-logs
 

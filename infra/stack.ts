@@ -163,6 +163,10 @@ export class LoglakeStack extends Stack {
     output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
     output('ReplayControlQueueUrl', this.replay.controlQueue.queueUrl, 'requests to the replay job (replay-start, replay-continue, replay-poll)');
     output('ReplayFunctionName', this.replay.function.functionName, 'the replay job, to invoke with a replay request');
+    // loglake dlq and loglake redrive find the dead-letter queues here.
+    output('IngestDeadLetterQueueUrl', this.queues.ingestDlq.queueUrl, 'notifications the worker failed on every receive; loglake dlq summarizes, loglake redrive moves them back');
+    output('ReplayDeadLetterQueueUrl', this.queues.replayDlq.queueUrl, 'replay and continuation messages the worker failed on every receive; loglake redrive --queue replay moves them back');
+    output('ReplayControlDeadLetterQueueUrl', this.replay.controlDlq.queueUrl, 'replay job requests that failed on every receive; loglake redrive --queue replay-control moves them back');
     output('ReplayRoleArn', this.replay.role.roleArn, 'grant this role s3:ListBucket (for the configured prefixes) in the bucket policy of buckets in other accounts');
     output('WorkerRoleArn', this.worker.role.roleArn, 'grant this role s3:GetObject in the bucket policy of buckets in other accounts');
     output('AthenaWorkgroup', this.catalog.workgroupName, 'run queries in this workgroup');

@@ -62,7 +62,7 @@ export {
 } from './formats/cwlogs-payload.js';
 export { processConfigChange } from './formats/config-items.js';
 export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type ObjectOutcome } from './messages/ingest-message.js';
-export { encodeWorkerMessage, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';
+export { decodeNotification, encodeWorkerMessage, type Notification, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';
 export { DEFAULT_REGISTRY } from './route/route.js';
 export { daysOf, isDay, listRange, LIST_CONCURRENCY, type Candidate, type DayRange, type ListFilter, type Listing, type ListPage, type ListPages, type ListRequest } from './replay/list.js';
 export { FolderListPages } from './replay/folder-pages.js';
@@ -73,7 +73,7 @@ export { hashUncompressed, uncompressed } from './integrity/hash.js';
 export { isNotFound, objectAuditSource } from './integrity/object-source.js';
 export { MemoryPublicKeyStore, parsePublicKeyList, PublicKeyError, publicKeyEntry, type PublicKeyEntry, type PublicKeyLoader, type PublicKeyStore } from './integrity/public-keys.js';
 export { sha256Hex, signingString, SIGNING_ALGORITHM, verifyDigestSignature } from './integrity/signature.js';
-export { finishedSince, parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
+export { findManifest, finishedSince, parseParserVersion, selectForReplay, type Selection, type SkipRule } from './replay/skip.js';
 export { estimateReplay, PRICES, type Estimate } from './replay/estimate.js';
 export { decodeReplayRequest, encodeReplayRequest, readParams, type ReplayRequest } from './replay/control.js';
 export { CHUNK_OBJECTS, produce, readRecord, ReplayRunError, requestCancel, resumeReplay, startReplay, windowsOf, type ProducerDeps } from './replay/producer.js';

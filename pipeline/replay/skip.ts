@@ -5,7 +5,7 @@
  * runs exactly the objects an older version of one parser wrote. Each skip is counted by rule.
  */
 import { SOURCES } from '../../schema/index.js';
-import { DEFAULT_REGISTRY, parserById, type Registry } from '../route/route.js';
+import { DEFAULT_REGISTRY, parserById, routeByKey, type Registry } from '../route/route.js';
 import { manifestKey, objectId } from '../run/identity.js';
 import { parseManifest, type Manifest } from '../run/manifest.js';
 import type { LakeSink } from '../storage/storage.js';
@@ -51,13 +51,23 @@ function folders(source: string, registry: Registry): string[] {
 }
 
 /** The stored manifest of a listed object of `bucket`, or null when it has none. */
-async function manifestOf(sink: LakeSink, bucket: string, c: Candidate, registry: Registry): Promise<Manifest | null> {
+async function manifestOf(sink: LakeSink, bucket: string, c: Pick<Candidate, 'key' | 'source'>, registry: Registry): Promise<Manifest | null> {
   const id = objectId({ bucket, key: c.key });
   for (const folder of folders(c.source, registry)) {
     const m = parseManifest(await sink.get(manifestKey(folder, id)));
     if (m !== null && m.bucket === bucket && m.key === c.key) return m;
   }
   return null;
+}
+
+/**
+ * The stored manifest of any object, found the way a replay finds a listed one: in the folder its
+ * key routes to, or, when content decided, in each folder in turn. Null when it has none.
+ */
+export async function findManifest(sink: LakeSink, bucket: string, key: string, registry: Registry = DEFAULT_REGISTRY): Promise<Manifest | null> {
+  const route = routeByKey(key, registry, null);
+  const source = route?.kind === 'parse' ? route.parser.source : route?.kind === 'ignore' ? route.name : 'unknown';
+  return manifestOf(sink, bucket, { key, source }, registry);
 }
 
 /** Splits the listed objects of `bucket` into those to replay and those skipped, by rule. */
