@@ -76,9 +76,11 @@ export interface DigestHistory {
   digestJson(key: string): Record<string, unknown>;
   /**
    * Replaces a digest's content with `edit` applied to its JSON; `resign` signs the new content
-   * with `key` (default: the key that signed it), otherwise the old signature stays.
+   * with `key` (default: the key that signed it), otherwise the old signature stays. `rechain`
+   * (with `resign`) also makes every later digest of its chain name the new content's hash and
+   * signature, re-signed, as CloudTrail would have: the change is then this digest's alone.
    */
-  rewriteDigest(key: string, edit: (json: Record<string, unknown>) => void, opts?: { resign?: boolean; key?: SigningKey }): void;
+  rewriteDigest(key: string, edit: (json: Record<string, unknown>) => void, opts?: { resign?: boolean; key?: SigningKey; rechain?: boolean }): void;
 }
 
 const DAY_MS = 86_400_000;
@@ -219,6 +221,15 @@ export function cloudtrailHistory(opts: HistoryOptions = {}): DigestHistory {
       const bytes = Buffer.from(JSON.stringify(json));
       obj.body = gzipSync(bytes);
       if (o.resign === true) obj.metadata = { signature: signDigest(json, bytes, o.key ?? (signerOf.get(key) as SigningKey)), 'signing-algorithm': 'SHA256withRSA' };
+      if (o.rechain !== true) return;
+      const chain = [...chains.values()].find((c) => c.includes(key)) as string[];
+      const next = chain[chain.indexOf(key) + 1];
+      if (next === undefined) return;
+      const signature = obj.metadata?.signature as string;
+      history.rewriteDigest(next, (j) => {
+        j.previousDigestHashValue = createHash('sha256').update(bytes).digest('hex');
+        j.previousDigestSignature = signature;
+      }, { resign: true, rechain: true });
     },
   };
   return history;
