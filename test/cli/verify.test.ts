@@ -267,7 +267,7 @@ describe('loglake verify: S3 (s3rver), keys from ListPublicKeys', () => {
     const forged = chain[30] as string;
     const log = h.logKeys[5] as string;
     const raw = gunzipSync(h.objects.get(log)?.body as Buffer);
-    raw[30] ^= 0x01;
+    raw[30] = (raw[30] as number) ^ 0x01;
     await s3.client.send(new PutObjectCommand({ Bucket: 'trail-bucket', Key: log, Body: gzipSync(raw) }));
     await s3.client.send(new DeleteObjectCommand({ Bucket: 'trail-bucket', Key: deleted }));
     h.rewriteDigest(forged, () => undefined, { resign: true, key: h.strangerKey });
