@@ -25,6 +25,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   dlq: () => import('./commands/dlq.js'),
   redrive: () => import('./commands/redrive.js'),
   verify: () => import('./commands/verify.js'),
+  onboard: () => import('./commands/onboard.js'),
 };
 
 const HELP = `usage: loglake <command> [options]
@@ -41,6 +42,8 @@ commands:
   redrive --stack <name>              move a dead-letter queue's messages back (--queue, --rate)
   verify s3://b/p/|<dir> --from <day>  verify CloudTrail log file integrity (digests, signatures,
                                       hashes) over a range, like aws cloudtrail validate-logs
+  onboard --account <id>              what a source account's stack creates, the policy statements
+                                      its owner merges, and the commands to deploy it (offline)
 
 Run "loglake <command> --help" for the options of a command; "loglake --version" for the version.
 `;

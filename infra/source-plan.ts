@@ -10,6 +10,19 @@ import { centralRoleName, listingCondition, partitionOf, prefixObjectArns, sourc
 import type { LoglakeConfig, NotificationType, SourceConfig } from './config.js';
 import { objectCreatedPattern, suffixOf, type ObjectCreatedPattern } from './source-filters.js';
 
+/** Id of the per-account stack (also its stack name and template file). */
+export const sourceStackId = (name: string, account: string): string => `${name}-source-${account}`;
+/** Id of the StackSet template's stack: `cdk.out/<id>.template.json`. */
+export const stackSetId = (name: string): string => `${name}-source-stackset`;
+
+/** Parameter names of the source stacks. */
+export const SOURCE_PARAMETERS = {
+  /** The central ingest queue (output `IngestQueueArn` of the central stack), for `s3` notifications. */
+  ingestQueueArn: 'IngestQueueArn',
+  /** The central account, in the StackSet template only. */
+  centralAccount: 'CentralAccount',
+} as const;
+
 /** A policy statement in IAM's JSON form. */
 export interface PolicyStatement {
   readonly Sid?: string;

@@ -22,20 +22,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LoglakeConfig } from './config.js';
 import { acknowledge } from './nag.js';
-import { centralOf, planSourceAccount, sourceAccounts, type Central, type PolicyStatement, type SourceAccountPlan } from './source-plan.js';
+import { centralOf, planSourceAccount, SOURCE_PARAMETERS, sourceAccounts, type Central, type PolicyStatement, type SourceAccountPlan } from './source-plan.js';
 
-/** Id of the per-account stack (also its stack name and template file). */
-export const sourceStackId = (name: string, account: string): string => `${name}-source-${account}`;
-/** Id of the StackSet template's stack: `cdk.out/<id>.template.json`. */
-export const stackSetId = (name: string): string => `${name}-source-stackset`;
-
-/** Parameter names of the source stacks. */
-export const SOURCE_PARAMETERS = {
-  /** The central ingest queue (output `IngestQueueArn` of the central stack), for `s3` notifications. */
-  ingestQueueArn: 'IngestQueueArn',
-  /** The central account, in the StackSet template only. */
-  centralAccount: 'CentralAccount',
-} as const;
+export { sourceStackId, stackSetId } from './source-plan.js';
 
 /** Letters and digits of a name, for construct and output ids. */
 const alnum = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '');

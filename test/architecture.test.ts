@@ -26,8 +26,15 @@ const ALLOWED: Record<Folder, readonly Folder[]> = {
   cli: ['functions', 'query', 'pipeline', 'parsers', 'schema'],
   infra: ['schema'],
 };
-/** Single files outside `ALLOWED` that a folder may import: infra shares the functions' env names. */
-const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = { infra: ['functions/ingest/env-names.ts', 'functions/replay/env-names.ts', 'functions/cwlogs/env-names.ts', 'functions/rds-export/env-names.ts'] };
+/**
+ * Single files outside `ALLOWED` that a folder may import: infra shares the functions' env names;
+ * `loglake onboard` reads the deployment configuration and prints the source-account plan the
+ * CDK app builds its source stacks from, both plain data (checked below: no CDK, no SDK).
+ */
+const ALLOWED_FILES: Partial<Record<Folder, readonly string[]>> = {
+  infra: ['functions/ingest/env-names.ts', 'functions/replay/env-names.ts', 'functions/cwlogs/env-names.ts', 'functions/rds-export/env-names.ts'],
+  cli: ['infra/config.ts', 'infra/source-plan.ts'],
+};
 
 /** The TypeScript sources under a project folder, as absolute paths. */
 function sources(folder: string): string[] {
@@ -127,6 +134,24 @@ describe('architecture', () => {
       expect(violations).toEqual([]);
     });
   }
+
+  it('the infra files cli/ may import load neither aws-cdk-lib, constructs nor the AWS SDK, not even through their imports', () => {
+    const graph = importGraph();
+    const reached = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    for (const path of ALLOWED_FILES.cli ?? []) visit(join(ROOT, path));
+    expect(reached.size).toBeGreaterThan(1);
+    const violations = [...reached].flatMap((file) =>
+      importsOf(file)
+        .filter((spec) => /^(aws-cdk-lib|constructs|cdk-nag|@aws-sdk\/)/.test(spec))
+        .map((spec) => `${relative(ROOT, file)} imports ${spec}`),
+    );
+    expect(violations).toEqual([]);
+  });
 
   it('no import cycle among the source files of any folder (type-only imports included)', () => {
     expect(cyclesOf(importGraph())).toEqual([]);
