@@ -61,6 +61,8 @@ export {
   type Payload,
 } from './formats/cwlogs-payload.js';
 export { processConfigChange } from './formats/config-items.js';
+export { DEFAULT_MISSING_LOG_AFTER_MS, type IntegritySettings } from './formats/cloudtrail-integrity.js';
+export type { AlarmTopic } from './storage/alarm-topic.js';
 export { failedObjects, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type ObjectOutcome } from './messages/ingest-message.js';
 export { decodeNotification, encodeWorkerMessage, type Notification, type ReplayMessage, type WorkerMessage } from './messages/notifications.js';
 export { DEFAULT_REGISTRY } from './route/route.js';
@@ -95,9 +97,10 @@ export { parseRules, readRulesFile, ruleRouter, type RoutingRules } from './rout
 export { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './run/errors.js';
 export { listLocalFiles, type IngestLocalOptions, type IngestSummary, type S3Names } from './run/ingest-files.js';
 export { recordObjectFailure } from './run/failed-manifest.js';
-export { resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
+export { defaultThreads, MAX_THREADS, resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';
 export { LOGLAKE_USER_AGENT } from './run/version.js';
 export { toPipelineError } from './storage/aws-errors.js';
 export { LocalLakeSink, LocalSource, TEMP_NAME } from './storage/local-storage.js';
+export { bucketOwner, parseSourceAccess, roleFor, type SourceAccess, type SourceRole } from './storage/source-access.js';
 export type { LakeSink, ObjectRef, ObjectSource } from './storage/storage.js';

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { ConfigError, ingestLocalFiles, listLocalFiles, readRulesFile, resolveOptions, ruleRouter, type IngestSummary, type ParquetCodec, type S3Names } from '../../pipeline/index.js';
 import { FORMAT_HOOKS } from '../../pipeline/index.js';
 import { intFlag, parse, UsageError } from '../args.js';
+import { threadsFlag, threadsHelp } from '../threads.js';
 import { pathFrom, type Io } from '../io.js';
 import { checkOutFolder } from '../lake-folder.js';
 import { IngestProgress } from '../progress.js';
@@ -29,6 +30,7 @@ options:
   --max-line-bytes <n>     longest line or JSON record kept (default 4194304)
   --row-group-rows <n>     rows per Parquet row group (default 20000)
   --codec <c>              GZIP | ZSTD | SNAPPY | UNCOMPRESSED (default ZSTD where Node has it, else GZIP)
+${threadsHelp(2, 27)}
   --no-raw                 leave the raw column empty
   --keep-self-traffic      keep records caused by loglake's own requests
   --json                   print each object's manifest as a JSON line instead of the summary
@@ -127,11 +129,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     'max-line-bytes': { type: 'string' },
     'row-group-rows': { type: 'string' },
     codec: { type: 'string' },
+    threads: { type: 'string' },
     'no-raw': { type: 'boolean' },
     'keep-self-traffic': { type: 'boolean' },
     json: { type: 'boolean' },
     progress: { type: 'boolean' },
-  }, ['max-line-bytes', 'row-group-rows']);
+  }, ['max-line-bytes', 'row-group-rows', 'threads']);
   if (values.help) {
     io.stdout.write(help);
     return 0;
@@ -149,6 +152,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       codec: typeof values.codec === 'string' ? (values.codec.toUpperCase() as ParquetCodec) : undefined,
       keepRaw: values['no-raw'] ? false : undefined,
       keepSelfTraffic: values['keep-self-traffic'] ? true : undefined,
+      threads: threadsFlag(values),
     });
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);

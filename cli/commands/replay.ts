@@ -30,6 +30,7 @@ import {
   type Selection,
 } from '../../pipeline/index.js';
 import { intFlag, parse, stringFlag, UsageError, type Values } from '../args.js';
+import { threadsFlag, threadsHelp } from '../threads.js';
 import type { Io } from '../io.js';
 import { dayFlag, s3Target, type S3Target } from '../range-flags.js';
 import { dryRunText, progressEvent, ReplayProgress, summarize } from '../replay-report.js';
@@ -50,6 +51,7 @@ modes:
   --dry-run                  print objects and bytes per source, account/region and month, and
                              the deployed worker's time and cost for them (default)
   --local --out <dir>        run the pipeline here on the objects, into a local lake folder
+${threadsHelp(4, 29)}
   --queue <url> --lake <s3://bucket[/prefix]>
                              enqueue one replay message per object from this process; the run
                              record goes to <lake>/replays/<run-id>.json
@@ -169,7 +171,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     window: { type: 'string' },
     memory: { type: 'string' },
     concurrency: { type: 'string' },
-  }, ['memory', 'concurrency']);
+    threads: { type: 'string' },
+  }, ['memory', 'concurrency', 'threads']);
   if (values.help) {
     io.stdout.write(help);
     return 0;
@@ -185,6 +188,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   if (mode === 'deployed' && values.stack === undefined) throw new UsageError('--deployed needs --stack <name> (the replay function and its queue are found from the stack outputs)');
   if (mode === 'queue' && values.queue !== undefined && values.stack !== undefined) throw new UsageError('--queue and --stack exclude each other (--stack finds the queue itself)');
   if (mode !== 'local' && values.out !== undefined) throw new UsageError('--out needs --local');
+  if (mode !== 'local' && values.threads !== undefined) throw new UsageError('--threads needs --local: the deployed worker takes LOGLAKE_THREADS');
   if (mode === 'local' && values.out === undefined) throw new UsageError('--local needs --out <dir>');
   if (mode === 'deployed' && values.lake !== undefined) throw new UsageError('--deployed uses the stack\'s central bucket; leave out --lake');
   const params = resume === undefined ? paramsOf(values, positionals) : null;
@@ -226,7 +230,7 @@ async function listAndRun(io: Io, aws: Aws, values: Values, p: ReplayParams, mod
   }
   const sink = new LocalLakeSink(out as string);
   const source = aws.source();
-  const options = resolveOptions({});
+  const options = resolveOptions({ threads: threadsFlag(values) });
   let failed = 0;
   let records = 0;
   for (const c of selection.replay) {

@@ -11,6 +11,7 @@ import { createIngestHandler } from '../../functions/ingest/worker.js';
 import { ConfigError, encodeWorkerMessage, readRulesFile, type WorkerMessage } from '../../pipeline/index.js';
 import { createS3Client } from '../../pipeline/aws.js';
 import { intFlag, parse, UsageError, type Values } from '../args.js';
+import { threadsFlag, threadsHelp } from '../threads.js';
 import type { Io } from '../io.js';
 
 export const help = `usage: loglake worker --events <file> --endpoint <url> --bucket <central-bucket> [options]
@@ -36,6 +37,7 @@ options:
   --no-raw                   leave the raw column empty
   --keep-self-traffic        keep records caused by loglake's own requests
   --region <region>          SDK region (default us-east-1)
+${threadsHelp(2, 29)}
   -h, --help                 this help
 
 Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or are S3RVER / S3RVER
@@ -131,6 +133,7 @@ async function workerSetup(values: Values): Promise<{ events: SQSEvent[]; config
     [INGEST_ENV.keepSelfTraffic]: String(values['keep-self-traffic'] === true),
   };
   if (margin !== undefined) env[INGEST_ENV.deadlineMarginMs] = String(margin);
+  env[INGEST_ENV.threads] = String(threadsFlag(values));
   let config;
   try {
     // Validated here so errors name the file; the worker then reads the same JSON from its environment.
@@ -186,7 +189,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     'no-raw': { type: 'boolean' },
     'keep-self-traffic': { type: 'boolean' },
     region: { type: 'string' },
-  }, ['timeout-ms', 'deadline-margin-ms']);
+    threads: { type: 'string' },
+  }, ['timeout-ms', 'deadline-margin-ms', 'threads']);
   if (values.help) {
     io.stdout.write(help);
     return 0;

@@ -4,7 +4,7 @@
  * failing every message later. Unknown `LOGLAKE_*` names are errors too: a typo in a stack
  * should not silently fall back to a default.
  */
-import { ConfigError, parseLogGroupMap, parseRules, resolveOptions, type LogGroupMap, type PipelineOptions, type RoutingRules } from '../../pipeline/index.js';
+import { ConfigError, defaultThreads, MAX_THREADS, parseLogGroupMap, parseRules, parseSourceAccess, resolveOptions, type LogGroupMap, type PipelineOptions, type RoutingRules, type SourceAccess } from '../../pipeline/index.js';
 import { Section, problemsText } from '../../schema/checks.js';
 import { INGEST_ENV } from './env-names.js';
 
@@ -16,12 +16,21 @@ export interface WorkerConfig {
   readonly rules: RoutingRules | null;
   /** CloudWatch Logs log-group map for Firehose objects of subscription payloads; null for the built-in entries. */
   readonly logGroups: LogGroupMap | null;
+  /** Owners of the source buckets and the roles that read sources; null: own credentials, no owner check. */
+  readonly sourceAccess: SourceAccess | null;
   /** Queue for continuations and hand-overs; null disables yielding at the deadline. */
   readonly continuationQueueUrl: string | null;
   readonly archiveRaw: boolean;
   readonly options: PipelineOptions;
   readonly deadlineMarginMs: number;
   readonly maxConcurrentMessages: number;
+  /** CloudTrail digest checking (`LOGLAKE_INTEGRITY`): the missing-log age and the alarm topic; null when off. */
+  readonly integrity: IntegrityConfig | null;
+}
+
+export interface IntegrityConfig {
+  readonly missingLogAfterMs: number;
+  readonly alarmTopicArn: string | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -38,18 +47,25 @@ export function loadWorkerConfig(env: Env): WorkerConfig {
     keepRaw: s.bool(INGEST_ENV.keepRaw, true),
     keepSelfTraffic: s.bool(INGEST_ENV.keepSelfTraffic, false),
     rowGroupRows: s.optionalInt(INGEST_ENV.rowGroupRows, 1) ?? undefined,
+    threads: s.int(INGEST_ENV.threads, defaultThreads(), 1, MAX_THREADS),
     deadlineMarginMs: s.int(INGEST_ENV.deadlineMarginMs, 30_000, 1),
     maxConcurrentMessages: s.int(INGEST_ENV.maxConcurrentMessages, 4, 1),
   };
+  const integrity = s.bool(INGEST_ENV.integrity, false);
+  const missingLogAfterHours = s.int(INGEST_ENV.missingLogAfterHours, 24, 1);
+  const alarmTopicArn = s.optionalString(INGEST_ENV.alarmTopicArn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/, 'an SNS topic ARN');
   const [first] = s.problems;
   if (first !== undefined) throw new ConfigError(first.unknown ? 'unknown_option' : 'invalid_option', problemsText(s.problems));
   const rulesText = s.optionalString(INGEST_ENV.routingRules);
   const logGroupsText = s.optionalString(INGEST_ENV.logGroups);
-  const { keepRaw, keepSelfTraffic, rowGroupRows, ...rest } = config;
+  const accessText = s.optionalString(INGEST_ENV.sourceAccess);
+  const { keepRaw, keepSelfTraffic, rowGroupRows, threads, ...rest } = config;
   return Object.freeze({
     ...rest,
+    integrity: integrity ? { missingLogAfterMs: missingLogAfterHours * 3_600_000, alarmTopicArn } : null,
     rules: rulesText === null ? null : parseRules(rulesText, INGEST_ENV.routingRules),
     logGroups: logGroupsText === null ? null : parseLogGroupMap(logGroupsText, INGEST_ENV.logGroups),
-    options: resolveOptions({ keepRaw, keepSelfTraffic, rowGroupRows }),
+    sourceAccess: accessText === null ? null : parseSourceAccess(accessText, INGEST_ENV.sourceAccess),
+    options: resolveOptions({ keepRaw, keepSelfTraffic, rowGroupRows, threads }),
   });
 }

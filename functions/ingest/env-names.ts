@@ -21,10 +21,27 @@ export const INGEST_ENV = {
   maxConcurrentMessages: 'LOGLAKE_MAX_CONCURRENT_MESSAGES',
   /** Rows per Parquet row group: memory per open partition is about this times the row size. @default 20000 */
   rowGroupRows: 'LOGLAKE_ROW_GROUP_ROWS',
+  /**
+   * Threads that parse, validate and encode (1 = no worker thread); the output is the same bytes
+   * whatever the number. @default the function's vCPUs (about one per 1,769 MB of memory)
+   */
+  threads: 'LOGLAKE_THREADS',
   /** An S3-compatible endpoint (path-style), for the local runner and tests. @default AWS */
   s3Endpoint: 'LOGLAKE_S3_ENDPOINT',
   /** CloudWatch Logs log-group map JSON (docs/cwlogs.md), for Firehose objects of subscription payloads. @default built-in entries only */
   logGroups: 'LOGLAKE_LOG_GROUPS',
+  /** `true` to check CloudTrail digests into the `integrity` table (docs/integrity.md); the stack sets it. @default false */
+  integrity: 'LOGLAKE_INTEGRITY',
+  /** Hours after a digest's end at which a listed log file still not ingested is `missing_log`. @default 24 */
+  missingLogAfterHours: 'LOGLAKE_MISSING_LOG_AFTER_HOURS',
+  /** ARN of the SNS topic integrity findings are published to. @default none: findings are in the `integrity` table only */
+  alarmTopicArn: 'LOGLAKE_ALARM_TOPIC_ARN',
+  /**
+   * Owner of each source bucket and the roles that read sources (JSON, written by the stack from
+   * the configuration; `pipeline/storage/source-access.ts`): every read names the bucket's
+   * expected owner, and a source with a `roleArn` is read with that role's credentials. @default none
+   */
+  sourceAccess: 'LOGLAKE_SOURCE_ACCESS',
 } as const;
 
 /**

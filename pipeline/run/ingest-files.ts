@@ -1,7 +1,8 @@
 /**
  * Ingests local files and folders into a lake: the loop behind `loglake ingest` and `npm start`.
- * Objects are processed one after another (each is already streaming); one object's failure is
- * recorded in its manifest and the run goes on, whether `processObject` reported it or threw.
+ * Objects are processed as many at a time as `options.threads` (each is already streaming);
+ * one object's failure is recorded in its manifest and the run goes on, whether `processObject`
+ * reported it or threw.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -176,25 +177,40 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
   const totals = new Map<string, SourceTotals>();
   let records = 0;
   let bytes = 0;
-  for (let i = 0; i < files.length; i++) {
+  const finished: Array<ObjectReport | undefined> = new Array<ObjectReport | undefined>(files.length);
+  /** Reports are counted and handed out in file order, whichever object finished first. */
+  const emit = (): void => {
+    for (let report = finished[reports.length]; report !== undefined; report = finished[reports.length]) {
+      reports.push(report);
+      records += report.manifest.records;
+      bytes += report.manifest.bytes_decompressed;
+      addToTotals(totals, report.manifest);
+      opts.onObject?.(report);
+    }
+  };
+  const one = async (i: number): Promise<void> => {
     const file = files[i] as string;
-    opts.onProgress?.({ done: i, total: files.length, current: file, records, bytes });
+    opts.onProgress?.({ done: reports.length, total: files.length, current: file, records, bytes });
     const ref = refs[i] as ObjectRef;
     const objectStarted = Date.now();
-    let report: ObjectReport;
     try {
-      report = await processObject(ref, deps);
+      finished[i] = await processObject(ref, deps);
     } catch (e) {
       // processObject throws what the Lambda worker leaves to SQS to retry; nobody retries a
       // local run, and one bad file must not cost the manifests of every file after it.
-      report = await recordObjectFailure(ref, e, deps, objectStarted);
+      finished[i] = await recordObjectFailure(ref, e, deps, objectStarted);
     }
-    reports.push(report);
-    records += report.manifest.records;
-    bytes += report.manifest.bytes_decompressed;
-    addToTotals(totals, report.manifest);
-    opts.onObject?.(report);
-  }
+    emit();
+  };
+  // As many objects at once as threads: a folder of small objects keeps every thread busy,
+  // while each object's outputs are what it alone would write.
+  let next = 0;
+  const lanes = Math.max(1, Math.min(opts.options.threads, files.length));
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < files.length) await one(next++);
+    }),
+  );
   opts.onProgress?.({ done: files.length, total: files.length, current: '', records, bytes });
   const bySource = [...totals.values()].sort((a, b) => a.source.localeCompare(b.source));
   return { reports, bySource, elapsedMs: Date.now() - started };
