@@ -231,6 +231,22 @@ export interface RdsExportConfig {
 
 /** Raised for an invalid configuration; `issues` lists every problem found. */
 export class LoglakeConfigError extends Error {
+  /** The Firehose path the stack creates (docs/cwlogs.md); null: none. @default null */
+  readonly firehose: CwlogsFirehoseConfig | null;
+}
+
+/**
+ * A Firehose stream the stack creates for CloudWatch Logs subscriptions: it writes payloads into
+ * the central bucket's `raw/cwlogs/`, whose objects the worker splits by the log-group map, and a
+ * CloudWatch Logs destination in front of it for the log groups of other accounts.
+ */
+export interface CwlogsFirehoseConfig {
+  /** Seconds Firehose buffers before it writes an object (0–900). @default 300 */
+  readonly bufferSeconds: number;
+  /** MiB Firehose buffers before it writes an object (1–128). @default 64 */
+  readonly bufferMiB: number;
+  /** Subscribe the named log groups of the deployment account to the stream instead of the intake function. @default false */
+  readonly subscribeOwnGroups: boolean;
   readonly issues: readonly string[];
   constructor(origin: string, issues: readonly string[]) {
     super(`invalid loglake configuration (${origin}):\n${issues.map((i) => `  - ${i}`).join('\n')}`);
@@ -553,7 +569,7 @@ function readLogGroup(s: Section, deploymentAccount: string | null): LogGroupSet
 
 function readCloudWatchLogs(top: Section, deploymentAccount: string | null): CloudWatchLogsConfig | null {
   if (!top.has('cloudwatchLogs')) return null;
-  const s = top.section('cloudwatchLogs', ['logGroups', 'filterPattern', 'memoryMiB', 'timeoutSeconds', 'reservedConcurrency', 'region']);
+  const s = top.section('cloudwatchLogs', ['logGroups', 'filterPattern', 'memoryMiB', 'timeoutSeconds', 'reservedConcurrency', 'region', 'firehose']);
   const expected = 'a non-empty array of log groups';
   if (!s.has('logGroups')) s.problem('logGroups', `must be ${expected}, got ${show(s.raw('logGroups'))}`);
   const logGroups = s.sections('logGroups', ['name', 'prefix', 'pattern', 'format', 'header', 'account'], { expected, nonEmpty: true }).map((g) => readLogGroup(g, deploymentAccount));
@@ -639,9 +655,17 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     rdsExport: readRdsExport(top),
     cloudwatchLogs: readCloudWatchLogs(top, typeof top.raw('account') === 'string' ? (top.raw('account') as string) : null),
   };
+    firehose: readCwlogsFirehose(s),
   if (config.account !== null) {
     sources.forEach((src, i) => {
       if (src.account === config.account) {
+function readCwlogsFirehose(s: Section): CwlogsFirehoseConfig | null {
+  if (!s.has('firehose')) return null;
+  const f = s.section('firehose', ['bufferSeconds', 'bufferMiB', 'subscribeOwnGroups']);
+  // Firehose's own bounds for an S3 destination without dynamic partitioning.
+  return { bufferSeconds: f.int('bufferSeconds', 300, 0, 900), bufferMiB: f.int('bufferMiB', 64, 1, 128), subscribeOwnGroups: f.bool('subscribeOwnGroups', false) };
+}
+
         problems.push({ path: `sources[${i}].account`, message: 'is the deployment account; leave it out for same-account buckets' });
       }
     });

@@ -63,9 +63,14 @@ export interface CwlogsIntakeProps {
   readonly code?: lambda.Code;
 }
 
-/** The log-group map the functions read (`LOGLAKE_LOG_GROUPS`), as JSON; undefined when no setting names a format. */
-export function logGroupMapJson(config: CloudWatchLogsConfig): string | undefined {
-  const map = logGroupMapOf(config.logGroups, config.region);
+/**
+ * The log-group map the functions read (`LOGLAKE_LOG_GROUPS`), as JSON; undefined when no setting
+ * names a format and no region is known. `firehoseRegion` is the region of the stack's own
+ * Firehose stream, whose objects come only from log groups of that region (a subscription
+ * delivers within its region): the map's region when the configuration gives none.
+ */
+export function logGroupMapJson(config: CloudWatchLogsConfig, firehoseRegion: string | null = null): string | undefined {
+  const map = logGroupMapOf(config.logGroups, config.region ?? (config.firehose !== null ? firehoseRegion : null));
   return map === null ? undefined : JSON.stringify(map);
 }
 
@@ -138,7 +143,9 @@ export class CwlogsIntake extends Construct {
 
     this.grantLake(role, props);
 
-    const own = config.logGroups.filter((g) => g.account === null);
+    // Named groups the Firehose stream subscribes are not subscribed here too (a group has at most two filters, and one name).
+    const viaFirehose = config.firehose?.subscribeOwnGroups === true;
+    const own = config.logGroups.filter((g) => g.account === null && !(viaFirehose && g.match === 'name'));
     this.otherAccounts = config.logGroups.filter((g) => g.account !== null);
     const subscriptions: logs.SubscriptionFilter[] = [];
     const destination = new destinations.LambdaDestination(fn);
@@ -166,10 +173,10 @@ export class CwlogsIntake extends Construct {
       }
     }
     this.subscriptions = subscriptions;
-    if (this.otherAccounts.length > 0) {
+    if (this.otherAccounts.length > 0 && config.firehose === null) {
       Annotations.of(this).addWarningV2(
         'loglake:cwlogsCrossAccount',
-        `${this.otherAccounts.length} log group setting(s) of other accounts are routed by the log-group map but not subscribed: a Lambda function cannot be a cross-account subscription destination; deliver them through Firehose into a source bucket (docs/cwlogs.md)`,
+        `${this.otherAccounts.length} log group setting(s) of other accounts are routed by the log-group map but not subscribed: a Lambda function cannot be a cross-account subscription destination; add cloudwatchLogs.firehose for a destination and Firehose stream, or deliver them through your own Firehose into a source bucket (docs/cwlogs.md)`,
       );
     }
   }

@@ -42,6 +42,8 @@ export interface PipelineMonitoringProps {
   readonly rdsExport?: { readonly function: lambda.IFunction; readonly scheduleMinutes: number };
   /** The CloudWatch Logs intake function and the dead-letter queue of its invocations, when deployed. */
   readonly cwlogs?: { readonly function: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue };
+  /** The Firehose stream of the CloudWatch Logs intake, when deployed: its delivery freshness and buffer interval. */
+  readonly cwlogsFirehose?: { readonly freshness: cloudwatch.IMetric; readonly bufferSeconds: number };
   /** Sources that get a rejected-line-rate alarm: the formats the configuration can produce. */
   readonly sources: readonly Source[];
 }
@@ -204,6 +206,19 @@ export class PipelineMonitoring extends Construct {
         alarmDescription: 'the CloudWatch Logs intake was throttled for 15 minutes: payloads wait in Lambda\'s queue (up to 6 hours); raise cloudwatchLogs.reservedConcurrency or the account limit',
         metric: props.cwlogs.function.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
         threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 3,
+      });
+    }
+    if (props.cwlogsFirehose !== undefined) {
+      // Firehose retries S3 delivery for up to a day, then drops: records older than the buffer
+      // interval plus 15 minutes mean delivery is failing (its error log says why).
+      const limit = props.cwlogsFirehose.bufferSeconds + 900;
+      alarm('CloudWatchLogsFirehoseFreshness', {
+        alarmName: `${name}-cwlogs-firehose-stale`,
+        alarmDescription: `the CloudWatch Logs Firehose stream holds records older than ${limit} s for 15 minutes: delivery to raw/cwlogs/ is failing; read its DeliveryErrors log group`,
+        metric: props.cwlogsFirehose.freshness,
+        threshold: limit,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,
       });

@@ -15,6 +15,7 @@ import { lakeAreas } from '../schema/lake-layout.js';
 import { LakeCatalog } from './catalog.js';
 import { loadConfig, sourceOfFormat, type LoglakeConfig } from './config.js';
 import { CwlogsIntake, logGroupMapJson } from './cwlogs.js';
+import { CwlogsFirehose } from './cwlogs-firehose.js';
 import { PipelineMonitoring } from './monitoring.js';
 import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
@@ -62,11 +63,13 @@ export class LoglakeStack extends Stack {
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: LoglakeStackProps) {
+  /** The Firehose stream (and destination) of the CloudWatch Logs intake, when `cloudwatchLogs.firehose` is configured. */
+  readonly cwlogsFirehose: CwlogsFirehose | null;
     super(scope, id, props);
     const { config } = props;
     const { lake, worker } = config;
 
-    this.storage = new LakeStorage(this, 'Storage', { name: config.name, lake, resultRetentionDays: config.athena.resultRetentionDays, rdsExport: config.rdsExport !== null });
+    this.storage = new LakeStorage(this, 'Storage', { name: config.name, lake, resultRetentionDays: config.athena.resultRetentionDays, rdsExport: config.rdsExport !== null, cwlogsFirehose: (config.cloudwatchLogs?.firehose ?? null) !== null });
     this.queues = new IngestQueues(this, 'Queues', {
       visibilityTimeout: visibilityTimeoutFor(worker.timeoutSeconds, worker.batchWindowSeconds),
       maxReceiveCount: worker.maxReceiveCount,
@@ -93,7 +96,7 @@ export class LoglakeStack extends Stack {
       keepRaw: lake.keepRaw,
       keepSelfTraffic: lake.keepSelfTraffic,
       // Firehose objects of subscription payloads are split by the same log-group map.
-      logGroups: config.cloudwatchLogs !== null ? logGroupMapJson(config.cloudwatchLogs) : undefined,
+      logGroups: config.cloudwatchLogs !== null ? logGroupMapJson(config.cloudwatchLogs, this.region) : undefined,
       code: props.workerCode,
     });
     this.replay = new ReplayJob(this, 'ReplayJob', {
@@ -145,6 +148,19 @@ export class LoglakeStack extends Stack {
       ingestQueue: this.queues.ingest,
       ingestDlq: this.queues.ingestDlq,
       replayQueue: this.queues.replay,
+    const cwlogsConfig = config.cloudwatchLogs;
+    this.cwlogsFirehose =
+      cwlogsConfig === null || cwlogsConfig.firehose === null
+        ? null
+        : new CwlogsFirehose(this, 'CloudWatchLogsFirehose', {
+            name: config.name,
+            config: { ...cwlogsConfig, firehose: cwlogsConfig.firehose },
+            lakeBucket: this.storage.bucket,
+            lakeKey: this.storage.key,
+            ingestQueue: this.queues.ingest,
+            workerRole: this.worker.role,
+            logRetentionDays: worker.logRetentionDays,
+          });
       replayDlq: this.queues.replayDlq,
       worker: this.worker.function,
       replay: { function: this.replay.function, controlDlq: this.replay.controlDlq },
@@ -163,6 +179,7 @@ export class LoglakeStack extends Stack {
     output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
     output('ReplayControlQueueUrl', this.replay.controlQueue.queueUrl, 'requests to the replay job (replay-start, replay-continue, replay-poll)');
     output('ReplayFunctionName', this.replay.function.functionName, 'the replay job, to invoke with a replay request');
+      ...(this.cwlogsFirehose !== null && cwlogsConfig?.firehose ? { cwlogsFirehose: { freshness: this.cwlogsFirehose.freshness, bufferSeconds: cwlogsConfig.firehose.bufferSeconds } } : {}),
     // loglake dlq and loglake redrive find the dead-letter queues here.
     output('IngestDeadLetterQueueUrl', this.queues.ingestDlq.queueUrl, 'notifications the worker failed on every receive; loglake dlq summarizes, loglake redrive moves them back');
     output('ReplayDeadLetterQueueUrl', this.queues.replayDlq.queueUrl, 'replay and continuation messages the worker failed on every receive; loglake redrive --queue replay moves them back');
@@ -178,7 +195,17 @@ export class LoglakeStack extends Stack {
     if (this.cwlogs !== null) {
       output('CloudWatchLogsFunctionArn', this.cwlogs.function.functionArn, 'the CloudWatch Logs intake: the destination of subscription filters of this account and region (the stack subscribes the configured log group names; subscribe groups of the configured prefixes and patterns to it)');
       output('CloudWatchLogsDeadLetterQueueUrl', this.cwlogs.deadLetterQueue.queueUrl, 'subscription payloads the intake could not write after every retry, to inspect and redrive');
-      if (this.cwlogs.otherAccounts.length > 0) {
+      if (this.cwlogsFirehose !== null) {
+        output('CloudWatchLogsFirehoseStreamName', this.cwlogsFirehose.stream.ref, 'the Firehose stream of CloudWatch Logs payloads, writing raw/cwlogs/ of the central bucket');
+        output('CloudWatchLogsSubscriptionRoleArn', this.cwlogsFirehose.logsRole.roleArn, 'the role to pass (--role-arn) when subscribing a log group of this account to the Firehose stream');
+      }
+      if (this.cwlogsFirehose !== null && this.cwlogsFirehose.destinationArn !== null) {
+        output(
+          'CloudWatchLogsDestinationArn',
+          this.cwlogsFirehose.destinationArn,
+          `log groups of the configured accounts subscribe here, in this region: aws logs put-subscription-filter --log-group-name <group> --filter-name loglake-${config.name} --filter-pattern "" --destination-arn <this ARN>`,
+        );
+      } else if (this.cwlogs.otherAccounts.length > 0) {
         output(
           'CloudWatchLogsOtherAccounts',
           this.cwlogs.otherAccounts.map((g) => `${g.account}:${g.text}`).join(' '),

@@ -21,6 +21,8 @@ export interface LakeStorageProps {
   readonly resultRetentionDays: number;
   /** True when the RDS log exporter is deployed: `raw/` and `rds-export/` get their lifecycle rules. @default false */
   readonly rdsExport?: boolean;
+  /** The CloudWatch Logs Firehose stream is deployed: it writes `raw/cwlogs/`, which then needs its lifecycle rule. @default false */
+  readonly cwlogsFirehose?: boolean;
 }
 
 /** Incomplete multipart uploads (a worker killed mid-upload) are cleaned up after this. */
@@ -91,7 +93,7 @@ export class LakeStorage extends Construct {
                 : s3.ObjectLockRetention.governance(Duration.days(lake.objectLock.days)),
           }
         : {}),
-      lifecycleRules: lifecycleRules(lake, props.rdsExport ?? false),
+      lifecycleRules: lifecycleRules(lake, props.rdsExport ?? false, props.cwlogsFirehose ?? false),
     });
     this.bucket = bucket;
 
@@ -121,7 +123,7 @@ export class LakeStorage extends Construct {
  * outlive the data it describes; the raw archive goes to Glacier Flexible Retrieval because
  * nobody queries it. Replaced versions and stalled uploads are cleaned up everywhere.
  */
-function lifecycleRules(lake: LakeConfig, rdsExport: boolean): s3.LifecycleRule[] {
+function lifecycleRules(lake: LakeConfig, rdsExport: boolean, cwlogsFirehose: boolean): s3.LifecycleRule[] {
   const expiration = lake.retentionDays !== null ? Duration.days(lake.retentionDays) : undefined;
   const ruleFor = (area: LakeArea & { readonly name: string }): s3.LifecycleRule | null => {
     switch (area.kind) {
@@ -148,7 +150,7 @@ function lifecycleRules(lake: LakeConfig, rdsExport: boolean): s3.LifecycleRule[
         };
     }
   };
-  const perArea = lakeAreas(lake.archiveRaw, rdsExport).flatMap((area) => ruleFor(area) ?? []);
+  const perArea = lakeAreas(lake.archiveRaw, rdsExport, cwlogsFirehose).flatMap((area) => ruleFor(area) ?? []);
   const housekeeping: s3.LifecycleRule = {
     id: 'housekeeping',
     abortIncompleteMultipartUploadAfter: ABORT_MULTIPART_AFTER,

@@ -117,7 +117,7 @@ export const LAKE_LAYOUT = {
     rawArchiveOnly: true,
     rdsExportOnly: false,
     kind: 'archive',
-    doc: 'server-side copies of the source objects, `<source>/<account>/<region>/YYYY/MM/DD/<file>`; with the RDS log exporter, the log portions it downloads, `rds/<account>/<region>/<instance>/<log file name>/<generation>/<sequence>.log.gz`',
+    doc: 'server-side copies of the source objects, `<source>/<account>/<region>/YYYY/MM/DD/<file>`; with the RDS log exporter, the log portions it downloads, `rds/<account>/<region>/<instance>/<log file name>/<generation>/<sequence>.log.gz`; with the CloudWatch Logs Firehose stream, its objects of subscription payloads, `cwlogs/YYYY/MM/DD/HH/<stream>-…`',
   },
   replays: {
     prefix: 'replays/',
@@ -174,11 +174,18 @@ export const RDS_RAW_PREFIX = `${LAKE_LAYOUT.raw.prefix}rds/`;
 
 /**
  * The areas a deployment uses: those for the raw archive only with it on (or with the RDS log
- * exporter deployed, when it writes there), those for the RDS log exporter only with it deployed.
+ * exporter or the CloudWatch Logs Firehose stream deployed, when they write there), those for the
+ * RDS log exporter only with it deployed.
  */
-export function lakeAreas(archiveRaw: boolean, rdsExport = false): Array<LakeArea & { readonly name: LakeAreaName }> {
+export function lakeAreas(archiveRaw: boolean, rdsExport = false, cwlogsFirehose = false): Array<LakeArea & { readonly name: LakeAreaName }> {
   return (Object.keys(LAKE_LAYOUT) as LakeAreaName[])
     .map((name): LakeArea & { readonly name: LakeAreaName } => ({ name, ...LAKE_LAYOUT[name] }))
-    .filter((area) => archiveRaw || !area.rawArchiveOnly || (rdsExport && area.rdsExport.length > 0))
+    .filter((area) => archiveRaw || !area.rawArchiveOnly || (rdsExport && area.rdsExport.length > 0) || (cwlogsFirehose && area.prefix === LAKE_LAYOUT.raw.prefix))
     .filter((area) => rdsExport || !area.rdsExportOnly);
 }
+/**
+ * Where the Firehose stream of the CloudWatch Logs intake writes subscription payloads: a folder
+ * of the raw archive (they are source objects the worker reads, as it reads the RDS exporter's).
+ */
+export const CWLOGS_FIREHOSE_PREFIX = `${LAKE_LAYOUT.raw.prefix}cwlogs/`;
+

@@ -209,7 +209,7 @@ describe('cloudwatchLogs configuration', () => {
 
   it('accepts a minimal section and applies the defaults', () => {
     const c = parseConfig({ ...MINIMAL, cloudwatchLogs: { logGroups: [{ name: '/aws/lambda/x' }] } }).cloudwatchLogs;
-    expect(c).toEqual({ logGroups: [{ match: 'name', text: '/aws/lambda/x', format: null, header: null, account: null }], filterPattern: '', memoryMiB: 512, timeoutSeconds: 120, reservedConcurrency: null, region: null });
+    expect(c).toEqual({ logGroups: [{ match: 'name', text: '/aws/lambda/x', format: null, header: null, account: null }], filterPattern: '', memoryMiB: 512, timeoutSeconds: 120, reservedConcurrency: null, region: null, firehose: null });
     expect(parseConfig(MINIMAL).cloudwatchLogs).toBeNull();
   });
 
@@ -226,7 +226,7 @@ describe('cloudwatchLogs configuration', () => {
     ]);
     expect(problems({ logGroups: [{ name: '/a' }, { name: '/a' }] })).toEqual(['cloudwatchLogs.logGroups[1]: name "/a" is listed twice']);
     expect(problems({ logGroups: [{ name: '/a' }], memoryMiB: 64, timeoutSeconds: 1000, extra: 1 })).toEqual([
-      'cloudwatchLogs.extra: unknown key; known keys: logGroups, filterPattern, memoryMiB, timeoutSeconds, reservedConcurrency, region',
+      'cloudwatchLogs.extra: unknown key; known keys: logGroups, filterPattern, memoryMiB, timeoutSeconds, reservedConcurrency, region, firehose',
       'cloudwatchLogs.memoryMiB: must be an integer from 256 to 10240, got 64',
       'cloudwatchLogs.timeoutSeconds: must be an integer from 10 to 900, got 1000',
     ]);
