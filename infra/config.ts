@@ -219,18 +219,6 @@ export interface CloudWatchLogsConfig {
    * say it), for their rows and names; the intake function uses its own. @default null (none)
    */
   readonly region: string | null;
-}
-
-/** The RDS log exporter (`functions/rds-export`, docs/rds-export.md): DB instances of the deployment account and region. */
-export interface RdsExportConfig {
-  /** Each instance with the prefixes of the log file names to export (its own `logFiles`, else the section's). */
-  readonly instances: readonly RdsInstanceSetting[];
-  /** Minutes between two runs. @default 15 */
-  readonly scheduleMinutes: number;
-}
-
-/** Raised for an invalid configuration; `issues` lists every problem found. */
-export class LoglakeConfigError extends Error {
   /** The Firehose path the stack creates (docs/cwlogs.md); null: none. @default null */
   readonly firehose: CwlogsFirehoseConfig | null;
 }
@@ -247,6 +235,18 @@ export interface CwlogsFirehoseConfig {
   readonly bufferMiB: number;
   /** Subscribe the named log groups of the deployment account to the stream instead of the intake function. @default false */
   readonly subscribeOwnGroups: boolean;
+}
+
+/** The RDS log exporter (`functions/rds-export`, docs/rds-export.md): DB instances of the deployment account and region. */
+export interface RdsExportConfig {
+  /** Each instance with the prefixes of the log file names to export (its own `logFiles`, else the section's). */
+  readonly instances: readonly RdsInstanceSetting[];
+  /** Minutes between two runs. @default 15 */
+  readonly scheduleMinutes: number;
+}
+
+/** Raised for an invalid configuration; `issues` lists every problem found. */
+export class LoglakeConfigError extends Error {
   readonly issues: readonly string[];
   constructor(origin: string, issues: readonly string[]) {
     super(`invalid loglake configuration (${origin}):\n${issues.map((i) => `  - ${i}`).join('\n')}`);
@@ -592,7 +592,15 @@ function readCloudWatchLogs(top: Section, deploymentAccount: string | null): Clo
     timeoutSeconds: s.int('timeoutSeconds', 120, 10, 900),
     reservedConcurrency: s.optionalInt('reservedConcurrency', 1, 10_000),
     region,
+    firehose: readCwlogsFirehose(s),
   };
+}
+
+function readCwlogsFirehose(s: Section): CwlogsFirehoseConfig | null {
+  if (!s.has('firehose')) return null;
+  const f = s.section('firehose', ['bufferSeconds', 'bufferMiB', 'subscribeOwnGroups']);
+  // Firehose's own bounds for an S3 destination without dynamic partitioning.
+  return { bufferSeconds: f.int('bufferSeconds', 300, 0, 900), bufferMiB: f.int('bufferMiB', 64, 1, 128), subscribeOwnGroups: f.bool('subscribeOwnGroups', false) };
 }
 
 /**
@@ -655,17 +663,9 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     rdsExport: readRdsExport(top),
     cloudwatchLogs: readCloudWatchLogs(top, typeof top.raw('account') === 'string' ? (top.raw('account') as string) : null),
   };
-    firehose: readCwlogsFirehose(s),
   if (config.account !== null) {
     sources.forEach((src, i) => {
       if (src.account === config.account) {
-function readCwlogsFirehose(s: Section): CwlogsFirehoseConfig | null {
-  if (!s.has('firehose')) return null;
-  const f = s.section('firehose', ['bufferSeconds', 'bufferMiB', 'subscribeOwnGroups']);
-  // Firehose's own bounds for an S3 destination without dynamic partitioning.
-  return { bufferSeconds: f.int('bufferSeconds', 300, 0, 900), bufferMiB: f.int('bufferMiB', 64, 1, 128), subscribeOwnGroups: f.bool('subscribeOwnGroups', false) };
-}
-
         problems.push({ path: `sources[${i}].account`, message: 'is the deployment account; leave it out for same-account buckets' });
       }
     });

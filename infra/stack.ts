@@ -60,11 +60,11 @@ export class LoglakeStack extends Stack {
   readonly rdsExport: RdsLogExport | null;
   /** The CloudWatch Logs intake, when the configuration has a `cloudwatchLogs` section. */
   readonly cwlogs: CwlogsIntake | null;
+  /** The Firehose stream (and destination) of the CloudWatch Logs intake, when `cloudwatchLogs.firehose` is configured. */
+  readonly cwlogsFirehose: CwlogsFirehose | null;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: LoglakeStackProps) {
-  /** The Firehose stream (and destination) of the CloudWatch Logs intake, when `cloudwatchLogs.firehose` is configured. */
-  readonly cwlogsFirehose: CwlogsFirehose | null;
     super(scope, id, props);
     const { config } = props;
     const { lake, worker } = config;
@@ -135,19 +135,6 @@ export class LoglakeStack extends Stack {
             keepSelfTraffic: lake.keepSelfTraffic,
             code: props.cwlogsCode,
           });
-    new SourceNotifications(this, 'Notifications', {
-      name: config.name,
-      sources: config.sources,
-      ingestQueue: this.queues.ingest,
-      ingestDlq: this.queues.ingestDlq,
-    });
-    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
-      name: config.name,
-      alarms: config.alarms,
-      encryptionKey: this.storage.key,
-      ingestQueue: this.queues.ingest,
-      ingestDlq: this.queues.ingestDlq,
-      replayQueue: this.queues.replay,
     const cwlogsConfig = config.cloudwatchLogs;
     this.cwlogsFirehose =
       cwlogsConfig === null || cwlogsConfig.firehose === null
@@ -161,11 +148,25 @@ export class LoglakeStack extends Stack {
             workerRole: this.worker.role,
             logRetentionDays: worker.logRetentionDays,
           });
+    new SourceNotifications(this, 'Notifications', {
+      name: config.name,
+      sources: config.sources,
+      ingestQueue: this.queues.ingest,
+      ingestDlq: this.queues.ingestDlq,
+    });
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      name: config.name,
+      alarms: config.alarms,
+      encryptionKey: this.storage.key,
+      ingestQueue: this.queues.ingest,
+      ingestDlq: this.queues.ingestDlq,
+      replayQueue: this.queues.replay,
       replayDlq: this.queues.replayDlq,
       worker: this.worker.function,
       replay: { function: this.replay.function, controlDlq: this.replay.controlDlq },
       ...(this.rdsExport !== null && config.rdsExport !== null ? { rdsExport: { function: this.rdsExport.function, scheduleMinutes: config.rdsExport.scheduleMinutes } } : {}),
       ...(this.cwlogs !== null ? { cwlogs: { function: this.cwlogs.function, deadLetterQueue: this.cwlogs.deadLetterQueue } } : {}),
+      ...(this.cwlogsFirehose !== null && cwlogsConfig?.firehose ? { cwlogsFirehose: { freshness: this.cwlogsFirehose.freshness, bufferSeconds: cwlogsConfig.firehose.bufferSeconds } } : {}),
       sources: alarmedSources(config),
     });
 
@@ -179,7 +180,6 @@ export class LoglakeStack extends Stack {
     output('ReplayQueueUrl', this.queues.replay.queueUrl, 'loglake replay sends here');
     output('ReplayControlQueueUrl', this.replay.controlQueue.queueUrl, 'requests to the replay job (replay-start, replay-continue, replay-poll)');
     output('ReplayFunctionName', this.replay.function.functionName, 'the replay job, to invoke with a replay request');
-      ...(this.cwlogsFirehose !== null && cwlogsConfig?.firehose ? { cwlogsFirehose: { freshness: this.cwlogsFirehose.freshness, bufferSeconds: cwlogsConfig.firehose.bufferSeconds } } : {}),
     // loglake dlq and loglake redrive find the dead-letter queues here.
     output('IngestDeadLetterQueueUrl', this.queues.ingestDlq.queueUrl, 'notifications the worker failed on every receive; loglake dlq summarizes, loglake redrive moves them back');
     output('ReplayDeadLetterQueueUrl', this.queues.replayDlq.queueUrl, 'replay and continuation messages the worker failed on every receive; loglake redrive --queue replay moves them back');
