@@ -153,7 +153,18 @@ export interface AthenaConfig {
   readonly maxScannedMiBPerQuery: number;
   /** Days query results are kept. @default 30 */
   readonly resultRetentionDays: number;
+  /** Lake Formation grants of the lake's tables, for accounts whose Glue catalog it governs. @default null (IAM only) */
+  readonly lakeFormation: LakeFormationConfig | null;
 }
+
+/** Who Lake Formation lets read the lake's tables (`SELECT` and `DESCRIBE`, and `DESCRIBE` on the database). */
+export interface LakeFormationConfig {
+  /** IAM role or user ARNs; attach the stack's analyst policy to them as well. */
+  readonly principals: readonly string[];
+}
+
+/** An IAM role or user, the principals Lake Formation grants take here. */
+const IAM_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
 
 /** Alarm thresholds and who hears about them. */
 export interface AlarmsConfig {
@@ -493,14 +504,23 @@ function readWorker(top: Section): WorkerConfig {
 }
 
 function readAthena(top: Section, name: string): AthenaConfig {
-  const s = top.section('athena', ['databaseName', 'workgroupName', 'maxScannedMiBPerQuery', 'resultRetentionDays']);
+  const s = top.section('athena', ['databaseName', 'workgroupName', 'maxScannedMiBPerQuery', 'resultRetentionDays', 'lakeFormation']);
   return {
     databaseName: s.string('databaseName', name.replaceAll('-', '_'), GLUE_NAME, 'a Glue database name (lowercase letters, digits, underscores)'),
     workgroupName: s.string('workgroupName', name, WORKGROUP, 'an Athena workgroup name (letters, digits, . _ -)'),
     // Athena's own lower bound for a per-query limit is 10 MB.
     maxScannedMiBPerQuery: s.int('maxScannedMiBPerQuery', 10_240, 10, 1_048_576 * 1024),
     resultRetentionDays: s.int('resultRetentionDays', 30, 1, 36_500),
+    lakeFormation: readLakeFormation(s),
   };
+}
+
+function readLakeFormation(athena: Section): LakeFormationConfig | null {
+  if (!athena.has('lakeFormation')) return null;
+  const s = athena.section('lakeFormation', ['principals']);
+  s.required('principals', 'the IAM roles or users Lake Formation grants the tables to');
+  const principals = s.strings('principals', [], (p) => (IAM_PRINCIPAL.test(p) ? null : `must be an IAM role or user ARN (arn:aws:iam::<account>:role/<name>), got ${show(p)}`), 'a non-empty array of IAM role or user ARNs', true);
+  return { principals };
 }
 
 function readAlarms(top: Section): AlarmsConfig {

@@ -20,6 +20,7 @@ import { PipelineMonitoring } from './monitoring.js';
 import { SourceNotifications } from './notifications.js';
 import { IngestQueues, visibilityTimeoutFor } from './queues.js';
 import { RdsLogExport } from './rds-export.js';
+import { LakeReaders } from './readers.js';
 import { ReplayJob } from './replay.js';
 import { sourceAccounts } from './source-plan.js';
 import { LoglakeSourceStack, LoglakeSourceStackSet, sourceStackId, stackSetId } from './source-stack.js';
@@ -54,6 +55,8 @@ export class LoglakeStack extends Stack {
   readonly storage: LakeStorage;
   readonly queues: IngestQueues;
   readonly catalog: LakeCatalog;
+  /** The analysts' managed policy and the optional Lake Formation grants. */
+  readonly readers: LakeReaders;
   readonly worker: IngestWorker;
   readonly replay: ReplayJob;
   /** The RDS log exporter, when the configuration has an `rdsExport` section. */
@@ -83,6 +86,16 @@ export class LoglakeStack extends Stack {
       encryptionKey: this.storage.key,
       maxScannedMiBPerQuery: config.athena.maxScannedMiBPerQuery,
       partitionsFrom: lake.partitionsFrom,
+    });
+    this.readers = new LakeReaders(this, 'Readers', {
+      name: config.name,
+      databaseName: config.athena.databaseName,
+      workgroupName: config.athena.workgroupName,
+      lakeBucket: this.storage.bucket,
+      resultsBucket: this.storage.queryResults,
+      key: this.storage.key,
+      lakeFormationPrincipals: config.athena.lakeFormation?.principals ?? null,
+      catalog: this.catalog,
     });
     this.worker = new IngestWorker(this, 'Worker', {
       name: config.name,
@@ -188,6 +201,7 @@ export class LoglakeStack extends Stack {
     output('WorkerRoleArn', this.worker.role.roleArn, 'grant this role s3:GetObject in the bucket policy of buckets in other accounts');
     output('AthenaWorkgroup', this.catalog.workgroupName, 'run queries in this workgroup');
     output('GlueDatabase', this.catalog.databaseName, 'tables events and errors');
+    output('AnalystPolicyArn', this.readers.policy.managedPolicyArn, 'attach to the roles of people who query the lake: the Athena workgroup, the Glue tables, read on lake/, errors/, manifests/ and replays/');
     if (this.rdsExport !== null) {
       output('RdsExportFunctionName', this.rdsExport.function.functionName, 'the RDS log exporter, run by its schedule (invoke it to run now)');
       output('RdsExportRoleArn', this.rdsExport.role.roleArn, 'the RDS log exporter role: rds:DescribeDBLogFiles and rds:DownloadDBLogFilePortion on the configured instances');

@@ -112,7 +112,7 @@ beforeEach(() => {
     { OutputKey: 'ReplayControlDeadLetterQueueUrl', OutputValue: url(Q.control) },
     { OutputKey: 'CloudWatchLogsDeadLetterQueueUrl', OutputValue: url(Q.cwlogs) },
   ];
-  const stack = (name: string, o: typeof outputs) => ({ Stacks: [{ StackName: name, CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: o }] });
+  const stack = (name: string, o: typeof outputs) => ({ Stacks: [{ StackName: name, CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: o }] });
   cfn.on(DescribeStacksCommand, { StackName: STACK }).resolves(stack(STACK, outputs));
   cfn.on(DescribeStacksCommand, { StackName: 'no-cwlogs' }).resolves(stack('no-cwlogs', outputs.slice(0, 4)));
   cfn.on(DescribeStacksCommand, { StackName: 'old-stack' }).resolves(stack('old-stack', outputs.slice(0, 1)));

@@ -49,6 +49,7 @@ describe('cdk-nag AwsSolutions', () => {
     ['poll sources (schedules invoking the replay job)', () => ({ sources: [{ bucket: 'acme-legacy', prefixes: ['app/'], notification: 'poll' }, { bucket: 'acme-whole', notification: 'poll', pollMinutes: 60 }], lake: { kms: true } })],
     ['loglake.config.example.json', () => example('loglake.config.example.json')],
     ['loglake.config.multi-account.example.json', () => example('loglake.config.multi-account.example.json')],
+    ['Lake Formation grants with a customer key', () => ({ ...MINIMAL, lake: { kms: true }, athena: { lakeFormation: { principals: ['arn:aws:iam::111111111111:role/analyst'] } } })],
   ];
 
   for (const [label, config] of cases) {
@@ -110,6 +111,7 @@ describe('LoglakeStack', () => {
     const outputs = Object.keys(s.template.toJSON().Outputs as Record<string, unknown>).sort();
     expect(outputs).toEqual(
       [
+        'AnalystPolicyArn',
         'AthenaWorkgroup',
         'DashboardName',
         'GlueDatabase',
