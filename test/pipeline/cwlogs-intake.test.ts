@@ -210,6 +210,32 @@ describe('Firehose path: an object of concatenated payloads, recognized by conte
     expect(filesUnder(lake.path).filter((f) => f.startsWith('manifests/'))).toHaveLength(3);
   });
 
+  it('joins a MySQL slow query entry whose lines came in two payloads of the same stream into one record', async () => {
+    const group = '/aws/rds/instance/shop-db/slowquery';
+    const slow = (ids: number[], lines: string[]): Record<string, unknown> =>
+      payload({ logGroup: group, logStream: 'shop-db', logEvents: lines.map((message, i) => ({ id: ID(ids[i] as number), timestamp: T + (ids[i] as number), message })) });
+    const first = slow([31, 32], ['# Time: 2024-05-01T10:00:03.123456Z', '# User@Host: app[app] @  [10.0.0.5]  Id:    42']);
+    const second = slow([33, 34, 35], ['# Query_time: 2.000123  Lock_time: 0.000050 Rows_sent: 1  Rows_examined: 100000', 'SET timestamp=1714557603;', 'SELECT o.id\nFROM orders o;']);
+    const m = await runObject(new MemorySource(members(first, second)));
+    // The `# Time:` line is a frame of its own that the parser counts as skipped (it dates the entries after it).
+    expect(m).toMatchObject({ status: 'ok', lines_in: 2, records: 1, rejected: 0, skipped: 1 });
+    const r = await rows('SELECT source, actor, action, resource, src_ip, duration_ms FROM events');
+    expect(r.map((x) => Object.values(x))).toEqual([['rds', 'app', 'SELECT', 'shop-db', '10.0.0.5', 2000.123]]);
+    // The Lambda path gets each payload alone: the entry is cut in two, every line still accounted for.
+    const lambdaLake = tempDir('loglake-cwlogs-split-');
+    try {
+      const split = { sink: new LocalLakeSink(lambdaLake.path) };
+      const a = (await ingestSubscriptionPayload(asPayload(first), deps(split))).reports[0]?.manifest as Manifest;
+      const b = (await ingestSubscriptionPayload(asPayload(second), deps(split))).reports[0]?.manifest as Manifest;
+      for (const x of [a, b]) expect(x.lines_in).toBe(x.records + x.rejected + x.skipped);
+      expect(a.records + b.records).toBe(0);
+      expect(a.rejected_by_reason).toEqual({ truncated_record: 1 });
+      expect(b.rejected).toBe(b.lines_in);
+    } finally {
+      lambdaLake.cleanup();
+    }
+  });
+
   it('reads the same rows whether Firehose wrote gzip members, decompressed JSON (with or without newlines), or gzip over gzip', async () => {
     const forms = [
       members(payload(), streamB, CONTROL, streamA2),
