@@ -39,7 +39,7 @@ import { decodeVisible } from '../decode/utf8.js';
 import { ContentHash } from './content-hash.js';
 import { BATCH_CHARS, BatchBuilder, type FrameBatch } from '../threads/batch.js';
 import { BatchProcessor, type BatchJob, type BatchResult } from '../threads/process-batch.js';
-import { sharedPool } from '../threads/pool.js';
+import { sharedPool, type ThreadPool } from '../threads/pool.js';
 
 export { SELF_USER_AGENT_MARK } from '../threads/process-batch.js';
 
@@ -78,6 +78,8 @@ export interface ProcessDeps {
    * format extensions of `pipeline/formats/`. @default none
    */
   readonly hooks?: readonly ObjectHook[];
+  /** The worker threads batches run on when `options.threads` > 1. @default the process's pool of that many */
+  readonly threadPool?: ThreadPool;
   /**
    * Hash the uncompressed content of CloudTrail log objects into the manifest (`sha256`), for
    * integrity validation (`content-hash.ts`). Off only to measure what it costs. @default true
@@ -139,9 +141,9 @@ interface BatchRunner {
  * through the same code, one in flight while it frames the next: parsing is synchronous, and
  * the previous batch's pages compress on libuv's thread pool meanwhile.
  */
-function runnerFor(parser: Parser, options: PipelineOptions): BatchRunner {
+function runnerFor(parser: Parser, options: PipelineOptions, threadPool: ThreadPool | undefined): BatchRunner {
   if (options.threads > 1 && DEFAULT_REGISTRY.parsers.includes(parser)) {
-    const pool = sharedPool(options.threads);
+    const pool = threadPool ?? sharedPool(options.threads);
     // Two per thread, so a thread does not wait for its next batch while the main thread applies one.
     return { run: (job, batch) => pool.run(job, batch), inFlight: 2 * options.threads };
   }
@@ -209,7 +211,7 @@ class ObjectRun implements FrameSink {
     this.keyRegion = fromKey.region;
     const { keepRaw, keepSelfTraffic, maxRejectRawBytes, codec, rowGroupRows } = deps.options;
     this.job = { parserId: parser.id, uri, objectId: id, keyAccount: this.keyAccount, keyRegion: this.keyRegion, now, options: { keepRaw, keepSelfTraffic, maxRejectRawBytes, codec, rowGroupRows } };
-    this.runner = runnerFor(parser, deps.options);
+    this.runner = runnerFor(parser, deps.options, deps.threadPool);
   }
 
   /** A new archive entry restarts per-file parser state (W3C `#Fields`, CSV headers). */
