@@ -41,7 +41,7 @@ describe('parseConfig', () => {
       partitionsFrom: EVENT_TIME_RANGE.firstDay,
     });
     expect(c.worker).toMatchObject({ timeoutSeconds: 300, batchSize: 10, batchWindowSeconds: 5, replayMaxConcurrency: 2, maxReceiveCount: 5 });
-    expect(c.athena).toEqual({ databaseName: 'loglake', workgroupName: 'loglake', maxScannedMiBPerQuery: 10240, resultRetentionDays: 30 });
+    expect(c.athena).toEqual({ databaseName: 'loglake', workgroupName: 'loglake', maxScannedMiBPerQuery: 10240, resultRetentionDays: 30, lakeFormation: null });
     expect(c.alarms).toEqual({ email: null, maxMessageAgeSeconds: 1800, maxRejectedPercent: 1 });
   });
 
