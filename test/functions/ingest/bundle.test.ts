@@ -10,6 +10,8 @@ import { parser as cloudtrail } from '../../../parsers/cloudtrail.js';
 import { objectId } from '../../../pipeline/run/identity.js';
 import type { WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { lambdaContext, s3Event, sqsEvent, sqsRecord } from '../../helpers/notifications.js';
+
+const sqsRecordEvent = (body: string): SQSEvent => ({ Records: [sqsRecord(body)] });
 import { startLocalS3, type LocalS3 } from '../../helpers/s3.js';
 import { queryLake, readManifest, scratchDir, trailFile, trailKey } from '../../helpers/worker.js';
 
@@ -66,6 +68,25 @@ describe('esbuild bundle of functions/ingest/handler.ts', () => {
     expect(await queryLake(s3, 'bundle-lake', 'SELECT count(*) AS n, min(parser_version) AS v FROM events')).toEqual([{ n: '5', v: `cloudtrail@${cloudtrail.version}` }]);
     expect(await readManifest(s3, 'bundle-lake', 'cloudtrail', objectId({ bucket: 'bundle-source', key }))).toMatchObject({ status: 'ok', records: 5 });
     expect((await s3.list('bundle-lake', 'raw/')).length).toBe(1);
+  });
+
+  it('runs batches on worker threads started from the bundle itself (LOGLAKE_THREADS)', async () => {
+    const threadsNow = (): number => (process.report.getReport() as { workers: unknown[] }).workers.length;
+    const before = threadsNow();
+    const rows = async (threads: string, prefix: string): Promise<unknown> => {
+      const { handler } = await coldStart({ LOGLAKE_LAKE_BUCKET: 'bundle-lake', LOGLAKE_S3_ENDPOINT: s3.endpoint, LOGLAKE_THREADS: threads, LOGLAKE_ROW_GROUP_ROWS: '40' });
+      const key = trailKey(`threads-${prefix}`);
+      await s3.put('bundle-source', key, trailFile(400));
+      expect(await handler(sqsRecordEvent(s3Event('bundle-source', [key])), lambdaContext())).toEqual({ batchItemFailures: [] });
+      expect(await readManifest(s3, 'bundle-lake', 'cloudtrail', objectId({ bucket: 'bundle-source', key }))).toMatchObject({ status: 'ok', lines_in: 400, records: 400 });
+      return queryLake(s3, 'bundle-lake', `SELECT ordinal, action, resource, fields FROM events WHERE object LIKE '%threads-${prefix}%' ORDER BY ordinal`);
+    };
+    const one = await rows('1', 'one');
+    expect(threadsNow()).toBe(before);
+    const two = await rows('2', 'two');
+    // ten batches of 40 records went to two worker threads of the bundled module
+    expect(threadsNow()).toBe(before + 2);
+    expect(two).toEqual(one);
   });
 
   it('refuses to cold-start with an invalid variable, naming it', async () => {
