@@ -62,6 +62,13 @@ const middle = (h: DigestHistory): { key: string; next: string; prev: string } =
   return { prev: chain[19] as string, key: chain[20] as string, next: chain[21] as string };
 };
 
+/** Writes one digest of the history, and its metadata file, into the folder copy again. */
+function rewrite(h: DigestHistory, dir: string, key: string): void {
+  const o = h.objects.get(key);
+  writeFileSync(join(dir, key), o?.body as Buffer);
+  writeFileSync(join(dir, `${key}.metadata.json`), JSON.stringify(o?.metadata));
+}
+
 const only = (r: Report): Array<Pick<Finding, 'status' | 'kind' | 'digest_key' | 'log_key'>> => r.findings.map(({ status, kind, digest_key, log_key }) => ({ status, kind, digest_key, log_key }));
 
 describe('loglake verify: a local copy', () => {
@@ -129,7 +136,7 @@ describe('loglake verify: a local copy', () => {
         const files = j.logFiles as Array<Record<string, unknown>>;
         (files[0] as Record<string, unknown>).hashValue = 'a'.repeat(64);
       });
-      writeFileSync(join(d, edited), hist.objects.get(edited)?.body as Buffer);
+      rewrite(hist, d, edited);
     });
     const { report } = await verifyJson(dir, '--from', FROM, '--to', TO, '--public-keys', keys);
     expect(only(report)).toEqual([{ status: 'signature_invalid', kind: 'digest', digest_key: edited, log_key: null }]);
@@ -142,7 +149,7 @@ describe('loglake verify: a local copy', () => {
     const { dir, keys } = folderWith((hist, d) => {
       forged = middle(hist).key;
       hist.rewriteDigest(forged, () => undefined, { resign: true, key: hist.strangerKey });
-      writeFileSync(join(d, `${forged}.metadata.json`), JSON.stringify(hist.objects.get(forged)?.metadata));
+      rewrite(hist, d, forged);
     });
     const { report } = await verifyJson(dir, '--from', FROM, '--to', TO, '--public-keys', keys);
     expect(only(report)).toEqual([{ status: 'signature_invalid', kind: 'digest', digest_key: forged, log_key: null }]);
@@ -153,8 +160,7 @@ describe('loglake verify: a local copy', () => {
     const { dir, keys } = folderWith((hist, d) => {
       forged = middle(hist).key;
       hist.rewriteDigest(forged, (j) => (j.digestPublicKeyFingerprint = hist.strangerKey.fingerprint), { resign: true, key: hist.strangerKey });
-      writeFileSync(join(d, forged), hist.objects.get(forged)?.body as Buffer);
-      writeFileSync(join(d, `${forged}.metadata.json`), JSON.stringify(hist.objects.get(forged)?.metadata));
+      rewrite(hist, d, forged);
     });
     const { report } = await verifyJson(dir, '--from', FROM, '--to', TO, '--public-keys', keys);
     expect(only(report)).toEqual([{ status: 'unknown_key', kind: 'digest', digest_key: forged, log_key: null }]);
