@@ -106,6 +106,14 @@ describe('MANIFEST_COLUMNS', () => {
   });
 });
 
+describe('docs/objects.md', () => {
+  it('documents every column with the type Athena reads it as, in order', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'objects.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `([a-z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1], (m[2] as string).trim()]);
+    expect(rows).toEqual(MANIFEST_COLUMNS.map((c) => [c.name, c.athena]));
+  });
+});
+
 describe('the objects view', () => {
   let q: LakeQuery;
   beforeAll(async () => {
