@@ -168,6 +168,20 @@ describe('ParquetFileWriter', () => {
     expect(read.map((r) => r.fields)).toEqual(big.map((r) => r.fields));
   });
 
+  it('cuts PLAIN pages whose levels do not fit in front of their values, and those after them, without mixing values', async () => {
+    // `actor` is unique (PLAIN) and null in every third row: the definition levels of a page
+    // are hundreds of runs, more than the room kept in front of the values at first, so the
+    // first page is copied and the next ones are made in place with a larger room.
+    const rows = Array.from({ length: 9_000 }, (_, i) => ({ ...row(i), actor: i % 3 === 0 ? null : `${i}-${'a'.repeat(400)}` }));
+    const path = await write(rows, 'GZIP', 9_000);
+    const meta = parquetMetadata(readFileSync(path).buffer as ArrayBuffer);
+    const actor = meta.row_groups[0]?.columns.find((c) => c.meta_data?.path_in_schema[0] === 'actor');
+    expect(actor?.meta_data?.encodings).not.toContain('RLE_DICTIONARY');
+    const back = await readHyparquet(path);
+    expect(back.map((r) => r.actor ?? null)).toEqual(rows.map((r) => r.actor));
+    expect(back.map((r) => r.raw)).toEqual(rows.map((r) => r.raw));
+  });
+
   it('switches a column from dictionary to PLAIN when its values turn out distinct, mid row group or at its end', async () => {
     // `actor` repeats for the sampled first rows, so a dictionary is chosen; then it is unique:
     // past 32,768 entries the dictionary is abandoned mid row group (first file), and a
