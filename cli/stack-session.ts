@@ -5,7 +5,7 @@
  * of a stack trace.
  */
 import { LoglakeError, type LakeSink } from '../pipeline/index.js';
-import { UsageError } from './args.js';
+import { stringFlag, UsageError, type Values } from './args.js';
 import type { Io } from './io.js';
 import { awsFailure, isMissingStack } from './dead-letters.js';
 import { awsOptions, type Aws } from './replay-aws.js';
@@ -19,6 +19,14 @@ export interface StackSession {
   lake(): LakeSink;
   /** Runs one AWS call; a failure ends the command with `what` and the service's answer. */
   call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** The `--stack` of a command that takes no positional argument; a usage error otherwise. */
+export function stackFlag(values: Values, positionals: readonly string[]): string {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const stack = stringFlag(values, 'stack');
+  if (stack === undefined) throw new UsageError('--stack <name> is required: the dead-letter queues are found in its outputs');
+  return stack;
 }
 
 /** A failure already put in words; the session prints it and exits 1. */

@@ -9,7 +9,7 @@ import type { Io } from '../io.js';
 import { duration } from '../replay-report.js';
 import { causesOf, type Cause } from '../dlq-causes.js';
 import { DeadLetterSqs, selectQueues, stackDeadLetterQueues, type DeadLetterQueue, type Peeked, type QueueState } from '../dead-letters.js';
-import { connectStack } from '../stack-session.js';
+import { connectStack, stackFlag } from '../stack-session.js';
 
 export const help = `usage: loglake dlq --stack <name> [--queue <name>] [--peek <n>] [--json]
 
@@ -123,9 +123,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(help);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const stack = str(values, 'stack');
-  if (stack === undefined) throw new UsageError('--stack <name> is required: the dead-letter queues are found in its outputs');
+  const stack = stackFlag(values, positionals);
   const peek = intFlag(values, 'peek') ?? 10;
   if (peek > MAX_PEEK) throw new UsageError(`--peek is at most ${MAX_PEEK}, got ${peek}`);
   return connectStack(io, 'dlq', { stack, region: str(values, 'region'), endpoint: str(values, 'endpoint') }, async (session) => {

@@ -7,7 +7,7 @@ import { parse, stringFlag as str, UsageError, type Values } from '../args.js';
 import { count } from '../format.js';
 import type { Io } from '../io.js';
 import { DeadLetterSqs, selectQueues, stackDeadLetterQueues, type MoveTask } from '../dead-letters.js';
-import { connectStack, type StackSession } from '../stack-session.js';
+import { connectStack, stackFlag, type StackSession } from '../stack-session.js';
 
 export const help = `usage: loglake redrive --stack <name> [--queue <name>] [--rate <n>] [options]
 
@@ -85,9 +85,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(help);
     return 0;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const stack = str(values, 'stack');
-  if (stack === undefined) throw new UsageError('--stack <name> is required: the dead-letter queues are found in its outputs');
+  const stack = stackFlag(values, positionals);
   const rate = rateFlag(values);
   const intervalMs = intervalFlag(values);
   if (values.cancel === true && (rate !== undefined || values['no-wait'] === true)) throw new UsageError('--cancel takes no --rate or --no-wait');
