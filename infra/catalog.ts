@@ -1,5 +1,5 @@
 /**
- * The query side: Glue database, the `events`, `errors`, `replays` and `objects` tables, the Athena workgroup and
+ * The query side: Glue database, the `events`, `errors`, `replays`, `objects` and `integrity` tables, the Athena workgroup and
  * its saved queries.
  *
  * Columns come from `schema/` and nowhere else, so the table cannot drift from what the worker
@@ -12,7 +12,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EVENT_TIME_RANGE, MANIFEST_COLUMNS, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
+import { EVENT_TIME_RANGE, INTEGRITY_ROWS_PREFIX, INTEGRITY_TABLE_COLUMNS, MANIFEST_COLUMNS, REPLAY_COLUMNS, SOURCES, glueColumns, glueErrorColumns, gluePartitionKeys, projectionDayRange } from '../schema/index.js';
 import { LAKE_PREFIXES } from '../schema/lake-layout.js';
 import { NAMED_QUERIES } from './queries.js';
 
@@ -163,6 +163,25 @@ export class LakeCatalog extends Construct {
       },
     });
     objects.node.addDependency(database);
+
+    const integrity = new glue.CfnTable(this, 'IntegrityTable', {
+      catalogId,
+      databaseName: props.databaseName,
+      tableInput: {
+        name: 'integrity',
+        description: 'CloudTrail log file integrity validation by the worker: one row per digest and per log file it lists, with its status (docs/integrity.md)',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
+        storageDescriptor: {
+          columns: INTEGRITY_TABLE_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
+          location: `s3://${props.lakeBucket.bucketName}/${INTEGRITY_ROWS_PREFIX}`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+        },
+      },
+    });
+    integrity.node.addDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,

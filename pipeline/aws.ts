@@ -12,3 +12,4 @@ export { RawArchiver } from './storage/raw-archive.js';
 export { S3LakeSink } from './storage/s3-sink.js';
 export { S3Source } from './storage/s3-source.js';
 export { cloudTrailKeyLoader, createCloudTrailClient } from './storage/cloudtrail-public-keys.js';
+export { createSnsClient, SnsAlarmTopic } from './storage/alarm-topic.js';

@@ -10,7 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
-import { COLUMNS, ERROR_COLUMNS, MANIFEST_COLUMNS, REPLAY_COLUMNS, type JsonTableColumn } from '../schema/index.js';
+import { COLUMNS, ERROR_COLUMNS, INTEGRITY_ROWS_PREFIX, INTEGRITY_TABLE_COLUMNS, MANIFEST_COLUMNS, REPLAY_COLUMNS, type JsonTableColumn } from '../schema/index.js';
 
 export type QueryRow = Record<string, unknown>;
 
@@ -54,7 +54,7 @@ function jsonView(root: string, folder: string, glob: string, columns: readonly 
     : `SELECT ${columns.map((c) => `NULL::${c.duckdb} AS "${c.name}"`).join(', ')} WHERE false`;
 }
 
-/** An open DuckDB session with `events`, `errors`, `replays` and `objects` views over a local lake folder. */
+/** An open DuckDB session with `events`, `errors`, `replays`, `objects` and `integrity` views over a local lake folder. */
 export class LakeQuery {
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -80,6 +80,7 @@ export class LakeQuery {
     await connection.run(`CREATE VIEW errors AS ${errorsView}`);
     await connection.run(`CREATE VIEW replays AS ${jsonView(root, 'replays', '*.json', REPLAY_COLUMNS)}`);
     await connection.run(`CREATE VIEW objects AS ${jsonView(root, 'manifests', '*/*.json', MANIFEST_COLUMNS)}`);
+    await connection.run(`CREATE VIEW integrity AS ${jsonView(root, INTEGRITY_ROWS_PREFIX.slice(0, -1), '*.json', INTEGRITY_TABLE_COLUMNS)}`);
     // Athena's names for what the named queries over `objects` use, so they run here unchanged.
     await connection.run('CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)');
     await connection.run('CREATE MACRO approx_percentile(x, p) AS approx_quantile(x, p)');

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { LAKE_PREFIXES } from '../schema/index.js';
+import { INTEGRITY_ROWS_PREFIX, LAKE_PREFIXES } from '../schema/index.js';
 import { ConfigError, toPipelineError } from '../pipeline/index.js';
 import { LakeQuery } from './lake-query.js';
 
@@ -49,12 +49,12 @@ async function listKeys(client: S3Client, bucket: string, prefix: string): Promi
 }
 
 /**
- * Copies the `lake/`, `errors/`, `replays/` and `manifests/` objects under `location` into `dir`, keeping their relative
+ * Copies the `lake/`, `errors/`, `replays/`, `manifests/` and `integrity/rows/` objects under `location` into `dir`, keeping their relative
  * keys. Returns the number of files copied.
  */
 export async function downloadLake(client: S3Client, location: S3Location, dir: string): Promise<number> {
   let files = 0;
-  for (const sub of [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors, LAKE_PREFIXES.replays, LAKE_PREFIXES.manifests]) {
+  for (const sub of [LAKE_PREFIXES.lake, LAKE_PREFIXES.errors, LAKE_PREFIXES.replays, LAKE_PREFIXES.manifests, INTEGRITY_ROWS_PREFIX]) {
     for (const key of await listKeys(client, location.bucket, location.prefix + sub)) {
       const path = join(dir, key.slice(location.prefix.length));
       await mkdir(dirname(path), { recursive: true });

@@ -9,4 +9,5 @@ export * from './limits.js';
 export * from './lake-layout.js';
 export * from './validate.js';
 export * from './integrity.js';
+export * from './integrity-table.js';
 export * from './objects.js';

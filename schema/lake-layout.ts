@@ -152,6 +152,17 @@ export const LAKE_LAYOUT = {
     kind: 'bookkeeping',
     doc: 'the RDS log exporter\'s state, one JSON object per DB instance, `<account>/<region>/<instance>.json`: per log file the marker, bytes exported, generation and sequence, and the messages not yet sent',
   },
+  integrity: {
+    prefix: 'integrity/',
+    worker: ['put', 'get', 'delete', 'list'],
+    replay: [],
+    rdsExport: [],
+    cwlogs: [],
+    rawArchiveOnly: false,
+    rdsExportOnly: false,
+    kind: 'bookkeeping',
+    doc: 'CloudTrail log file integrity validation by the worker: `rows/<digest-object-id>.json`, the `integrity` table (one JSON line per digest and per log file it lists, replaced when the digest is checked again); `pending/<log-object-id>.json`, log files a digest listed before they were ingested; `alarms/<finding-id>.json`, findings already published to the alarm topic',
+  },
 } as const satisfies Readonly<Record<string, LakeArea>>;
 
 /** Name of one area of {@link LAKE_LAYOUT}. */
@@ -167,6 +178,7 @@ export const LAKE_PREFIXES: { readonly [K in LakeAreaName]: (typeof LAKE_LAYOUT)
   replays: LAKE_LAYOUT.replays.prefix,
   replayControl: LAKE_LAYOUT.replayControl.prefix,
   rdsExport: LAKE_LAYOUT.rdsExport.prefix,
+  integrity: LAKE_LAYOUT.integrity.prefix,
 };
 
 /** Where the RDS log exporter writes the log portions it downloads: a folder of the raw archive, the only part of `raw/` it may write. */

@@ -9,10 +9,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LOGLAKE_USER_AGENT, failedObjects, formatHooks, ingestMessage, processConfigChange, ruleRouter, type ConfigItemHandler, type IngestMessageDeps, type MessageOutcome, type WorkerMessage } from '../../pipeline/index.js';
+import { LOGLAKE_USER_AGENT, failedObjects, formatHooks, ingestMessage, processConfigChange, ruleRouter, type ConfigItemHandler, type IngestMessageDeps, type IntegritySettings, type MessageOutcome, type WorkerMessage } from '../../pipeline/index.js';
 import { RawArchiver, S3LakeSink, S3Source } from '../../pipeline/aws.js';
 import type { WorkerConfig } from './config.js';
 import { INGEST_METRICS } from './env-names.js';
+import { integritySettings } from './integrity.js';
 import { errorClass, InvocationTelemetry } from './telemetry.js';
 
 /** What the handler is built from. */
@@ -25,6 +26,8 @@ export interface IngestHandlerDeps {
   readonly metrics: Metrics;
   /** Normalizes inline AWS Config items. @default `processConfigChange` */
   readonly configItem?: ConfigItemHandler;
+  /** CloudTrail digest checking. @default from `config.integrity`: CloudTrail, SNS and the lake's listing (`integrity.ts`) */
+  readonly integrity?: IntegritySettings | null;
 }
 
 /** The Lambda handler signature: an SQS batch in, the partial batch response out. */
@@ -90,6 +93,7 @@ function logOutcome(log: Logger, outcome: MessageOutcome): void {
 /** Builds the SQS handler. Clients, rules and sinks are created once here, not per message. */
 export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   const { config, logger } = deps;
+  const integrity = deps.integrity !== undefined ? deps.integrity : config.integrity !== null ? integritySettings(config.integrity, deps.s3, config.lakeBucket) : null;
   const base: Omit<IngestMessageDeps, 'shouldYield'> = {
     source: new S3Source(deps.s3),
     sink: new S3LakeSink(deps.s3, { bucket: config.lakeBucket }),
@@ -101,7 +105,8 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
     configItem: deps.configItem ?? processConfigChange,
     // Firehose objects of CloudWatch Logs payloads are split by the configured log-group map
     // (their region is the map's `region`, else unknown: a Firehose object does not say it).
-    hooks: formatHooks(config.logGroups !== null ? { cwlogs: { map: config.logGroups } } : {}),
+    // CloudTrail digests are checked into the integrity table when the configuration turns it on.
+    hooks: formatHooks({ ...(config.logGroups !== null ? { cwlogs: { map: config.logGroups } } : {}), ...(integrity !== null ? { integrity } : {}) }),
   };
   const limit = limiter(config.maxConcurrentMessages);
 
