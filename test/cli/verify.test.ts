@@ -10,7 +10,9 @@ import { CloudTrailClient, ListPublicKeysCommand } from '@aws-sdk/client-cloudtr
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loglake } from '../helpers/cli.js';
+import { Readable } from 'node:stream';
+import { main } from '../../cli/main.js';
+import { loglake, MemoryOut, ROOT } from '../helpers/cli.js';
 import { cloudtrailHistory, writeHistoryToFolder, writeHistoryToS3, type DigestHistory } from '../helpers/cloudtrail-digests.js';
 import { tempDir } from '../helpers/lake.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
@@ -196,6 +198,36 @@ describe('loglake verify: a local copy', () => {
     const newest = [...h.chains.values()].map((c) => c[c.length - 1] as string).sort();
     expect(only(report).map((f) => [f.status, f.digest_key]).sort()).toEqual(newest.map((k) => ['signature_invalid', k]));
     expect(report.findings[0]?.detail).toContain('no signature metadata');
+  });
+
+  it('the chain is checked up to the edge of the range: the previous digest of the first one is read, and missing if deleted', async () => {
+    let before = '';
+    const { h, dir, keys } = folderWith((hist, d) => {
+      // The last digest of 2024-05-01 (ends 23:00) of the first trail, just before a range starting 05-02.
+      before = ([...hist.chains.values()][0] as string[])[22] as string;
+      rmSync(join(d, before));
+    });
+    expect(h.digestJson(before).digestEndTime).toBe('2024-05-01T23:00:00Z');
+    const { report } = await verifyJson(dir, '--from', '2024-05-02', '--to', TO, '--public-keys', keys);
+    expect(only(report)).toEqual([{ status: 'digest_missing', kind: 'digest', digest_key: before, log_key: null }]);
+    const clean = folderWith();
+    const ok = await verifyJson(clean.dir, '--from', '2024-05-02', '--to', TO, '--public-keys', clean.keys);
+    expect([ok.code, ok.report.summary.digests.listed]).toEqual([0, 50]);
+  });
+
+  it('text output lists every finding with its key and what differs; a progress line on a terminal only', async () => {
+    const { h, dir, keys } = folderWith((hist, d) => rmSync(join(d, hist.logKeys[3] as string)));
+    const plain = await loglake('verify', dir, '--from', FROM, '--to', TO, '--public-keys', keys);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain(`${LOGS - 1}/${LOGS} log files valid, 1/${LOGS} log files MISSING\n`);
+    expect(plain.stdout).toMatch(new RegExp(`findings:\\n  missing_log  ${h.logKeys[3]} \\(digest .+\\): listed by the digest, not found\\n$`));
+    expect(plain.stderr).toBe('');
+    const stdout = new MemoryOut();
+    const stderr = new MemoryOut(true);
+    const code = await main(['verify', dir, '--from', FROM, '--to', TO, '--public-keys', keys], { stdout, stderr, stdin: Readable.from(['']), env: { ...process.env }, cwd: ROOT });
+    expect(code).toBe(1);
+    expect(stderr.text).toMatch(/^\r\x1b\[Kdigests \d+\/96 {2}log files \d+\/\d+/);
+    expect(stderr.text.endsWith('\r\x1b[K')).toBe(true);
   });
 
   it('--trail, --account, --region and the range narrow what is verified', async () => {
