@@ -129,6 +129,8 @@ export interface IngestLocalOptions {
   readonly onObject?: (r: ObjectReport) => void;
   /** Records of the object being read so far, between its chunks (`ProcessDeps.onRecords`). */
   readonly onObjectRecords?: (records: number) => void;
+  /** Clock, injectable for tests (`ProcessDeps.now`). @default Date.now */
+  readonly now?: () => number;
 }
 
 function summaryKey(m: Manifest): string {
@@ -170,6 +172,7 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
     registry: opts.registry,
     hooks: opts.hooks,
     onRecords: opts.onObjectRecords,
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
   };
   // Every name first: a file --as cannot name stops the run before anything is written.
   const refs: ObjectRef[] = files.map((file) => (as !== undefined ? s3RefOf(as, file) : { bucket: '', key: file }));

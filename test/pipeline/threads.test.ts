@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accessLogFile } from '../../bench/gen-access-logs.js';
 import { cloudTrailFile } from '../../bench/gen-cloudtrail.js';
-import { processObject } from '../../pipeline/index.js';
+import { ingestLocalFiles, processObject } from '../../pipeline/index.js';
 import { resolveOptions } from '../../pipeline/run/options.js';
 import { LocalLakeSink, LocalSource } from '../../pipeline/storage/local-storage.js';
 import { sharedPool, ThreadPool } from '../../pipeline/threads/pool.js';
@@ -75,6 +75,20 @@ describe('the same bytes whatever the number of threads', () => {
       expect(sharedPool(2).workers.length).toBeGreaterThan(0);
     }, 240_000);
   }
+
+  it('a folder of every sample through `ingestLocalFiles`, as many objects at a time as threads (format hooks included)', async () => {
+    const folder = async (threads: number): Promise<{ lake: Record<string, string>; order: string[] }> => {
+      const lakeDir = mkdtempSync(join(tmpdir(), `loglake-threads-folder-${threads}-`));
+      lakes.push(lakeDir);
+      const summary = await ingestLocalFiles(samples, { lakeDir, options: resolveOptions({ threads }), now: () => NOW });
+      return { lake: snapshot(lakeDir), order: summary.reports.map((r) => r.manifest.object) };
+    };
+    const one = await folder(1);
+    expect(one.order).toEqual(samples);
+    const four = await folder(4);
+    expect(four.order).toEqual(samples);
+    expect(four.lake).toEqual(one.lake);
+  }, 240_000);
 
   it('a generated ALB object of 4 MiB and a CloudTrail object of 3 MiB, in many batches', async () => {
     const alb = await accessLogFile('alb', 4);
