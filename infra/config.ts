@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { Section, problemText, show, type Problem } from '../schema/checks.js';
 import { EVENT_TIME_RANGE, FORMAT_NAMES, PARSER_SOURCES, SOURCES, isFormatName, type FormatName, type ParserId, type Source } from '../schema/index.js';
 import { logFilePrefixProblem, RDS_INSTANCE_ID, type RdsInstanceSetting } from '../functions/rds-export/env-names.js';
+import { DEFAULT_REPLAY_CONCURRENCY, defaultIngestConcurrency, defaultReservedConcurrency } from './capacity.js';
 
 /** How a source bucket tells the pipeline that a new object exists. */
 export const NOTIFICATION_TYPES = {
@@ -129,11 +130,11 @@ export interface WorkerConfig {
   readonly batchSize: number;
   /** How long the ingest consumer waits to fill a batch. @default 5 */
   readonly batchWindowSeconds: number;
-  /** Most concurrent invocations the replay queue may use, so replays never starve live ingestion. @default 2 */
+  /** Most concurrent invocations the replay queue may use; below `ingestMaxConcurrency`, so replays never starve live ingestion. @default 2 */
   readonly replayMaxConcurrency: number;
-  /** Most concurrent invocations the ingest queue may use. @default null (unbounded) */
-  readonly ingestMaxConcurrency: number | null;
-  /** Reserved concurrency of the function. @default null (none) */
+  /** Most concurrent invocations the ingest queue may use. @default 5 per notified source, from 10 to 100 (infra/capacity.ts) */
+  readonly ingestMaxConcurrency: number;
+  /** Reserved concurrency of the function; `null` in the file for none (an account whose quota cannot spare it). @default ingestMaxConcurrency + replayMaxConcurrency */
   readonly reservedConcurrency: number | null;
   /** Deliveries of a message before it moves to the dead-letter queue. @default 5 */
   readonly maxReceiveCount: number;
@@ -392,6 +393,31 @@ function checkOverlaps(sources: readonly SourceConfig[], problems: Problem[]): v
 
 /** True for a `YYYY-MM-DD` that names a day that exists (Date.parse rolls 02-30 over to March). */
 function isCalendarDay(day: string): boolean {
+/**
+ * What reading by role and the expected bucket owner need of the sources together: one owner per
+ * bucket (it is sent as `ExpectedBucketOwner` with every read), an external id with a role the
+ * deployment account does not own (the trust policy would otherwise admit any caller the role's
+ * account lets in: the confused deputy).
+ */
+function checkSourceAccess(config: Pick<LoglakeConfig, 'sources' | 'account'>, problems: Problem[]): void {
+  const owners = new Map<string, { account: string | null; at: number }>();
+  config.sources.forEach((src, i) => {
+    const first = owners.get(src.bucket);
+    if (first === undefined) owners.set(src.bucket, { account: src.account, at: i });
+    else if (first.account !== src.account) {
+      problems.push({ path: `sources[${i}].account`, message: `is ${show(src.account)}, but sources[${first.at}] of the same bucket ${src.bucket} says ${show(first.account)}; a bucket has one owner` });
+    }
+    if (src.roleArn === null) return;
+    const roleAccount = src.roleArn.split(':')[4];
+    if (src.externalId === null && roleAccount !== config.account) {
+      problems.push({
+        path: `sources[${i}].externalId`,
+        message: `is required with a role of account ${roleAccount}${config.account === null ? ' (the deployment account is not set, so every role counts as another account\'s)' : `, not the deployment account ${config.account}`}: its trust policy must ask for it`,
+      });
+    }
+  });
+}
+
   const ms = Date.parse(`${day}T00:00:00Z`);
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
@@ -461,7 +487,7 @@ function readLake(top: Section, rdsExport: boolean): LakeConfig {
   return lake;
 }
 
-function readWorker(top: Section): WorkerConfig {
+function readWorker(top: Section, sources: readonly SourceConfig[]): WorkerConfig {
   const s = top.section('worker', [
     'memoryMiB',
     'timeoutSeconds',
@@ -482,9 +508,10 @@ function readWorker(top: Section): WorkerConfig {
     ephemeralStorageMiB: s.int('ephemeralStorageMiB', 2048, 512, 10_240),
     batchSize: s.int('batchSize', 10, 1, 10),
     batchWindowSeconds: s.int('batchWindowSeconds', 5, 0, 300),
-    replayMaxConcurrency: s.int('replayMaxConcurrency', 2, 2, 1000),
-    ingestMaxConcurrency: s.optionalInt('ingestMaxConcurrency', 2, 1000),
-    reservedConcurrency: s.optionalInt('reservedConcurrency', 1, 10_000),
+    // SQS event sources accept a maximum concurrency from 2 to 1000.
+    replayMaxConcurrency: s.int('replayMaxConcurrency', DEFAULT_REPLAY_CONCURRENCY, 2, 1000),
+    ingestMaxConcurrency: s.int('ingestMaxConcurrency', defaultIngestConcurrency(sources), 2, 1000),
+    reservedConcurrency: null,
     maxReceiveCount: s.int('maxReceiveCount', 5, 1, 1000),
     logRetentionDays: s.int('logRetentionDays', 30, 1, 3653),
     logLevel: s.oneOf('logLevel', 'INFO', ['DEBUG', 'INFO', 'WARN', 'ERROR']),
@@ -492,15 +519,24 @@ function readWorker(top: Section): WorkerConfig {
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(worker.logRetentionDays)) {
     s.problem('logRetentionDays', `must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${worker.logRetentionDays}`);
   }
-  if (worker.reservedConcurrency !== null && worker.reservedConcurrency <= worker.replayMaxConcurrency) {
-    s.problem('reservedConcurrency', `must exceed replayMaxConcurrency (${worker.replayMaxConcurrency}) so live ingestion always has capacity, got ${worker.reservedConcurrency}`);
+  if (worker.replayMaxConcurrency >= worker.ingestMaxConcurrency) {
+    s.problem(
+      'replayMaxConcurrency',
+      `must be below ingestMaxConcurrency (${worker.ingestMaxConcurrency}${s.has('ingestMaxConcurrency') ? '' : ', the default for these sources'}) so a replay never takes the capacity live notifications need, got ${worker.replayMaxConcurrency}`,
+    );
+  }
+  // An explicit null turns the reservation off; absent, it is what the two event sources may use.
+  const reservedConcurrency =
+    s.raw('reservedConcurrency') === null ? null : s.int('reservedConcurrency', defaultReservedConcurrency(worker.ingestMaxConcurrency, worker.replayMaxConcurrency), 1, 10_000);
+  if (reservedConcurrency !== null && reservedConcurrency <= worker.replayMaxConcurrency) {
+    s.problem('reservedConcurrency', `must exceed replayMaxConcurrency (${worker.replayMaxConcurrency}) so live ingestion always has capacity, got ${reservedConcurrency}`);
   }
   // Above that, the two consumers would poll more than the function may run and be throttled.
-  const consumers = worker.ingestMaxConcurrency === null ? null : worker.ingestMaxConcurrency + worker.replayMaxConcurrency;
-  if (worker.reservedConcurrency !== null && consumers !== null && consumers > worker.reservedConcurrency) {
-    s.problem('reservedConcurrency', `must be at least ingestMaxConcurrency + replayMaxConcurrency (${consumers}), got ${worker.reservedConcurrency}`);
+  const consumers = worker.ingestMaxConcurrency + worker.replayMaxConcurrency;
+  if (reservedConcurrency !== null && consumers > reservedConcurrency) {
+    s.problem('reservedConcurrency', `must be at least ingestMaxConcurrency + replayMaxConcurrency (${consumers}), got ${reservedConcurrency}`);
   }
-  return worker;
+  return { ...worker, reservedConcurrency };
 }
 
 function readAthena(top: Section, name: string): AthenaConfig {
@@ -677,7 +713,7 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     tags: readTags(top),
     sources,
     lake: readLake(top, top.has('rdsExport')),
-    worker: readWorker(top),
+    worker: readWorker(top, sources),
     athena: readAthena(top, name),
     alarms: readAlarms(top),
     rdsExport: readRdsExport(top),
@@ -703,6 +739,7 @@ export interface LoadedConfig {
   readonly isExample: boolean;
 }
 
+  checkSourceAccess(config, problems);
 /** File read when no configuration is given, so `cdk synth` works from a clean clone. */
 export const EXAMPLE_CONFIG_FILE = 'loglake.config.example.json';
 /** File a user creates next to `cdk.json`. */

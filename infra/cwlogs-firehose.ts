@@ -29,6 +29,7 @@ import { Construct } from 'constructs';
 import { CWLOGS_FIREHOSE_PREFIX } from '../schema/lake-layout.js';
 import type { CloudWatchLogsConfig, CwlogsFirehoseConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
+import { s3ToQueue } from './queue-senders.js';
 
 /** Properties of {@link CwlogsFirehose}. */
 export interface CwlogsFirehoseProps {
@@ -48,40 +49,6 @@ export interface CwlogsFirehoseProps {
 
 const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8);
 const idOf = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '-').replace(/^-+/, '').slice(0, 60);
-
-/**
- * The central bucket's notifications to the ingest queue. Not `SqsDestination`: it would grant S3
- * the queue's key for this bucket's ARN, and with the lake key encrypting both the bucket and the
- * queue that makes the key policy refer to the bucket that refers to the key (a cycle
- * CloudFormation refuses). The queue policy keeps the bucket condition; the key statement is
- * scoped to S3 acting for this account instead.
- */
-function centralBucketToQueue(queue: sqs.IQueue, account: string): s3.IBucketNotificationDestination {
-  return {
-    bind(_scope, bucket) {
-      const s3Service = new iam.ServicePrincipal('s3.amazonaws.com');
-      const sent = queue.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'CentralBucketNotifications',
-          principals: [s3Service],
-          actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-          resources: [queue.queueArn],
-          conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketRef.bucketArn }, StringEquals: { 'aws:SourceAccount': account } },
-        }),
-      );
-      queue.encryptionMasterKey?.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'CentralBucketNotificationsEncrypt',
-          principals: [s3Service],
-          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': account } },
-        }),
-      );
-      return { arn: queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: sent.policyDependable !== undefined ? [sent.policyDependable] : [] };
-    },
-  };
-}
 
 /** The accounts whose log groups deliver through the destination, in configuration order, once each. */
 export function destinationAccounts(config: CloudWatchLogsConfig): string[] {
@@ -148,7 +115,7 @@ export class CwlogsFirehose extends Construct {
     // Each object is a new source object for the worker, as if a source bucket had notified it.
     const owned = bucket as s3.Bucket;
     if (typeof owned.addEventNotification !== 'function') throw new Error('the CloudWatch Logs Firehose stream needs the central bucket owned by the stack');
-    owned.addEventNotification(s3.EventType.OBJECT_CREATED, centralBucketToQueue(props.ingestQueue, stack.account), { prefix: CWLOGS_FIREHOSE_PREFIX });
+    owned.addEventNotification(s3.EventType.OBJECT_CREATED, s3ToQueue(props.ingestQueue, stack.account, 'CentralBucketNotifications'), { prefix: CWLOGS_FIREHOSE_PREFIX });
     props.workerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadCwlogsFirehoseObjects', actions: ['s3:GetObject'], resources: [objects] }));
     acknowledgeWildcardResources(props.workerRole, [objects], 'the worker reads the objects of the CloudWatch Logs Firehose stream, under raw/cwlogs/ of the central bucket only; the * is the object keys under it');
 

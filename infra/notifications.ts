@@ -11,13 +11,12 @@ import { Annotations, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SourceConfig } from './config.js';
 import { acknowledge } from './nag.js';
+import { s3ToQueue, snsToQueue } from './queue-senders.js';
 import { objectCreatedPattern, suffixOf } from './source-filters.js';
 
 // The filters live apart, free of aws-cdk-lib, so `loglake onboard` can print them.
@@ -39,7 +38,7 @@ function queueTarget(queue: sqs.IQueue, dlq: sqs.IQueue): events.IRuleTarget {
             principals: [service],
             actions: ['sqs:SendMessage'],
             resources: [q.queueArn],
-            conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+            conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn }, StringEquals: { 'aws:SourceAccount': Stack.of(rule).account } },
           }),
         );
         // Conditioned on the account, not the rule: a key policy naming the rule would make
@@ -67,6 +66,12 @@ export interface SourceNotificationsProps {
 
 /** Construct ids are derived from bucket names and topic ARNs, so reordering sources replaces nothing. */
 const idOf = (text: string): string => text.replace(/[^A-Za-z0-9]/g, '-');
+
+/**
+ * A statement id for a bucket's notifications: letters and digits only, and one-to-one, since
+ * bucket names are lowercase (`-` becomes `H`, `.` becomes `D`).
+ */
+const sidOf = (bucket: string): string => `Notifications${bucket.replace(/-/g, 'H').replace(/\./g, 'D')}`;
 
 /** Notifications, subscriptions and rules for the configured sources. */
 export class SourceNotifications extends Construct {
@@ -105,10 +110,11 @@ export class SourceNotifications extends Construct {
             break;
           }
           const bucket = bucketOf(src.bucket);
+          const destination = s3ToQueue(queue, Stack.of(this).account, sidOf(src.bucket));
           for (const prefix of src.prefixes) {
             const filter: s3.NotificationKeyFilter = { ...(prefix ? { prefix } : {}), ...(suffix ? { suffix } : {}) };
             const filters = filter.prefix || filter.suffix ? [filter] : [];
-            bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(queue), ...filters);
+            bucket.addEventNotification(s3.EventType.OBJECT_CREATED, destination, ...filters);
           }
           break;
         }
@@ -119,8 +125,8 @@ export class SourceNotifications extends Construct {
           if (topics.has(arn)) break;
           topics.add(arn);
           const topic = sns.Topic.fromTopicArn(this, `Topic-${idOf(arn)}`, arn);
-          // The subscription also adds the queue policy statement for exactly this topic.
-          topic.addSubscription(new subs.SqsSubscription(queue));
+          // The subscription also adds the queue policy statement for exactly this topic and its account.
+          topic.addSubscription(snsToQueue(queue, arn));
           break;
         }
         case 'eventbridge': {

@@ -26,6 +26,7 @@ import { REPLAY_ENV, REPLAY_METRICS } from '../functions/replay/env-names.js';
 import { centralRoleName, listingCondition } from './central-access.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
+import { grantAssumeSourceRoles, sourceAccessVariable } from './source-access.js';
 import { queueWithDlq, visibilityTimeoutFor } from './queues.js';
 import { bundledCode, functionLogsAndRole, lakeListed, lakeObjectGrants, WORKER_RUNTIME } from './worker.js';
 
@@ -116,6 +117,8 @@ export class ReplayJob extends Construct {
         [REPLAY_ENV.replayQueueUrl]: props.replayQueue.queueUrl,
         [REPLAY_ENV.controlQueueUrl]: control.queue.queueUrl,
         [REPLAY_ENV.yieldMarginMs]: String(REPLAY_YIELD_MARGIN_SECONDS * 1000),
+        // Its size is bounded by the worker's check: the worker's environment holds it too.
+        [REPLAY_ENV.sourceAccess]: sourceAccessVariable(this, props.sources).value,
         POWERTOOLS_SERVICE_NAME: props.name,
         POWERTOOLS_METRICS_NAMESPACE: REPLAY_METRICS.namespace,
         POWERTOOLS_LOG_LEVEL: props.worker.logLevel,
@@ -142,6 +145,7 @@ export class ReplayJob extends Construct {
 
     this.grantLake(role, props);
     this.grantSourceListing(role, props.sources);
+    grantAssumeSourceRoles(role, props.sources);
 
     const rules: events.Rule[] = [];
     for (const src of props.sources) {

@@ -23,6 +23,7 @@ import { lakeAreas, type LakeAccess } from '../schema/lake-layout.js';
 import { centralRoleName, prefixObjectArns, sourceReadActions } from './central-access.js';
 import type { SourceConfig, WorkerConfig } from './config.js';
 import { acknowledgeWildcardResources } from './nag.js';
+import { grantAssumeSourceRoles, sourceAccessVariable } from './source-access.js';
 
 /** Repository root, found from this file so synthesis works from any working directory. */
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -216,6 +217,14 @@ export class IngestWorker extends Construct {
       }
       environment[INGEST_ENV.logGroups] = props.logGroups;
     }
+    const access = sourceAccessVariable(this, props.sources);
+    const used = (rules?.length ?? 0) + (props.logGroups?.length ?? 0) + access.bytes;
+    if (used > MAX_RULES_BYTES) {
+      throw new Error(
+        `routing rules, the log-group map and the source owners and roles take ${used} bytes of the worker's environment, more than the ${MAX_RULES_BYTES} Lambda leaves them; use fewer or shorter prefixes, or shorter external ids`,
+      );
+    }
+    environment[INGEST_ENV.sourceAccess] = access.value;
 
     const fn = new NodejsFunction(this, 'Function', {
       description: 'loglake ingest worker: SQS notifications to Parquet in the central bucket',
@@ -239,7 +248,7 @@ export class IngestWorker extends Construct {
       batchSize: worker.batchSize,
       maxBatchingWindow: worker.batchWindowSeconds > 0 ? Duration.seconds(worker.batchWindowSeconds) : undefined,
       reportBatchItemFailures: true,
-      maxConcurrency: worker.ingestMaxConcurrency ?? undefined,
+      maxConcurrency: worker.ingestMaxConcurrency,
     });
     // Replays and continuations come in bulk: the cap keeps them from taking the concurrency
     // live notifications need.
@@ -259,6 +268,7 @@ export class IngestWorker extends Construct {
 
     this.grantLake(role, props);
     this.grantSources(role, props);
+    grantAssumeSourceRoles(role, props.sources);
   }
 
   /** On the central bucket, exactly the accesses of the lake layout, each on its own prefixes. */

@@ -11,5 +11,7 @@ export { S3ListPages } from './replay/s3-pages.js';
 export { RawArchiver } from './storage/raw-archive.js';
 export { S3LakeSink } from './storage/s3-sink.js';
 export { S3Source } from './storage/s3-source.js';
+export { createSourceReaders, SourceReaders, type SourceReader } from './storage/source-readers.js';
+export { assumedRoleCredentials, type AssumedRole, type RoleCredentials } from './storage/assume-role.js';
 export { cloudTrailKeyLoader, createCloudTrailClient } from './storage/cloudtrail-public-keys.js';
 export { createSnsClient, SnsAlarmTopic } from './storage/alarm-topic.js';

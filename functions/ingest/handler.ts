@@ -11,9 +11,9 @@ import { INGEST_METRICS } from './env-names.js';
 import { createIngestHandler, type IngestHandler } from './worker.js';
 
 const config = loadWorkerConfig(process.env);
-const { s3, requeue } = createWorkerClients(config);
+const { s3, requeue, readers } = createWorkerClients(config);
 const logger = new Logger();
 const metrics = new Metrics({ namespace: INGEST_METRICS.namespace });
 
 /** The function's handler: `handler` in the Lambda configuration. */
-export const handler: IngestHandler = createIngestHandler({ config, s3, requeue, logger, metrics });
+export const handler: IngestHandler = createIngestHandler({ config, s3, readers, requeue, logger, metrics });

@@ -10,7 +10,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { LOGLAKE_USER_AGENT, failedObjects, formatHooks, ingestMessage, processConfigChange, ruleRouter, type ConfigItemHandler, type IngestMessageDeps, type IntegritySettings, type MessageOutcome, type WorkerMessage } from '../../pipeline/index.js';
-import { RawArchiver, S3LakeSink, S3Source } from '../../pipeline/aws.js';
+import { RawArchiver, S3LakeSink, S3Source, type SourceReaders } from '../../pipeline/aws.js';
 import type { WorkerConfig } from './config.js';
 import { INGEST_METRICS } from './env-names.js';
 import { integritySettings } from './integrity.js';
@@ -20,6 +20,8 @@ import { errorClass, InvocationTelemetry } from './telemetry.js';
 export interface IngestHandlerDeps {
   readonly config: WorkerConfig;
   readonly s3: S3Client;
+  /** Reads of source objects by role and with their bucket's expected owner. @default the `s3` client, no owner check */
+  readonly readers?: SourceReaders | null;
   /** Sends continuations and hand-overs; null when no queue is configured (the worker never yields). */
   readonly requeue: ((message: WorkerMessage) => Promise<void>) | null;
   readonly logger: Logger;
@@ -95,13 +97,13 @@ export function createIngestHandler(deps: IngestHandlerDeps): IngestHandler {
   const { config, logger } = deps;
   const integrity = deps.integrity !== undefined ? deps.integrity : config.integrity !== null ? integritySettings(config.integrity, deps.s3, config.lakeBucket) : null;
   const base: Omit<IngestMessageDeps, 'shouldYield'> = {
-    source: new S3Source(deps.s3),
+    source: new S3Source(deps.s3, deps.readers ?? null),
     sink: new S3LakeSink(deps.s3, { bucket: config.lakeBucket }),
     options: config.options,
     createdBy: LOGLAKE_USER_AGENT,
     ...(config.rules !== null ? { rule: ruleRouter(config.rules) } : {}),
     ...(deps.requeue !== null ? { requeue: deps.requeue } : {}),
-    ...(config.archiveRaw ? { archive: new RawArchiver(deps.s3, config.lakeBucket) } : {}),
+    ...(config.archiveRaw ? { archive: new RawArchiver(deps.s3, config.lakeBucket, deps.readers ?? null) } : {}),
     configItem: deps.configItem ?? processConfigChange,
     // Firehose objects of CloudWatch Logs payloads are split by the configured log-group map
     // (their region is the map's `region`, else unknown: a Firehose object does not say it).

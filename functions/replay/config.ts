@@ -3,7 +3,7 @@
  * and frozen, as the ingest worker does (`functions/ingest/config.ts`): a bad value stops the
  * cold start naming the variable, and unknown `LOGLAKE_*` names are errors.
  */
-import { ConfigError } from '../../pipeline/index.js';
+import { ConfigError, parseSourceAccess, type SourceAccess } from '../../pipeline/index.js';
 import { Section, problemsText } from '../../schema/checks.js';
 import { REPLAY_ENV } from './env-names.js';
 
@@ -16,6 +16,8 @@ export interface ReplayConfig {
   readonly yieldMarginMs: number;
   /** S3-compatible endpoint, or null for AWS. */
   readonly s3Endpoint: string | null;
+  /** Owners of the source buckets and the roles that read sources; null: own credentials, no owner check. */
+  readonly sourceAccess: SourceAccess | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -31,7 +33,7 @@ export function loadReplayConfig(env: Env): ReplayConfig {
   s.required(REPLAY_ENV.lakeBucket, 'the name of the central bucket');
   s.required(REPLAY_ENV.replayQueueUrl, 'the queue the replay messages go to');
   s.required(REPLAY_ENV.controlQueueUrl, 'the queue a run continues through');
-  const config: ReplayConfig = {
+  const config: Omit<ReplayConfig, 'sourceAccess'> = {
     lakeBucket: s.string(REPLAY_ENV.lakeBucket, ''),
     replayQueueUrl: s.string(REPLAY_ENV.replayQueueUrl, '', QUEUE_URL, 'a queue URL'),
     controlQueueUrl: s.string(REPLAY_ENV.controlQueueUrl, '', QUEUE_URL, 'a queue URL'),
@@ -40,5 +42,6 @@ export function loadReplayConfig(env: Env): ReplayConfig {
   };
   const [first] = s.problems;
   if (first !== undefined) throw new ConfigError(first.unknown ? 'unknown_option' : 'invalid_option', problemsText(s.problems));
-  return Object.freeze(config);
+  const accessText = s.optionalString(REPLAY_ENV.sourceAccess);
+  return Object.freeze({ ...config, sourceAccess: accessText === null ? null : parseSourceAccess(accessText, REPLAY_ENV.sourceAccess) });
 }

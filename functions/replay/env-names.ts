@@ -14,6 +14,8 @@ export const REPLAY_ENV = {
   yieldMarginMs: 'LOGLAKE_YIELD_MARGIN_MS',
   /** An S3-compatible endpoint (path-style), for tests. @default AWS */
   s3Endpoint: 'LOGLAKE_S3_ENDPOINT',
+  /** The same document as the worker's `LOGLAKE_SOURCE_ACCESS`: listings name the owner and go through a source's role. @default none */
+  sourceAccess: 'LOGLAKE_SOURCE_ACCESS',
 } as const;
 
 /**

@@ -27,7 +27,7 @@ import {
   type ReplayRequest,
   type ReplayStatus,
 } from '../../pipeline/index.js';
-import { S3LakeSink, S3ListPages, SqsReplayQueue } from '../../pipeline/aws.js';
+import { S3LakeSink, S3ListPages, SqsReplayQueue, type SourceReaders } from '../../pipeline/aws.js';
 import { isRecord } from '../../schema/checks.js';
 import type { ReplayConfig } from './config.js';
 import { REPLAY_METRICS } from './env-names.js';
@@ -38,6 +38,8 @@ export interface ReplayHandlerDeps {
   readonly config: ReplayConfig;
   /** Lists the replayed buckets and reads and writes the central bucket. */
   readonly s3: S3Client;
+  /** Listings of sources by role and with their bucket's expected owner. @default the `s3` client, no owner check */
+  readonly readers?: SourceReaders | null;
   /** Sends the replay messages and the function's own continuations. */
   readonly sqs: SQSClient;
   readonly logger: Logger;
@@ -104,12 +106,20 @@ interface Totals {
   errors: number;
 }
 
+/** `RoleSessionName` of the replay job's listings by role: what the source account's CloudTrail shows. */
+export const REPLAY_SESSION_NAME = 'loglake-replay';
+
 /** Builds the handler. Clients and sinks are created once here, not per request. */
 export function createReplayHandler(deps: ReplayHandlerDeps): ReplayHandler {
   const { config, logger } = deps;
   const now = deps.now ?? Date.now;
   const lake: LakeSink = new S3LakeSink(deps.s3, { bucket: config.lakeBucket });
   const queue = new SqsReplayQueue(deps.sqs, config.replayQueueUrl);
+  // A source read by role is listed with the role's credentials; every listing names the owner.
+  const listPages = (bucket: string, prefix: string): S3ListPages => {
+    const reader = deps.readers?.for(bucket, prefix) ?? { client: deps.s3, expectedOwner: null, roleArn: null };
+    return new S3ListPages(reader.client, bucket, reader.expectedOwner);
+  };
 
   const sendContinue = async (runId: string): Promise<void> => {
     try {
@@ -130,11 +140,11 @@ export function createReplayHandler(deps: ReplayHandlerDeps): ReplayHandler {
     // Only the first run of an invocation is sure to make progress before it may yield: a run
     // resumed with no time left would otherwise continue itself forever without a step forward.
     let runsWorked = 0;
-    const producerDeps = (bucket: string): ProducerDeps => {
+    const producerDeps = (bucket: string, prefix: string): ProducerDeps => {
       const first = runsWorked++ === 0;
       let saves = 0;
       return {
-        pages: new S3ListPages(deps.s3, bucket),
+        pages: listPages(bucket, prefix),
         lake,
         queue,
         now,
@@ -190,7 +200,7 @@ export function createReplayHandler(deps: ReplayHandlerDeps): ReplayHandler {
       return work(record, () => {
         record.status = 'running';
         record.ended_at = null;
-        return produce(record, producerDeps(record.params.bucket));
+        return produce(record, producerDeps(record.params.bucket, record.params.prefix));
       });
     };
 
@@ -202,7 +212,7 @@ export function createReplayHandler(deps: ReplayHandlerDeps): ReplayHandler {
         if (existing !== null) runs.push(await resume(existing));
         else {
           const { run_id, params } = request;
-          runs.push(await work(null, () => startReplay(run_id, 'deployed', params, config.replayQueueUrl, producerDeps(params.bucket))));
+          runs.push(await work(null, () => startReplay(run_id, 'deployed', params, config.replayQueueUrl, producerDeps(params.bucket, params.prefix))));
         }
         break;
       }
@@ -231,7 +241,7 @@ export function createReplayHandler(deps: ReplayHandlerDeps): ReplayHandler {
           const runId = newRunId(startedMs);
           await writePollState(lake, { v: 1, bucket, prefix, run_id: runId, started_at: new Date(startedMs).toISOString(), started_day: dayOf(startedMs), from: plan.from });
           const params = pollParams(bucket, prefix, plan.from, plan.to);
-          runs.push(await work(null, () => startReplay(runId, 'poll', params, config.replayQueueUrl, producerDeps(bucket))));
+          runs.push(await work(null, () => startReplay(runId, 'poll', params, config.replayQueueUrl, producerDeps(bucket, prefix))));
         }
         break;
       }

@@ -6,10 +6,12 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { toPipelineError } from '../storage/aws-errors.js';
 import type { ListPage, ListPages, ListRequest } from './list.js';
 
+/** Pages of one bucket; `expectedOwner` is sent as `ExpectedBucketOwner` with every call. */
 export class S3ListPages implements ListPages {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
+    private readonly expectedOwner: string | null = null,
   ) {}
 
   async page(req: ListRequest): Promise<ListPage> {
@@ -22,6 +24,7 @@ export class S3ListPages implements ListPages {
           ...(req.delimiter !== undefined ? { Delimiter: req.delimiter } : {}),
           ...(req.startAfter !== undefined ? { StartAfter: req.startAfter } : {}),
           ...(req.continuationToken !== undefined ? { ContinuationToken: req.continuationToken } : {}),
+          ...(this.expectedOwner !== null ? { ExpectedBucketOwner: this.expectedOwner } : {}),
         }),
       );
     } catch (e) {

@@ -7,6 +7,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOGLAKE_USER_AGENT } from '../run/version.js';
 
+/** Credentials as the SDK takes them. */
+export interface StaticCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
 /** Connection options shared by the project's AWS clients. */
 export interface AwsClientOptions {
   /** Region; @default the SDK's own resolution (AWS_REGION, profile) */
@@ -17,8 +24,8 @@ export interface AwsClientOptions {
    * @default AWS's own endpoints
    */
   readonly endpoint?: string;
-  /** Static credentials; @default the SDK's provider chain */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** Static credentials, or a provider of expiring ones (a role's, `assume-role.ts`); @default the SDK's provider chain */
+  readonly credentials?: StaticCredentials | (() => Promise<StaticCredentials & { readonly expiration?: Date }>);
   /** Attempts per request, backoff between them, before the error reaches the pipeline. @default 4 */
   readonly maxAttempts?: number;
 }

@@ -3,12 +3,13 @@
  * source object the worker normalized, so the original bytes are kept under the lake's own
  * retention without passing through the Lambda.
  */
-import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LAKE_PREFIXES } from '../../schema/index.js';
 import { toPipelineError } from './aws-errors.js';
 import { copySource } from './s3-sink.js';
 import { accountRegionFromKey, accountRegionSegment, dayFromKey, keySegment } from '../run/identity.js';
 import type { Manifest } from '../run/manifest.js';
+import type { SourceReader, SourceReaders } from './source-readers.js';
 import { objectUri, type ObjectRef } from './storage.js';
 
 /** CopyObject copies at most 5 GiB; larger objects would need a multipart copy. */
@@ -39,11 +40,17 @@ export function rawArchiveKey(ref: ObjectRef, m: Manifest): string {
   return `${LAKE_PREFIXES.raw}${keySegment(m.source, 'unknown')}/${account}/${region}/${yyyy}/${mm}/${dd}/${name}`;
 }
 
-/** Copies source objects into the central bucket's `raw/` prefix. */
+/**
+ * Copies source objects into the central bucket's `raw/` prefix. With `readers`, a copy names the
+ * source bucket's expected owner, and an object of a source read by role is streamed through
+ * (read with the role, written with the function's own credentials): a server-side copy is one
+ * request under one identity, and no single identity may both read that source and write the lake.
+ */
 export class RawArchiver {
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
+    private readonly readers: SourceReaders | null = null,
   ) {}
 
   /**
@@ -57,11 +64,31 @@ export class RawArchiver {
     if (ref.bucket === this.bucket && ref.key.startsWith(LAKE_PREFIXES.raw)) return ref.key;
     if (sizeBytes !== undefined && sizeBytes > MAX_COPY_BYTES) return null;
     const key = rawArchiveKey(ref, m);
+    const reader = this.readers?.for(ref.bucket, ref.key) ?? null;
+    const owner = reader?.expectedOwner ?? null;
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(ref.bucket, ref.key, ref.versionId) }));
+      if (reader !== null && reader.roleArn !== null) await this.streamCopy(ref, key, reader);
+      else {
+        await this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            CopySource: copySource(ref.bucket, ref.key, ref.versionId),
+            ...(owner !== null ? { ExpectedSourceBucketOwner: owner } : {}),
+          }),
+        );
+      }
     } catch (e) {
       throw toPipelineError(e, `${objectUri(ref)} → s3://${this.bucket}/${key}`);
     }
     return key;
+  }
+
+  /** One read by the source's role, one write with the archiver's client; the body is streamed, never held. */
+  private async streamCopy(ref: ObjectRef, key: string, reader: SourceReader): Promise<void> {
+    const out = await reader.client.send(
+      new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, ...(reader.expectedOwner !== null ? { ExpectedBucketOwner: reader.expectedOwner } : {}) }),
+    );
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: out.Body, ContentLength: out.ContentLength }));
   }
 }

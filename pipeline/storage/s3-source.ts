@@ -6,6 +6,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, awsHttpStatus, toPipelineError } from './aws-errors.js';
 import { ObjectError, TransientError } from '../run/errors.js';
+import type { SourceReaders } from './source-readers.js';
 import { objectUri, type ObjectRef, type ObjectSource, type OpenedObject } from './storage.js';
 
 /** Chunks handed on are at least this big: gunzip and the framers run far faster on large reads (bench/README.md). */
@@ -39,15 +40,31 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array> {
   return typeof v === 'object' && v !== null && Symbol.asyncIterator in v;
 }
 
-/** Objects in S3 buckets; `ref.versionId` pins a version when the notification named one. */
+/**
+ * Objects in S3 buckets; `ref.versionId` pins a version when the notification named one. With
+ * `readers`, each read goes through the client of its source (its role's, if it has one) and
+ * names the bucket's expected owner.
+ */
 export class S3Source implements ObjectSource {
-  constructor(private readonly client: S3Client) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly readers: SourceReaders | null = null,
+  ) {}
 
   async open(ref: ObjectRef): Promise<OpenedObject> {
     const where = objectUri(ref);
+    const reader = this.readers?.for(ref.bucket, ref.key) ?? { client: this.client, expectedOwner: null, roleArn: null };
     let out;
     try {
-      out = await this.client.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId, IfMatch: ref.etag }));
+      out = await reader.client.send(
+        new GetObjectCommand({
+          Bucket: ref.bucket,
+          Key: ref.key,
+          VersionId: ref.versionId,
+          IfMatch: ref.etag,
+          ...(reader.expectedOwner !== null ? { ExpectedBucketOwner: reader.expectedOwner } : {}),
+        }),
+      );
     } catch (e) {
       if (ref.etag !== undefined && (awsHttpStatus(e) === 412 || awsErrorCode(e) === 'PreconditionFailed')) {
         throw new ObjectError('object_changed', `${where}: the object no longer has ETag ${ref.etag}`, { cause: e });

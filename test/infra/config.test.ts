@@ -239,6 +239,8 @@ describe('parseConfig', () => {
   it('keeps reserved concurrency above the replay cap so live ingestion always has capacity', () => {
     expect(issuesOf({ sources: [source], worker: { reservedConcurrency: 2, replayMaxConcurrency: 2 } })).toEqual([
       'worker.reservedConcurrency: must exceed replayMaxConcurrency (2) so live ingestion always has capacity, got 2',
+      // The default ingest cap of one source (10) and the replay cap (2) need 12.
+      'worker.reservedConcurrency: must be at least ingestMaxConcurrency + replayMaxConcurrency (12), got 2',
     ]);
   });
 
