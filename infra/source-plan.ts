@@ -197,6 +197,9 @@ function keyStatement(keyArn: string, readers: readonly string[], central: Centr
   };
 }
 
+/** Statement id of a reader role's object reads, whose resources end in the prefixes' `*`. */
+export const READER_READ_SID = 'ReadSourcePrefixes';
+
 function readerRole(roleArn: string, sources: readonly SourceConfig[], central: Central, archiveRaw: boolean): ReaderRolePlan {
   const resource = roleArn.split(':').slice(5).join(':').replace(/^role/, '');
   const cut = resource.lastIndexOf('/');
@@ -206,7 +209,7 @@ function readerRole(roleArn: string, sources: readonly SourceConfig[], central: 
   const byBucket = new Map<string, string[]>();
   for (const s of sources) byBucket.set(s.bucket, [...(byBucket.get(s.bucket) ?? []), ...s.prefixes]);
   const policy: PolicyStatement[] = [
-    { Sid: 'ReadSourcePrefixes', Effect: 'Allow', Action: sourceReadActions(archiveRaw), Resource: [...byBucket].flatMap(([b, p]) => prefixObjectArns(central.partition, b, p)) },
+    { Sid: READER_READ_SID, Effect: 'Allow', Action: sourceReadActions(archiveRaw), Resource: [...byBucket].flatMap(([b, p]) => prefixObjectArns(central.partition, b, p)) },
     ...[...byBucket].map(([bucket, prefixes], i): PolicyStatement => {
       const condition = listingCondition(prefixes);
       return { Sid: `ListSource${i + 1}`, Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:${central.partition}:s3:::${bucket}`, ...(condition === null ? {} : { Condition: condition }) };

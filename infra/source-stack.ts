@@ -21,8 +21,8 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LoglakeConfig } from './config.js';
-import { acknowledge } from './nag.js';
-import { centralOf, planSourceAccount, SOURCE_PARAMETERS, sourceAccounts, type Central, type PolicyStatement, type SourceAccountPlan } from './source-plan.js';
+import { acknowledge, acknowledgeWildcardResources } from './nag.js';
+import { centralOf, planSourceAccount, READER_READ_SID, SOURCE_PARAMETERS, sourceAccounts, type Central, type PolicyStatement, type SourceAccountPlan } from './source-plan.js';
 
 export { sourceStackId, stackSetId } from './source-plan.js';
 
@@ -70,6 +70,11 @@ class SourceAccountResources extends Construct {
         externalIds: r.externalId !== null ? [r.externalId] : undefined,
       });
       for (const st of r.policy) role.addToPrincipalPolicy(iam.PolicyStatement.fromJson(st));
+      acknowledgeWildcardResources(
+        role,
+        r.policy.filter((st) => st.Sid === READER_READ_SID).flatMap((st) => (Array.isArray(st.Resource) ? st.Resource : [])),
+        'the reader role reads only under the configured prefixes of the sources that name it; the * is the object keys under each prefix',
+      );
     }
   }
 }
