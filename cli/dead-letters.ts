@@ -118,15 +118,18 @@ export class DeadLetterSqs {
   ) {}
 
   private client(url: string): SQSClient {
-    const region = this.aws.door.queueRegion(url) ?? this.region ?? 'us-east-1';
+    return this.clientIn(this.aws.door.queueRegion(url) ?? this.region ?? 'us-east-1');
+  }
+
+  /** Move tasks name queues by ARN: `arn:aws:sqs:<region>:<account>:<name>`. */
+  private clientForArn(arn: string): SQSClient {
+    return this.clientIn(/^arn:aws[a-z-]*:sqs:([a-z0-9-]+):/.exec(arn)?.[1] ?? this.region ?? 'us-east-1');
+  }
+
+  private clientIn(region: string): SQSClient {
     let c = this.clients.get(region);
     if (c === undefined) this.clients.set(region, (c = this.aws.door.createSqsClient({ region })));
     return c;
-  }
-
-  private clientForArn(arn: string): SQSClient {
-    const region = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):/.exec(arn)?.[1] ?? this.region ?? 'us-east-1';
-    return this.client(`https://sqs.${region}.amazonaws.com/`);
   }
 
   async state(url: string): Promise<QueueState> {

@@ -169,6 +169,15 @@ describe('loglake dlq', () => {
     expect(q?.causes).toEqual([{ code: 'not_recorded', count: 1, subject: `s3://${SOURCE}/${KEYS.stale}`, detail: expect.stringMatching(/^the last manifest \(failed, 2026-11-29T10:00:00.000Z\) predates the message/) }]);
   });
 
+  it('explains a request whose run record is unreadable instead of failing the summary', async () => {
+    await s3.put(CENTRAL, 'replays/20261130T090000Z-ffffff.json', '{"torn":');
+    held.set(url(Q.control), [message('c2', JSON.stringify({ loglake: 'replay-continue', v: 1, run_id: '20261130T090000Z-ffffff' }))]);
+    const r = await dlq('--stack', STACK, '--queue', 'replay-control', '--json');
+    expect(r.code).toBe(0);
+    const [q] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as QueueJson);
+    expect(q?.causes).toEqual([{ code: 'replay-continue', count: 1, subject: 'run 20261130T090000Z-ffffff', detail: expect.stringMatching(/^the run record is unreadable: /) }]);
+  });
+
   it('peeks with a visibility timeout of 0, counts a message returned twice once, and never deletes', async () => {
     await dlq('--stack', STACK, '--queue', 'ingest', '--peek', '10');
     const receives = sqs.commandCalls(ReceiveMessageCommand).map((c) => c.args[0].input);
