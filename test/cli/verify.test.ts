@@ -146,6 +146,17 @@ describe('loglake verify: a local copy', () => {
     expect(report.summary.logs.listed).toBe(LOGS - 3);
   });
 
+  it('a damaged digest (not gzip, not JSON): signature_invalid naming the damage, its successor not flagged', async () => {
+    let damaged = '';
+    const { dir, keys } = folderWith((hist, d) => {
+      damaged = middle(hist).key;
+      writeFileSync(join(d, damaged), gzipSync('{"awsAccountId": "1111'));
+    });
+    const { report } = await verifyJson(dir, '--from', FROM, '--to', TO, '--public-keys', keys);
+    expect(only(report)).toEqual([{ status: 'signature_invalid', kind: 'digest', digest_key: damaged, log_key: null }]);
+    expect(report.findings[0]?.detail).toMatch(/^damaged digest: .*not JSON/);
+  });
+
   it('a digest signed by a key CloudTrail never published under its fingerprint: signature_invalid for it only', async () => {
     let forged = '';
     const { dir, keys } = folderWith((hist, d) => {

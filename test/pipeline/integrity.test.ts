@@ -23,7 +23,7 @@ import {
 } from '../../pipeline/index.js';
 import { INTEGRITY_COLUMNS, INTEGRITY_STATUSES } from '../../schema/index.js';
 import { CORPUS, corpusMissingReason, corpusPresent, requireCorpusInCi } from '../helpers/corpus.js';
-import { cloudtrailHistory, type DigestHistory } from '../helpers/cloudtrail-digests.js';
+import { cloudtrailHistory, signDigest, type DigestHistory } from '../helpers/cloudtrail-digests.js';
 
 let h: DigestHistory;
 beforeAll(() => {
@@ -206,5 +206,23 @@ describe('hashing and checking', () => {
     expect(rows.map((r) => r.status)).toEqual(['valid', 'missing_log', 'missing_log', 'missing_log']);
     const missing = checkDigest(d, { publicKey: h.keys[0]?.publicKey ?? null, previous: { state: 'missing' }, logHash: () => 'x', isMissing: () => false, checkedAt: 1 }).rows;
     expect(missing.filter((r) => r.status === 'digest_missing').map((r) => r.digest_key)).toEqual([k0]);
+  });
+
+  it('checkDigest: an hour left uncovered is digest_missing, except for a backfill digest (late log files of a covered hour)', () => {
+    const [k0, k1] = h.digestKeys as [string, string];
+    const prev = underCheck(k0);
+    const shifted = (key: string): DigestUnderCheck => {
+      const json = h.digestJson(k1);
+      json.digestS3Object = key;
+      json.digestStartTime = '2024-05-01T01:30:00Z';
+      const bytes = Buffer.from(JSON.stringify(json));
+      return { key, digest: parseDigest(bytes.toString('utf8')), contentHash: sha(bytes), signature: signDigest(json, bytes, h.keys[0] as (typeof h.keys)[0]), signingAlgorithm: 'SHA256withRSA' };
+    };
+    const input = { publicKey: h.keys[0]?.publicKey ?? null, previous: { state: 'found' as const, contentHash: prev.contentHash, signature: prev.signature, authentic: true, endMs: prev.digest.endMs }, logHash: () => null, isMissing: () => false, checkedAt: 1 };
+    const hourly = checkDigest(shifted(k1), input).rows.filter((r) => r.kind === 'digest');
+    expect(hourly.map((r) => r.status)).toEqual(['valid', 'digest_missing']);
+    expect(hourly[1]?.detail).toContain('no digest covers 2024-05-01T01:00:00.000Z to 2024-05-01T01:30:00.000Z');
+    const backfill = checkDigest(shifted(k1.replace('.json.gz', '_backfill.json.gz')), input).rows.filter((r) => r.kind === 'digest');
+    expect(backfill.map((r) => r.status)).toEqual(['valid']);
   });
 });
