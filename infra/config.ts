@@ -196,6 +196,8 @@ export interface LoglakeConfig {
   readonly rdsExport: RdsExportConfig | null;
   /** CloudWatch Logs intake: log groups subscribed to the intake function, and the log-group map. @default null (not deployed) */
   readonly cloudwatchLogs: CloudWatchLogsConfig | null;
+  /** CloudTrail log file integrity validation by the worker (docs/integrity.md). */
+  readonly integrity: IntegrityConfig;
 }
 
 /**
@@ -568,6 +570,23 @@ function readAlarms(top: Section): AlarmsConfig {
   };
 }
 
+/** CloudTrail digests checked by the worker as they arrive, into the `integrity` table; findings to the ops topic. */
+export interface IntegrityConfig {
+  /** @default true */
+  readonly enabled: boolean;
+  /**
+   * Hours after a digest's end at which a log file it lists and the lake has not ingested is
+   * `missing_log` (alarmed) instead of `not_yet_ingested`. CloudTrail delivers a log file within
+   * minutes and its digest about an hour later, so only a lost file stays absent this long. @default 24
+   */
+  readonly missingLogAfterHours: number;
+}
+
+function readIntegrity(top: Section): IntegrityConfig {
+  const s = top.section('integrity', ['enabled', 'missingLogAfterHours']);
+  return { enabled: s.bool('enabled', true), missingLogAfterHours: s.int('missingLogAfterHours', 24, 1, 24 * 90) };
+}
+
 /** Bounds of the exporter's schedule: EventBridge runs rules at most once a minute, and a run lists every instance's files. */
 export const RDS_EXPORT_MINUTES = { default: 15, min: 5, max: 1440 } as const;
 /** Room for the instances in the exporter's 4 KB of Lambda environment; the other variables need about 1 KB. */
@@ -695,7 +714,7 @@ const deepFreeze = <T>(value: T): T => {
  */
 export function parseConfig(value: unknown, origin = 'configuration'): LoglakeConfig {
   const problems: Problem[] = [];
-  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms', 'rdsExport', 'cloudwatchLogs'] });
+  const top = new Section(value, { problems, known: ['name', 'account', 'region', 'tags', 'sources', 'lake', 'worker', 'athena', 'alarms', 'rdsExport', 'cloudwatchLogs', 'integrity'] });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new LoglakeConfigError(origin, [`the configuration must be a JSON object, got ${show(value)}`]);
   }
@@ -718,6 +737,7 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     alarms: readAlarms(top),
     rdsExport: readRdsExport(top),
     cloudwatchLogs: readCloudWatchLogs(top, typeof top.raw('account') === 'string' ? (top.raw('account') as string) : null),
+    integrity: readIntegrity(top),
   };
   if (config.account !== null) {
     sources.forEach((src, i) => {

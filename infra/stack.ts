@@ -25,6 +25,7 @@ import { ReplayJob } from './replay.js';
 import { sourceAccounts } from './source-plan.js';
 import { LoglakeSourceStack, LoglakeSourceStackSet, sourceStackId, stackSetId } from './source-stack.js';
 import { LakeStorage } from './storage.js';
+import { workerIntegrity } from './integrity.js';
 import { IngestWorker } from './worker.js';
 
 /** Properties of {@link LoglakeStack}. */
@@ -182,6 +183,8 @@ export class LoglakeStack extends Stack {
       ...(this.cwlogsFirehose !== null && cwlogsConfig?.firehose ? { cwlogsFirehose: { freshness: this.cwlogsFirehose.freshness, bufferSeconds: cwlogsConfig.firehose.bufferSeconds } } : {}),
       sources: alarmedSources(config),
     });
+    // CloudTrail digests are checked by the worker, findings published to the ops topic.
+    workerIntegrity(this.worker, this.monitoring.topic, config.integrity);
 
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
 

@@ -171,7 +171,8 @@ export function bundledCode(entry: string, code: lambda.Code | undefined): Pick<
 
 /** The worker Lambda, its consumers of the two queues, and its least-privilege role. */
 export class IngestWorker extends Construct {
-  readonly function: lambda.IFunction;
+  /** The function itself (not only `IFunction`): integrity.ts adds variables to it. */
+  readonly function: lambda.Function;
   readonly role: iam.IRole;
 
   constructor(scope: Construct, id: string, props: IngestWorkerProps) {

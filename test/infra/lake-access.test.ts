@@ -5,7 +5,8 @@
  * Three views must agree: the lake layout (`schema/lake-layout.ts`), the grants the synthesized
  * role carries, and the S3 calls the real handler makes, recorded on a local S3 server. The
  * worker ingests two versions of the sample Cost and Usage Report (staged, published, the old
- * version's files deleted) and a rewritten report file (its rejected lines replaced); the replay
+ * version's files deleted), a rewritten report file (its rejected lines replaced) and a CloudTrail
+ * trail with its digests, one log file after its digest (the integrity rows and pending entries); the replay
  * function starts a run that continues itself past its deadline, and polls as its schedule asks.
  * Each handler is configured from its synthesized function's own environment. A prefix a function
  * touches without a grant is an AccessDenied on AWS; a grant it never uses is one a bug could abuse.
@@ -16,6 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { CloudTrailClient, ListPublicKeysCommand } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_ENV } from '../../functions/ingest/env-names.js';
@@ -26,6 +28,7 @@ import { newRunId } from '../../pipeline/replay/record.js';
 import { ASSEMBLIES_PREFIX } from '../../pipeline/formats/billing-assemblies.js';
 import { errorsKey, lakeKey, manifestKey } from '../../pipeline/run/identity.js';
 import { LAKE_LAYOUT, LAKE_PREFIXES, lakeAreas, type LakeAccess } from '../../schema/lake-layout.js';
+import { cloudtrailHistory, writeHistoryToS3 } from '../helpers/cloudtrail-digests.js';
 import { lambdaContext, s3Event, sqsEvent } from '../helpers/notifications.js';
 import { historyKeys, putHistory } from '../helpers/replay-history.js';
 import { startLocalS3, type LocalS3 } from '../helpers/s3.js';
@@ -34,6 +37,8 @@ import { actionsOf, flat, idOf, REPO, resourcesOf, roleStatements, synth, type C
 
 const SOURCE_BUCKET = 'acme-billing-reports';
 const CUR_SOURCE = { bucket: SOURCE_BUCKET, prefixes: ['cur/'], format: 'auto' };
+const TRAIL_BUCKET = 'acme-trail';
+const TRAIL_SOURCE = { bucket: TRAIL_BUCKET, prefixes: ['AWSLogs/'], format: 'cloudtrail' };
 
 /**
  * What S3 authorizes each access as, written from S3's documentation rather than taken from
@@ -243,6 +248,36 @@ async function deliverBilling(s3: LocalS3, lake: string, env: Record<string, str
   await deliver(overwritten, gunzipSync(sample('acme-cur-00001.csv.gz')));
 }
 
+/**
+ * Sends the worker a CloudTrail trail with integrity validation on (as the stack turns it on):
+ * log files, one of them only after its digest, so the digests' rows are written, the late file
+ * waits as a pending entry, the sweep lists them, and its arrival reads and deletes its entry.
+ * ListPublicKeys cannot run here and is mocked.
+ */
+async function deliverTrail(s3: LocalS3, lake: string, env: Record<string, string>, recorder: AccessRecorder): Promise<void> {
+  const hour = 3_600_000;
+  const from = new Date(Math.floor(Date.now() / hour) * hour - 3 * hour).toISOString();
+  const history = cloudtrailHistory({ bucket: TRAIL_BUCKET, trails: [{ account: '111122223333', region: 'eu-west-1', trail: 'org-trail' }], from, hours: 2, logsPerHour: 1 });
+  await writeHistoryToS3(history, s3, { createBucket: false });
+  const cloudtrail = mockClient(CloudTrailClient);
+  cloudtrail.on(ListPublicKeysCommand).resolves({ PublicKeyList: history.publicKeyList() });
+  const handler = localHandler(s3, { lake, env });
+  const late = history.logKeys[0] as string;
+  try {
+    for (const keys of [history.logKeys.slice(1), history.digestKeys, [late]]) {
+      recorder.on = true;
+      try {
+        const response = await handler(sqsEvent(s3Event(TRAIL_BUCKET, keys)), lambdaContext());
+        expect(response.batchItemFailures, keys.join()).toEqual([]);
+      } finally {
+        recorder.on = false;
+      }
+    }
+  } finally {
+    cloudtrail.restore();
+  }
+}
+
 describe('the lake layout', () => {
   it('names one top-level key segment per area, none a prefix of another', () => {
     const prefixes = Object.values(LAKE_LAYOUT).map((a) => a.prefix);
@@ -283,6 +318,7 @@ describe('the worker role on the central bucket, against the worker at work', ()
     s3 = await startLocalS3();
     recorder = new AccessRecorder(s3);
     await s3.createBucket(SOURCE_BUCKET);
+    await s3.createBucket(TRAIL_BUCKET);
   });
   afterAll(async () => {
     await s3.stop();
@@ -295,10 +331,11 @@ describe('the worker role on the central bucket, against the worker at work', ()
       let start: number;
       let observed: Record<string, LakeAccess[]>;
       beforeAll(async () => {
-        s = synth({ sources: [CUR_SOURCE], lake: { archiveRaw } });
+        s = synth({ sources: [CUR_SOURCE, TRAIL_SOURCE], lake: { archiveRaw } });
         await s3.createBucket(lake);
         start = recorder.accesses.length;
         await deliverBilling(s3, lake, deployedSwitches(s), recorder);
+        await deliverTrail(s3, lake, deployedSwitches(s), recorder);
         observed = recorder.byPrefix(lake);
       }, SYNTH_TIMEOUT_MS);
 

@@ -109,8 +109,8 @@ describe('IngestWorker with the defaults', () => {
     expect((s.template.toJSON().Resources[ids.role] as CfnResource).Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('allows nothing on every resource', () => {
-    expect(statements.filter((st) => resourcesOf(st).includes('*'))).toEqual([]);
+  it('allows nothing on every resource but cloudtrail:ListPublicKeys, which takes no other resource', () => {
+    expect(statements.filter((st) => resourcesOf(st).includes('*'))).toEqual([{ Sid: 'ListCloudTrailPublicKeys', Effect: 'Allow', Action: 'cloudtrail:ListPublicKeys', Resource: '*' }]);
   });
 
   it('names every S3 action, never a wildcard action', () => {
@@ -126,13 +126,14 @@ describe('IngestWorker with the defaults', () => {
     expect(resourcesFor(statements, 's3:GetObjectVersion')).toEqual(['arn:<AWS::Partition>:s3:::acme-cloudtrail/AWSLogs/*']);
   });
 
-  it('writes only under lake/, errors/, manifests/ and assemblies/ of the central bucket', () => {
+  it('writes only under lake/, errors/, manifests/, assemblies/ and integrity/ of the central bucket', () => {
     const lake = (p: string): string => `<${ids.bucket}.Arn>/${p}*`;
-    expect(resourcesFor(statements, 's3:PutObject')).toEqual([lake('assemblies/'), lake('errors/'), lake('lake/'), lake('manifests/')]);
-    expect(resourcesFor(statements, 's3:AbortMultipartUpload')).toEqual([lake('assemblies/'), lake('errors/'), lake('lake/'), lake('manifests/')]);
-    // A re-run replaces its outputs; a published CUR version replaces the previous one and drops its staging.
-    expect(resourcesFor(statements, 's3:DeleteObject')).toEqual([lake('assemblies/'), lake('errors/'), lake('lake/')]);
-    expect(resourcesFor(statements, 's3:GetObject').filter((r) => r.includes(ids.bucket))).toEqual([lake('assemblies/'), lake('manifests/')]);
+    expect(resourcesFor(statements, 's3:PutObject')).toEqual([lake('assemblies/'), lake('errors/'), lake('integrity/'), lake('lake/'), lake('manifests/')]);
+    expect(resourcesFor(statements, 's3:AbortMultipartUpload')).toEqual([lake('assemblies/'), lake('errors/'), lake('integrity/'), lake('lake/'), lake('manifests/')]);
+    // A re-run replaces its outputs; a published CUR version replaces the previous one and drops its staging;
+    // a log file's arrival settles its pending integrity entry.
+    expect(resourcesFor(statements, 's3:DeleteObject')).toEqual([lake('assemblies/'), lake('errors/'), lake('integrity/'), lake('lake/')]);
+    expect(resourcesFor(statements, 's3:GetObject').filter((r) => r.includes(ids.bucket))).toEqual([lake('assemblies/'), lake('integrity/'), lake('manifests/')]);
     expect(resourcesFor(statements, 's3:PutObjectTagging')).toEqual([]);
     expect(resourcesFor(statements, 's3:ListBucket')).toEqual([`<${ids.bucket}.Arn>`]);
   });
