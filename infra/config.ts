@@ -393,8 +393,6 @@ function checkOverlaps(sources: readonly SourceConfig[], problems: Problem[]): v
   });
 }
 
-/** True for a `YYYY-MM-DD` that names a day that exists (Date.parse rolls 02-30 over to March). */
-function isCalendarDay(day: string): boolean {
 /**
  * What reading by role and the expected bucket owner need of the sources together: one owner per
  * bucket (it is sent as `ExpectedBucketOwner` with every read), an external id with a role the
@@ -420,6 +418,8 @@ function checkSourceAccess(config: Pick<LoglakeConfig, 'sources' | 'account'>, p
   });
 }
 
+/** True for a `YYYY-MM-DD` that names a day that exists (Date.parse rolls 02-30 over to March). */
+function isCalendarDay(day: string): boolean {
   const ms = Date.parse(`${day}T00:00:00Z`);
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
 }
@@ -739,6 +739,7 @@ export function parseConfig(value: unknown, origin = 'configuration'): LoglakeCo
     cloudwatchLogs: readCloudWatchLogs(top, typeof top.raw('account') === 'string' ? (top.raw('account') as string) : null),
     integrity: readIntegrity(top),
   };
+  checkSourceAccess(config, problems);
   if (config.account !== null) {
     sources.forEach((src, i) => {
       if (src.account === config.account) {
@@ -759,7 +760,6 @@ export interface LoadedConfig {
   readonly isExample: boolean;
 }
 
-  checkSourceAccess(config, problems);
 /** File read when no configuration is given, so `cdk synth` works from a clean clone. */
 export const EXAMPLE_CONFIG_FILE = 'loglake.config.example.json';
 /** File a user creates next to `cdk.json`. */

@@ -185,6 +185,12 @@ export const LAKE_PREFIXES: { readonly [K in LakeAreaName]: (typeof LAKE_LAYOUT)
 export const RDS_RAW_PREFIX = `${LAKE_LAYOUT.raw.prefix}rds/`;
 
 /**
+ * Where the Firehose stream of the CloudWatch Logs intake writes subscription payloads: a folder
+ * of the raw archive (they are source objects the worker reads, as it reads the RDS exporter's).
+ */
+export const CWLOGS_FIREHOSE_PREFIX = `${LAKE_LAYOUT.raw.prefix}cwlogs/`;
+
+/**
  * The areas a deployment uses: those for the raw archive only with it on (or with the RDS log
  * exporter or the CloudWatch Logs Firehose stream deployed, when they write there), those for the
  * RDS log exporter only with it deployed.
@@ -195,9 +201,3 @@ export function lakeAreas(archiveRaw: boolean, rdsExport = false, cwlogsFirehose
     .filter((area) => archiveRaw || !area.rawArchiveOnly || (rdsExport && area.rdsExport.length > 0) || (cwlogsFirehose && area.prefix === LAKE_LAYOUT.raw.prefix))
     .filter((area) => rdsExport || !area.rdsExportOnly);
 }
-/**
- * Where the Firehose stream of the CloudWatch Logs intake writes subscription payloads: a folder
- * of the raw archive (they are source objects the worker reads, as it reads the RDS exporter's).
- */
-export const CWLOGS_FIREHOSE_PREFIX = `${LAKE_LAYOUT.raw.prefix}cwlogs/`;
-
