@@ -21,7 +21,7 @@ import { processObject } from '../pipeline/index.js';
 import { athenaTable, ATHENA_SECTIONS, disagreements, type AthenaFormat } from '../test/helpers/athena-regex.js';
 import { CORPUS } from '../test/helpers/corpus.js';
 import { accessLogFile, type AccessFormat } from './gen-access-logs.js';
-import { main, MiB, scenario, type Result } from './lib.js';
+import { main, MiB, scenario, wholePath, type Result } from './lib.js';
 
 const SIZE_MIB = 48;
 const FORMATS: readonly AccessFormat[] = ['alb', 'elb', 'nlb', 's3access', 'cloudfront'];
@@ -174,6 +174,16 @@ for (const format of FORMATS) {
     } finally {
       rmSync(lake, { recursive: true, force: true });
     }
+  });
+}
+
+// Worker threads (pipeline/threads/): ~200 MiB of ALB, one thread against two.
+for (const threads of [1, 2]) {
+  scenario(`alb: whole path, 200 MiB, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+    const f = await accessLogFile('alb', 200);
+    const r = await wholePath(f.path, f.bytes, threads);
+    if (r.records !== f.lines) throw new Error(`wrote ${r.records} records, expected ${f.lines}`);
+    return r;
   });
 }
 

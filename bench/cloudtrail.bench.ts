@@ -6,7 +6,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { JsonRecordFramer } from '../pipeline/framing/framing.js';
@@ -14,7 +14,7 @@ import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js
 import { resolveOptions } from '../pipeline/run/options.js';
 import { processObject } from '../pipeline/index.js';
 import { cloudTrailFile } from './gen-cloudtrail.js';
-import { main, MiB, scenario } from './lib.js';
+import { cpuSince, main, MiB, scenario, wholePath } from './lib.js';
 
 const READ = { highWaterMark: MiB };
 
@@ -118,6 +118,52 @@ for (const mib of [200, 1024]) {
     }
   });
 }
+
+// Worker threads (pipeline/threads/): 200 MiB of CloudTrail, one thread against two.
+for (const threads of [1, 2]) {
+  scenario(`whole path, 200 MiB, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+    const f = await cloudTrailFile(200);
+    const r = await wholePath(f.path, f.bytes, threads);
+    if (r.records !== f.events) throw new Error(`wrote ${r.records} records, expected ${f.events}`);
+    return r;
+  });
+}
+
+// Hash while ingesting (pipeline/run/content-hash.ts): the whole path with and without the
+// SHA-256 of the content that integrity validation reads from the manifest, alternated in one
+// process (on, off, on, off, …) so the machine's load weighs on both alike; medians.
+scenario('whole path, 200 MiB, content hashing on vs off', async () => {
+  const f = await cloudTrailFile(200);
+  const runs: Record<'on' | 'off', Array<{ seconds: number; cpu: number }>> = { on: [], off: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const mode of ['on', 'off'] as const) {
+      const lake = mkdtempSync(join(tmpdir(), 'loglake-bench-'));
+      try {
+        const cpu = process.cpuUsage();
+        const { seconds, value } = await timed(() =>
+          processObject({ bucket: '', key: f.path }, { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions(), hashContent: mode === 'on' }),
+        );
+        const m = value.manifest;
+        if (m.records !== f.events || (mode === 'on') !== (typeof m.sha256 === 'string')) throw new Error(`hashing ${mode}: ${m.records} records, sha256 ${String(m.sha256)}`);
+        runs[mode].push({ seconds, cpu: cpuSince(cpu) });
+      } finally {
+        rmSync(lake, { recursive: true, force: true });
+      }
+    }
+  }
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+  const on = { seconds: med(runs.on.map((r) => r.seconds)), cpu: med(runs.on.map((r) => r.cpu)) };
+  const off = { seconds: med(runs.off.map((r) => r.seconds)), cpu: med(runs.off.map((r) => r.cpu)) };
+  const mibs = f.bytes / MiB;
+  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  return {
+    inputMiB: mibs,
+    seconds: on.seconds,
+    cpuSeconds: on.cpu,
+    records: f.events,
+    note: `hashing on ${(mibs / on.seconds).toFixed(1)} MiB/s (${on.cpu.toFixed(1)} CPU s), off ${(mibs / off.seconds).toFixed(1)} MiB/s (${off.cpu.toFixed(1)} CPU s): wall +${(((on.seconds - off.seconds) / off.seconds) * 100).toFixed(1)} %, CPU +${(((on.cpu - off.cpu) / off.cpu) * 100).toFixed(1)} % (medians of 3 alternated runs each; load ${load})`,
+  };
+});
 
 const results = await main(import.meta.url, 'CloudTrail');
 if (results.length > 0) {

@@ -5,7 +5,13 @@
  * measure it, CPU seconds per GB.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processObject, resolveOptions } from '../pipeline/index.js';
+import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js';
+import { sharedPool } from '../pipeline/threads/pool.js';
 
 export interface Result {
   readonly name: string;
@@ -42,6 +48,32 @@ export function cpuSince(from: NodeJS.CpuUsage): number {
 /** CPU seconds per GB of uncompressed input. */
 export function cpuPerGB(r: Pick<Result, 'inputMiB' | 'cpuSeconds'>): number | undefined {
   return r.cpuSeconds === undefined || r.inputMiB <= 0 ? undefined : r.cpuSeconds / ((r.inputMiB * MiB) / GB);
+}
+
+/**
+ * One object through the whole path into a fresh local lake with `threads` threads (1 = no
+ * worker thread): wall and CPU seconds (every thread of the process, worker threads included),
+ * output size, and the load average of the machine when it ended, since the speed-up of a
+ * second thread is only what the machine's other work leaves of its core.
+ */
+export async function wholePath(path: string, inputBytes: number, threads: number): Promise<Omit<Result, 'peakRssMiB' | 'name'>> {
+  const lake = mkdtempSync(join(tmpdir(), 'loglake-bench-'));
+  try {
+    // Threads start once per process (a Lambda container, a CLI run): timed apart, not in the run.
+    const started = performance.now();
+    if (threads > 1) await sharedPool(threads).start();
+    const startSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    const { manifest: m } = await processObject({ bucket: '', key: path }, { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions({ threads }) });
+    const seconds = (performance.now() - t0) / 1000;
+    if (m.status !== 'ok') throw new Error(`${path}: ${m.status} ${m.reason ?? ''} ${m.error ?? ''}`);
+    const out = m.outputs.reduce((a, o) => a + o.bytes, 0);
+    const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+    return { inputMiB: inputBytes / MiB, seconds, cpuSeconds: cpuSince(cpu), records: m.records, outputMiB: out / MiB, note: `${threads} thread(s)${threads > 1 ? ` (started in ${startSeconds.toFixed(1)} s, untimed)` : ''}, load ${load}` };
+  } finally {
+    rmSync(lake, { recursive: true, force: true });
+  }
 }
 
 function median(values: readonly number[]): number {

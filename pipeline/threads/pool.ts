@@ -10,10 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { toWire, type FrameBatch } from './batch.js';
 import type { BatchJob, BatchResult } from './process-batch.js';
-import { THREAD_MARK, type BatchReply, type BatchRequest } from './thread-entry.js';
+import { THREAD_MARK, type BatchReply, type BatchRequest, type ReadyRequest } from './thread-entry.js';
 
 interface Pending {
-  readonly resolve: (r: BatchResult) => void;
+  readonly resolve: (r: BatchResult | null) => void;
   readonly reject: (e: Error) => void;
 }
 
@@ -50,11 +50,24 @@ class PoolThread {
   }
 
   send(id: number, job: BatchJob, batch: FrameBatch, pending: Pending): void {
-    if (this.pending.size === 0) this.worker.ref();
-    this.pending.set(id, pending);
+    this.expect(id, pending);
     const { wire, transfer } = toWire(batch);
     const request: BatchRequest = { id, job, batch: wire };
     this.worker.postMessage(request, transfer);
+  }
+
+  /** Resolves once the thread has loaded its modules and listens. */
+  ready(id: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.expect(id, { resolve, reject });
+      const request: ReadyRequest = { id, ready: true };
+      this.worker.postMessage(request);
+    });
+  }
+
+  private expect(id: number, pending: Pending): void {
+    if (this.pending.size === 0) this.worker.ref();
+    this.pending.set(id, pending);
   }
 
   private settle(reply: BatchReply): void {
@@ -92,14 +105,29 @@ export class ThreadPool {
     let thread: PoolThread | undefined;
     for (const t of this.threads) if (thread === undefined || t.pending.size < thread.pending.size) thread = t;
     if (thread === undefined || (thread.pending.size > 0 && this.threads.length < this.size)) {
-      thread = new PoolThread((t) => {
-        const at = this.threads.indexOf(t);
-        if (at >= 0) this.threads.splice(at, 1);
-      });
+      thread = this.newThread();
       this.threads.push(thread);
     }
     const chosen = thread;
-    return new Promise<BatchResult>((resolve, reject) => chosen.send(this.nextId++, job, batch, { resolve, reject }));
+    return new Promise<BatchResult>((resolve, reject) =>
+      chosen.send(this.nextId++, job, batch, { resolve: (r) => (r !== null ? resolve(r) : reject(new Error('a worker thread answered a batch without its result'))), reject }),
+    );
+  }
+
+  /**
+   * Starts every thread and waits until each has loaded its modules, so the first batches do
+   * not pay for it (a benchmark's steady state; a long-lived process may call it at start).
+   */
+  async start(): Promise<void> {
+    while (this.threads.length < this.size) this.threads.push(this.newThread());
+    await Promise.all(this.threads.map((t) => t.ready(this.nextId++)));
+  }
+
+  private newThread(): PoolThread {
+    return new PoolThread((t) => {
+      const at = this.threads.indexOf(t);
+      if (at >= 0) this.threads.splice(at, 1);
+    });
   }
 
   /** Threads running now (tests). */

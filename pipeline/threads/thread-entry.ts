@@ -18,7 +18,13 @@ export interface BatchRequest {
   readonly batch: WireBatch;
 }
 
-export type BatchReply = { readonly id: number; readonly ok: true; readonly result: BatchResult } | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; stack?: string } };
+/** Asks a thread to answer once it has loaded (`ThreadPool.start`); `id` comes back as a reply without result. */
+export interface ReadyRequest {
+  readonly id: number;
+  readonly ready: true;
+}
+
+export type BatchReply = { readonly id: number; readonly ok: true; readonly result: BatchResult | null } | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; stack?: string } };
 
 /** An ArrayBuffer the reply may hand over whole: a body that shares Node's buffer pool is copied out first. */
 function ownedBuffers(result: BatchResult): ArrayBuffer[] {
@@ -52,5 +58,8 @@ async function handle(port: MessagePort, request: BatchRequest): Promise<void> {
 
 if (!isMainThread && parentPort !== null && (workerData as Record<string, unknown> | null)?.[THREAD_MARK] === true) {
   const port = parentPort;
-  port.on('message', (request: BatchRequest) => void handle(port, request));
+  port.on('message', (request: BatchRequest | ReadyRequest) => {
+    if ('ready' in request) port.postMessage({ id: request.id, ok: true, result: null } satisfies BatchReply);
+    else void handle(port, request);
+  });
 }
