@@ -5,7 +5,7 @@ import { hasZstd, resolveOptions } from '../../pipeline/run/options.js';
 describe('resolveOptions', () => {
   it('fills documented defaults and freezes the result', () => {
     const o = resolveOptions();
-    expect(o).toEqual({ maxLineBytes: 4 * 1024 * 1024, rowGroupRows: 20_000, codec: hasZstd() ? 'ZSTD' : 'GZIP', keepRaw: true, keepSelfTraffic: false, maxRejectRawBytes: 65_536, maxJsonDepth: 512 });
+    expect(o).toEqual({ maxLineBytes: 4 * 1024 * 1024, rowGroupRows: 20_000, codec: hasZstd() ? 'ZSTD' : 'GZIP', keepRaw: true, keepSelfTraffic: false, maxRejectRawBytes: 65_536, maxJsonDepth: 512, threads: 1 });
     expect(Object.isFrozen(o)).toBe(true);
   });
 
@@ -20,7 +20,7 @@ describe('resolveOptions', () => {
     };
     expect(fail({ maxLineByte: 5 })).toMatchObject({
       code: 'unknown_option',
-      message: 'option maxLineByte: unknown option; known options: maxLineBytes, rowGroupRows, codec, keepRaw, keepSelfTraffic, maxRejectRawBytes, maxJsonDepth',
+      message: 'option maxLineByte: unknown option; known options: maxLineBytes, rowGroupRows, codec, keepRaw, keepSelfTraffic, maxRejectRawBytes, maxJsonDepth, threads',
     });
     expect(fail({ rowGroupRows: 0 })).toMatchObject({ code: 'invalid_option', message: 'option rowGroupRows: must be a positive integer, got 0' });
     expect(fail({ keepRaw: 'yes' })).toMatchObject({ code: 'invalid_option', message: 'option keepRaw: must be true or false, got "yes"' });
