@@ -70,7 +70,10 @@ export interface ProcessDeps {
    * @default never yield
    */
   readonly shouldYield?: () => boolean;
-  /** Told the records of the object so far, between chunks (progress on a large object). */
+  /**
+   * Told the records of the object so far, between chunks as batches are applied (progress on a
+   * large object), and once more with the run's total when its last batches are applied.
+   */
   readonly onRecords?: (records: number) => void;
   /**
    * Format extensions that run around the processing of each object (see `ObjectHook`), first
@@ -691,6 +694,9 @@ class SingleObject {
       return await this.finish('ok', 'empty', null, [], null);
     }
     const outputs = await run.close(base.started);
+    // Batches are applied (and their records counted) in `pump` only past the runner's bound in
+    // flight, so the last ones — all of a small object's — count here: progress ends at the total.
+    deps.onRecords?.(run.records);
     const status: ObjectStatus = this.resumeAt !== null ? 'partial' : base.damage !== null ? 'damaged' : 'ok';
     return await this.finish(status, base.damage?.reason ?? null, null, outputs, run.errorsKey);
   }
