@@ -3,7 +3,11 @@
  * notifications can never take the account's whole Lambda concurrency (docs/deploy.md, "Security
  * and capacity"). Plain numbers, no aws-cdk-lib: the configuration reader applies them.
  */
-import type { SourceConfig } from './config.js';
+
+/** What the cap needs of a source; structural, so that the configuration reader can import this module. */
+interface NotifiedSource {
+  readonly notification: string;
+}
 
 /**
  * Invocations the ingest queue may use per notified source. Log deliveries come in bursts (a
@@ -23,7 +27,7 @@ export const DEFAULT_REPLAY_CONCURRENCY = 2;
  * notifications (poll sources reach the worker through the replay queue), from
  * {@link MIN_INGEST_CONCURRENCY} to {@link MAX_DEFAULT_INGEST_CONCURRENCY}.
  */
-export function defaultIngestConcurrency(sources: readonly SourceConfig[]): number {
+export function defaultIngestConcurrency(sources: readonly NotifiedSource[]): number {
   const notified = sources.filter((s) => s.notification !== 'poll').length;
   return Math.min(MAX_DEFAULT_INGEST_CONCURRENCY, Math.max(MIN_INGEST_CONCURRENCY, INGEST_PER_SOURCE * notified));
 }

@@ -17,8 +17,9 @@ export function workerIntegrity(worker: IngestWorker, topic: sns.ITopic, config:
   fn.addEnvironment(INGEST_ENV.missingLogAfterHours, String(config.missingLogAfterHours));
   fn.addEnvironment(INGEST_ENV.alarmTopicArn, topic.topicArn);
   worker.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListCloudTrailPublicKeys', actions: ['cloudtrail:ListPublicKeys'], resources: ['*'] }));
-  // With a customer key on the topic this also lets the worker encrypt what it publishes.
-  topic.grantPublish(worker.role);
+  // Not grantPublish: with a customer key it adds kms:GenerateDataKey*; the topic is under the lake
+  // key, whose grant to the worker (kms:GenerateDataKey, kms:Decrypt) already covers publishing.
+  worker.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PublishIntegrityFindings', actions: ['sns:Publish'], resources: [topic.topicArn] }));
   acknowledge(
     worker.role,
     'AwsSolutions-IAM5[Resource::*]',

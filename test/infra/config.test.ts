@@ -62,7 +62,7 @@ describe('parseConfig', () => {
 
   it('rejects unknown keys at every level, naming the path and the known keys', () => {
     const issues = issuesOf({ sources: [{ ...source, prefix: 'x' }], lake: { retention: 3 }, colour: 'red' });
-    expect(issues).toContain('colour: unknown key; known keys: name, account, region, tags, sources, lake, worker, athena, alarms, rdsExport, cloudwatchLogs');
+    expect(issues).toContain('colour: unknown key; known keys: name, account, region, tags, sources, lake, worker, athena, alarms, rdsExport, cloudwatchLogs, integrity');
     expect(issues.some((i) => i.startsWith('sources[0].prefix: unknown key; known keys: bucket, account, prefixes'))).toBe(true);
     expect(issues.some((i) => i.startsWith('lake.retention: unknown key'))).toBe(true);
   });

@@ -62,8 +62,8 @@ describe('SourceNotifications for one same-account bucket', () => {
     s.template.hasResourceProperties('Custom::S3BucketNotifications', { BucketName: 'acme-cloudtrail', Managed: false });
   });
 
-  it('lets exactly that bucket send to the ingest queue', () => {
-    expect(senders(s)).toEqual(['s3.amazonaws.com arn:<AWS::Partition>:s3:::acme-cloudtrail']);
+  it('lets exactly that bucket, of this account, send to the ingest queue', () => {
+    expect(senders(s)).toEqual(['s3.amazonaws.com arn:<AWS::Partition>:s3:::acme-cloudtrail <AWS::AccountId>']);
     for (const st of ingestAllows(s)) expect(st.Action).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
   });
 });
@@ -135,16 +135,16 @@ describe('SourceNotifications for every notification path', () => {
     );
   });
 
-  it('lets exactly the configured buckets, topics and rules send to the ingest queue', () => {
-    const rules = s.resources('AWS::Events::Rule').map(([id]) => `events.amazonaws.com <${id}.Arn>`);
+  it('lets exactly the configured buckets, topics and rules send to the ingest queue, each from its account', () => {
+    const rules = s.resources('AWS::Events::Rule').map(([id]) => `events.amazonaws.com <${id}.Arn> <AWS::AccountId>`);
     expect(senders(s)).toEqual(
       [
-        's3.amazonaws.com arn:<AWS::Partition>:s3:::acme-alb',
-        's3.amazonaws.com arn:<AWS::Partition>:s3:::acme-mixed',
+        's3.amazonaws.com arn:<AWS::Partition>:s3:::acme-alb <AWS::AccountId>',
+        's3.amazonaws.com arn:<AWS::Partition>:s3:::acme-mixed <AWS::AccountId>',
         's3.amazonaws.com arn:<AWS::Partition>:s3:::partner-alb 333333333333',
-        'sns.amazonaws.com arn:aws:sns:eu-west-1:111111111111:access',
-        'sns.amazonaws.com arn:aws:sns:eu-west-1:111111111111:config',
-        'sns.amazonaws.com arn:aws:sns:eu-west-1:111111111111:trail',
+        'sns.amazonaws.com arn:aws:sns:eu-west-1:111111111111:access 111111111111',
+        'sns.amazonaws.com arn:aws:sns:eu-west-1:111111111111:config 111111111111',
+        'sns.amazonaws.com arn:aws:sns:eu-west-1:111111111111:trail 111111111111',
         ...rules,
       ].sort(),
     );

@@ -79,9 +79,11 @@ describe('ReplayJob with the defaults', () => {
     expect(flat(env[REPLAY_ENV.replayQueueUrl])).toBe(`<${ids.replay}>`);
     expect(flat(env[REPLAY_ENV.controlQueueUrl])).toBe(`<${ids.control}>`);
     expect(env[REPLAY_ENV.yieldMarginMs]).toBe('120000');
+    // Listings name the deployment account as the owner of the source bucket (ExpectedBucketOwner).
+    expect(env[REPLAY_ENV.sourceAccess]).toEqual({ 'Fn::Join': ['', ['{"owner":"', { Ref: 'AWS::AccountId' }, '","buckets":{},"roles":[]}']] });
     expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'loglake', POWERTOOLS_METRICS_NAMESPACE: REPLAY_METRICS.namespace, POWERTOOLS_LOG_LEVEL: 'INFO' });
     expect(Object.keys(env).filter((k) => k.startsWith('LOGLAKE_')).sort()).toEqual(
-      [REPLAY_ENV.lakeBucket, REPLAY_ENV.replayQueueUrl, REPLAY_ENV.controlQueueUrl, REPLAY_ENV.yieldMarginMs].sort(),
+      [REPLAY_ENV.lakeBucket, REPLAY_ENV.replayQueueUrl, REPLAY_ENV.controlQueueUrl, REPLAY_ENV.yieldMarginMs, REPLAY_ENV.sourceAccess].sort(),
     );
   });
 

@@ -63,9 +63,9 @@ describe('IngestWorker with the defaults', () => {
     expect(fn.Properties.Runtime).toBe(newestNodeRuntime());
   });
 
-  it('uses the documented memory and timeout, with no reserved concurrency', () => {
+  it('uses the documented memory and timeout, and reserves what its two event sources may use (10 + 2)', () => {
     expect(fn.Properties).toMatchObject({ MemorySize: 1024, Timeout: 300, EphemeralStorage: { Size: 2048 } });
-    expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(12);
   });
 
   it('tells the worker its bucket, continuation queue and switches through the shared variable names', () => {
@@ -93,9 +93,9 @@ describe('IngestWorker with the defaults', () => {
     for (const q of [ids.ingest, ids.replay]) expect(mapping(s, q).Properties.FunctionResponseTypes, q).toEqual(['ReportBatchItemFailures']);
   });
 
-  it('batches ingest messages by ten within a five-second window, unbounded', () => {
+  it('batches ingest messages by ten within a five-second window, capped at the floor of 10 for one source', () => {
     expect(mapping(s, ids.ingest).Properties).toMatchObject({ BatchSize: 10, MaximumBatchingWindowInSeconds: 5 });
-    expect(mapping(s, ids.ingest).Properties.ScalingConfig).toBeUndefined();
+    expect(mapping(s, ids.ingest).Properties.ScalingConfig).toEqual({ MaximumConcurrency: 10 });
   });
 
   it('caps replay at two concurrent invocations so replays never starve live ingestion', () => {
