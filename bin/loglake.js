@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Folders the CLI is compiled from (scripts/build-dist.mjs). */
-const SOURCES = ['cli', 'pipeline', 'parsers', 'schema', 'query', 'functions'];
+const SOURCES = ['cli', 'pipeline', 'parsers', 'schema', 'query', 'functions', 'infra'];
 
 /** The compiled entry point, or null when there is none or a source is newer than it. */
 function freshBuild() {

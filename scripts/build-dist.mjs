@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCES = ['cli', 'pipeline', 'parsers', 'schema', 'query', 'functions'];
+const SOURCES = ['cli', 'pipeline', 'parsers', 'schema', 'query', 'functions', 'infra'];
 const OUT = join(ROOT, 'dist');
 
 let esbuild;

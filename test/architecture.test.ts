@@ -153,6 +153,23 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 
+  it('the compiled command line (scripts/build-dist.mjs, bin/loglake.js) includes every folder cli/ reaches', () => {
+    const graph = importGraph();
+    const reached = new Set<string>();
+    const visit = (file: string): void => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const next of graph.get(file) ?? []) visit(next);
+    };
+    for (const file of sources('cli')) visit(file);
+    const folders = [...new Set([...reached].map((f) => relative(ROOT, f).split('/')[0] as string))].sort();
+    for (const script of ['scripts/build-dist.mjs', 'bin/loglake.js']) {
+      const listed = /const SOURCES = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, script), 'utf8'))?.[1] ?? '';
+      const compiled = [...listed.matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
+      expect(folders.filter((f) => !compiled.includes(f)), script).toEqual([]);
+    }
+  });
+
   it('no import cycle among the source files of any folder (type-only imports included)', () => {
     expect(cyclesOf(importGraph())).toEqual([]);
   });
