@@ -516,10 +516,13 @@ export class ParquetFileWriter {
   }
 
   /**
-   * Places a row group built elsewhere (a worker thread's `RowGroupBuilder`) after the ones this
-   * file holds; resolves, like `flush`, once the previous row group is written.
+   * Places a row group built elsewhere (a worker thread's `RowGroupBuilder`) after the rows this
+   * file holds, which are written first (in memory and parked, as one row group); resolves, like
+   * `flush`, once the previous row group is written.
    */
   async appendRowGroup(group: EncodedRowGroup): Promise<void> {
+    await this.unpark();
+    await this.flush();
     this.rows += group.rows;
     await this.chain(Promise.resolve(group), () => undefined);
   }

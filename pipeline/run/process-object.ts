@@ -194,6 +194,8 @@ class ObjectRun implements FrameSink {
   private readonly job: BatchJob;
   private readonly runner: BatchRunner;
   private batch: BatchBuilder | null = null;
+  /** Batches cut so far in this run. */
+  private batchesCut = 0;
   /** Batches cut and not applied yet, oldest first. */
   private readonly inFlight: Array<Promise<BatchResult>> = [];
 
@@ -261,11 +263,15 @@ class ObjectRun implements FrameSink {
     if (batch.entries >= this.deps.options.rowGroupRows || batch.chars >= BATCH_CHARS) this.cut(false);
   }
 
-  /** Sends the open batch off; `final` when the run ends with it. */
-  private cut(final: boolean): void {
+  /** Sends the open batch off; `last` when the run ends with it. */
+  private cut(last: boolean): void {
     const batch = this.batch;
     this.batch = null;
     if (batch === null || batch.entries === 0) return;
+    // Only the run's one batch is `final`: the last of several would make row groups of its few
+    // rows of a day whose file holds (or parked) rows of the batches before it.
+    const final = last && this.batchesCut === 0;
+    this.batchesCut++;
     const result = this.runner.run(this.job, batch.build(final));
     // a failure surfaces when the batch is applied; until then it must not be unhandled
     result.catch(() => undefined);
@@ -296,9 +302,12 @@ class ObjectRun implements FrameSink {
     for (const piece of result.pieces) {
       const partition = this.partitions.get(piece.dt) ?? this.openPartition(piece.dt, piece.account, piece.region);
       if (piece.group !== null) {
-        // Rows the partition holds from earlier batches go first, as the row group before this one.
-        await this.write(partition);
+        // Rows the partition holds from earlier batches (parked ones too) go first, as the row
+        // group before this one.
+        const { bufferedRows, bufferedChars } = partition.writer;
         await partition.writer.appendRowGroup(piece.group);
+        this.bufferedRows -= bufferedRows;
+        this.bufferedChars -= bufferedChars;
         continue;
       }
       for (const values of piece.rows ?? []) {

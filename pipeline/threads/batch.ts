@@ -33,7 +33,10 @@ export interface FrameBatch {
   readonly state: unknown;
   /** The archive entry the frames come from, for `ParseContext.entry`. */
   readonly entry: string | null;
-  /** True for the last batch of the object's run: its partitions get no more rows. */
+  /**
+   * True for the one batch of a run that cuts no other: its partitions hold no rows before it and
+   * get none after it, so even a few rows of a day make that file's row group.
+   */
   readonly final: boolean;
   /** Per entry: its kind, 1 when its text had invalid UTF-8, and how many strings it has. */
   readonly kinds: readonly number[];

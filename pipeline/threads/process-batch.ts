@@ -2,9 +2,9 @@
  * One batch of frames → accounting, rejected lines and the rows of each day partition, as the
  * main thread (one thread) and the worker threads both run it, so the bytes do not depend on
  * where it ran. A partition's rows come back as an encoded, compressed row group, or — when
- * they are too few for a row group of their own and the object goes on — as row values the
- * main thread adds to that partition's file (the Parquet writer's parking and spilling bound
- * an object spread over hundreds of days as in one thread).
+ * they are too few for a row group of their own and the batch is not the run's only one — as
+ * row values the main thread adds to that partition's file (the Parquet writer's parking and
+ * spilling bound an object spread over hundreds of days as in one thread).
  */
 import { timeBounds, validateRecord, type EventFields, type RejectReason, type SkipReason, type TimeBounds } from '../../schema/index.js';
 import type { ParseContext, ParseResult, Parser } from '../../parsers/index.js';
