@@ -37,6 +37,19 @@ export const WORKER_ENTRY = fileURLToPath(new URL('../functions/ingest/handler.t
  */
 export const WORKER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** Lambda memory that buys one full vCPU; CPU is allotted in proportion to memory. */
+export const MIB_PER_VCPU = 1769;
+/**
+ * `LOGLAKE_THREADS` for a function of `memoryMiB`: one per full vCPU the memory buys, at least
+ * one (no worker thread). The runtime reports more cores than it lets the function use below
+ * 3,538 MB, so the worker's own default (one per reported core) would start threads that only
+ * take turns on the same share of a core while each holds its batches in memory
+ * (docs/deploy.md, "Worker tuning").
+ */
+export function workerThreads(memoryMiB: number): number {
+  return Math.max(1, Math.floor(memoryMiB / MIB_PER_VCPU));
+}
+
 /** Room for `LOGLAKE_ROUTING_RULES` within Lambda's 4 KB of environment variables. */
 export const MAX_RULES_BYTES = 3072;
 
@@ -193,6 +206,7 @@ export class IngestWorker extends Construct {
       [INGEST_ENV.archiveRaw]: String(props.archiveRaw),
       [INGEST_ENV.keepRaw]: String(props.keepRaw),
       [INGEST_ENV.keepSelfTraffic]: String(props.keepSelfTraffic),
+      [INGEST_ENV.threads]: String(workerThreads(worker.memoryMiB)),
       POWERTOOLS_SERVICE_NAME: props.name,
       POWERTOOLS_METRICS_NAMESPACE: INGEST_METRICS.namespace,
       POWERTOOLS_LOG_LEVEL: worker.logLevel,

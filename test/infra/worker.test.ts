@@ -1,7 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INGEST_ENV } from '../../functions/ingest/env-names.js';
-import { MAX_RULES_BYTES, routingRulesFor } from '../../infra/worker.js';
+import { MAX_RULES_BYTES, routingRulesFor, workerThreads } from '../../infra/worker.js';
 import { createApp } from '../../infra/stack.js';
 import { parseConfig } from '../../infra/config.js';
 import { parseRules } from '../../pipeline/route/rules.js';
@@ -75,6 +75,8 @@ describe('IngestWorker with the defaults', () => {
     expect(env[INGEST_ENV.archiveRaw]).toBe('false');
     expect(env[INGEST_ENV.keepRaw]).toBe('true');
     expect(env[INGEST_ENV.keepSelfTraffic]).toBe('false');
+    // 1,024 MB is 0.58 of a vCPU: no worker thread.
+    expect(env[INGEST_ENV.threads]).toBe('1');
     expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'loglake', POWERTOOLS_METRICS_NAMESPACE: 'Loglake', POWERTOOLS_LOG_LEVEL: 'INFO' });
   });
 
@@ -221,6 +223,13 @@ describe('IngestWorker with the raw archive, source keys and concurrency limits'
       'acme-cdn/cf/ cloudfront',
       'partner-cdn/cdn/ cloudfront',
     ]);
+  });
+});
+
+describe('workerThreads', () => {
+  it('starts one thread per full vCPU the memory buys (1,769 MB each), at least one', () => {
+    // 10,240 MB buys 5.8 vCPUs: five threads, the rest left to the main thread's reading.
+    expect([128, 1024, 1769, 3537, 3538, 5307, 7076, 10240].map(workerThreads)).toEqual([1, 1, 1, 1, 2, 3, 4, 5]);
   });
 });
 
