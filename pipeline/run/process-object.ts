@@ -706,6 +706,9 @@ class SingleObject {
     // Batches are applied (and their records counted) in `pump` only past the runner's bound in
     // flight, so the last ones — all of a small object's — count here: progress ends at the total.
     deps.onRecords?.(run.records);
+    // The first record's day may be in a batch applied only by `close`: the continuation carries
+    // it as the run has it now, as an uninterrupted run would have it past this point.
+    if (this.resumeAt !== null) this.resumeAt = { ...this.resumeAt, first_dt: run.firstDt };
     const status: ObjectStatus = this.resumeAt !== null ? 'partial' : base.damage !== null ? 'damaged' : 'ok';
     return await this.finish(status, base.damage?.reason ?? null, null, outputs, run.errorsKey);
   }
@@ -761,6 +764,7 @@ class SingleObject {
     const { run, deps } = this;
     const unread = opened.size === undefined || this.base.counter.bytes < opened.size;
     if (run === null || !unread || run.linesIn <= (deps.resume?.ordinal ?? 0) || deps.shouldYield?.() !== true) return false;
+    // first_dt is set again once the batches in flight are applied (`read`).
     this.resumeAt = { ordinal: run.linesIn, part: (deps.resume?.part ?? 0) + 1, first_dt: run.firstDt };
     return true;
   }
