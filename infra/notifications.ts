@@ -105,7 +105,7 @@ export class SourceNotifications extends Construct {
               }),
             );
             Annotations.of(this).addInfo(
-              `bucket ${src.bucket} is in account ${src.account}: its owner must send s3:ObjectCreated:* events for ${src.prefixes.join(', ')} to the ingest queue (output IngestQueueArn, docs/deploy.md)`,
+              `bucket ${src.bucket} is in account ${src.account}: its source stack sends s3:ObjectCreated:* events for ${src.prefixes.join(', ')} to the ingest queue once deployed there (\`loglake onboard --account ${src.account}\` prints what it creates and the commands), or its owner configures that notification (output IngestQueueArn; docs/deploy.md)`,
             );
             break;
           }
