@@ -95,7 +95,7 @@ export {
 export { MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, packBatches, replayBody, sendBatch, type FailedEntry, type QueueEntry, type ReplayQueue } from './replay/send.js';
 export { parseRules, readRulesFile, ruleRouter, type RoutingRules } from './route/rules.js';
 export { ConfigError, LoglakeError, MessageError, ObjectError, TransientError } from './run/errors.js';
-export { listLocalFiles, type IngestLocalOptions, type IngestSummary, type S3Names } from './run/ingest-files.js';
+export { listLocalFiles, type IngestLocalOptions, type IngestSummary, type ObjectOfRun, type S3Names } from './run/ingest-files.js';
 export { recordObjectFailure } from './run/failed-manifest.js';
 export { defaultThreads, MAX_THREADS, resolveOptions, type ParquetCodec, type PipelineOptions } from './run/options.js';
 export type { ObjectHook, ObjectReport, ProcessDeps } from './run/process-object.js';

@@ -34,8 +34,9 @@ ${threadsHelp(2, 27)}
   --no-raw                 leave the raw column empty
   --keep-self-traffic      keep records caused by loglake's own requests
   --json                   print each object's manifest as a JSON line instead of the summary
-  --progress               progress on stderr (objects, records, MB read, MB/s, ETA of the current
-                           object) even when stderr is not a terminal; on a terminal it is always on
+  --progress               progress on stderr (objects done, records, MB read, MB/s, ETA of the
+                           objects being read) even when stderr is not a terminal; on a terminal
+                           it is always on
   -h, --help               this help
 
 Ctrl-C (SIGINT) or SIGTERM removes the temporary files of the outputs being written; temporary
@@ -190,6 +191,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   process.on('SIGTERM', onSignal);
   let summary: IngestSummary;
   try {
+    // The progress hook counts each object from its start to its report, the bytes and records
+    // of objects running at the same time apart (`--threads`).
+    progress?.start(files.length);
     summary = await ingestLocalFiles(
       files,
       {
@@ -198,9 +202,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
         ...(as !== undefined ? { as } : {}),
         ...(rules !== null ? { rule: ruleRouter(rules) } : {}),
         ...(progress !== null ? { hooks: [progress.hook, ...FORMAT_HOOKS] } : {}),
-        onProgress: progress !== null ? (p: { done: number; total: number; records: number }) => progress.objects(p.done, p.total, p.records) : undefined,
         onObject: values.json ? (r: { manifest: unknown }) => io.stdout.write(`${JSON.stringify(r.manifest)}\n`) : undefined,
-        ...(progress !== null ? { onObjectRecords: (records: number) => progress.objectRecords(records) } : {}),
       },
     );
   } finally {

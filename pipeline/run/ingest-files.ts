@@ -104,12 +104,23 @@ export interface IngestSummary {
   readonly elapsedMs: number;
 }
 
+/**
+ * Told as each object starts, and once at the end. Objects run several at a time: `done`,
+ * `records` and `bytes` count the reports handed out so far (in file order), not the objects in
+ * flight; `current` is the object starting (`''` at the end).
+ */
 export interface IngestProgress {
   readonly done: number;
   readonly total: number;
   readonly current: string;
   readonly records: number;
   readonly bytes: number;
+}
+
+/** Which object a per-object callback is about: its place in the files, and its key. */
+export interface ObjectOfRun {
+  readonly index: number;
+  readonly key: string;
 }
 
 export interface IngestLocalOptions {
@@ -127,8 +138,11 @@ export interface IngestLocalOptions {
   readonly hooks?: readonly ObjectHook[];
   readonly onProgress?: (p: IngestProgress) => void;
   readonly onObject?: (r: ObjectReport) => void;
-  /** Records of the object being read so far, between its chunks (`ProcessDeps.onRecords`). */
-  readonly onObjectRecords?: (records: number) => void;
+  /**
+   * Records of an object so far, between its chunks (`ProcessDeps.onRecords`), with the object
+   * they are of: several objects run at a time, each counting from 0 to its own total.
+   */
+  readonly onObjectRecords?: (records: number, object: ObjectOfRun) => void;
   /** Clock, injectable for tests (`ProcessDeps.now`). @default Date.now */
   readonly now?: () => number;
 }
@@ -171,7 +185,6 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
     rule: opts.rule,
     registry: opts.registry,
     hooks: opts.hooks,
-    onRecords: opts.onObjectRecords,
     ...(opts.now !== undefined ? { now: opts.now } : {}),
   };
   // Every name first: a file --as cannot name stops the run before anything is written.
@@ -196,8 +209,10 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
     opts.onProgress?.({ done: reports.length, total: files.length, current: file, records, bytes });
     const ref = refs[i] as ObjectRef;
     const objectStarted = Date.now();
+    const onObjectRecords = opts.onObjectRecords;
+    const objectDeps = onObjectRecords !== undefined ? { ...deps, onRecords: (n: number) => onObjectRecords(n, { index: i, key: ref.key }) } : deps;
     try {
-      finished[i] = await processObject(ref, deps);
+      finished[i] = await processObject(ref, objectDeps);
     } catch (e) {
       // processObject throws what the Lambda worker leaves to SQS to retry; nobody retries a
       // local run, and one bad file must not cost the manifests of every file after it.

@@ -2,14 +2,15 @@
  * `loglake ingest` around the pipeline: the --out checks, temporary files an interrupted run
  * leaves, progress inside an object, and the top-level usage of `loglake`.
  */
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLE_EXCLUDES } from '../../cli/commands/demo.js';
-import { IngestProgress } from '../../cli/progress.js';
+import { IngestProgress, type ProgressState } from '../../cli/progress.js';
+import { FORMAT_HOOKS, ingestLocalFiles, resolveOptions, type ObjectHook } from '../../pipeline/index.js';
 import { removeOwnTemp, removeStaleTemp, STALE_TEMP_MS } from '../../cli/temp-files.js';
 import { loglake, MemoryOut, ROOT } from '../helpers/cli.js';
-import { tempDir } from '../helpers/lake.js';
+import { tempDir, writeInput } from '../helpers/lake.js';
 
 const tmp = tempDir('loglake-ingest-');
 afterAll(() => tmp.cleanup());
@@ -100,18 +101,94 @@ describe('ingest progress', () => {
     let now = 1_000_000;
     const err = new MemoryOut(true);
     const p = new IngestProgress(err, true, () => now);
-    p.objects(0, 2, 10);
+    p.start(2);
     const opened = await p.hook.around({ bucket: '', key: 'big.log.gz' }, { source: { open: async () => ({ body: [new Uint8Array(2e6), new Uint8Array(2e6)], size: 10e6 }) } } as never, async (ref, deps) => {
       const o = await deps.source.open(ref);
       const it = o.body[Symbol.asyncIterator]();
       await it.next();
+      deps.onRecords?.(6);
       now += 1000;
       await it.next();
-      return { manifest: {}, error: null } as never;
+      expect(p.line()).toBe('[0/2]  6 records  4.00 MB read  big.log.gz  4.00/10.0 MB  4.0 MB/s  ETA 0:02');
+      return { manifest: { records: 10 }, error: null } as never;
     });
-    expect(opened).toEqual({ manifest: {}, error: null });
-    expect(p.line()).toBe('[1/2]  10 records  big.log.gz  4.00/10.0 MB  4.0 MB/s  ETA 0:02');
-    // Drawn between objects; the first read, in the same 500 ms, is not drawn; the second, 1 s later, is.
-    expect(err.text.split('\r\x1b[K').filter((l) => l !== '')).toEqual(['[0/2]  10 records', '[1/2]  10 records  big.log.gz  4.00/10.0 MB  4.0 MB/s  ETA 0:02']);
+    expect(opened).toEqual({ manifest: { records: 10 }, error: null });
+    // Done: its records are those of its manifest, its bytes stay counted.
+    expect(p.line()).toBe('[1/2]  10 records  4.00 MB read');
+    // Drawn at the start; the first read, in the same 500 ms, is not drawn; the second, 1 s later, is.
+    expect(err.text.split('\r\x1b[K').filter((l) => l !== '')).toEqual(['[0/2]  0 records', '[0/2]  6 records  4.00 MB read  big.log.gz  4.00/10.0 MB  4.0 MB/s  ETA 0:02']);
+  });
+
+  it('counts objects in flight at the same time apart: their bytes and records add up, none replaces another', async () => {
+    let now = 1_000_000;
+    const p = new IngestProgress(new MemoryOut(true), true, () => now);
+    p.start(3);
+    const source = { open: async (ref: { key: string }) => ({ body: [new Uint8Array(ref.key === 'a.log' ? 1e6 : 3e6)], size: ref.key === 'a.log' ? 2e6 : 4e6 }) };
+    // Two objects opened and read before either ends, as two lanes of `--threads` run them.
+    const gates: Array<() => void> = [];
+    const run = (key: string, records: number) =>
+      p.hook.around({ bucket: '', key }, { source } as never, async (ref, deps) => {
+        const o = await deps.source.open(ref);
+        for await (const _ of o.body) deps.onRecords?.(records - 1);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return { manifest: { records }, error: null } as never;
+      });
+    const a = run('a.log', 5);
+    const b = run('b.log', 7);
+    while (gates.length < 2) await new Promise((r) => setTimeout(r, 1));
+    now += 1000;
+    expect(p.state()).toEqual({ done: 0, total: 3, running: 2, records: 4 + 6, read: 4e6 });
+    expect(p.line()).toBe('[0/3]  10 records  4.00 MB read  2 running  4.00/6.00 MB  4.0 MB/s  ETA 0:01');
+    (gates[1] as () => void)();
+    await b;
+    expect(p.state()).toEqual({ done: 1, total: 3, running: 1, records: 4 + 7, read: 4e6 });
+    expect(p.line()).toBe('[1/3]  11 records  4.00 MB read  a.log  1.00/2.00 MB  4.0 MB/s  ETA 0:00');
+    (gates[0] as () => void)();
+    await a;
+    expect(p.state()).toEqual({ done: 2, total: 3, running: 0, records: 12, read: 4e6 });
+  });
+
+  it('with several objects at a time, the line only goes forward and ends at the exact totals', async () => {
+    // Four objects in flight at once, each read in several chunks and reporting records between them.
+    const dir = join(tmp.path, 'concurrent-in');
+    const files = Array.from({ length: 6 }, (_, f) => {
+      const events = Array.from({ length: 1500 + 500 * f }, (_, i) => ({
+        eventVersion: '1.09',
+        eventTime: '2024-05-01T10:00:00Z',
+        eventName: `Call-${f}-${i}`,
+        eventSource: 'ec2.amazonaws.com',
+        awsRegion: 'eu-west-1',
+        eventID: `id-${f}-${i}-${'x'.repeat(200)}`,
+      }));
+      return writeInput(dir, `f${f}.json`, JSON.stringify({ Records: events }));
+    });
+    let now = 0;
+    const err = new MemoryOut(false);
+    // Every call a second later: every change is drawn.
+    const p = new IngestProgress(err, false, () => (now += 1000));
+    const states: ProgressState[] = [];
+    const hook: ObjectHook = { name: 'spy', around: (ref, deps, next) => next(ref, { ...deps, onRecords: (n) => (deps.onRecords?.(n), states.push(p.state())) }) };
+    p.start(files.length);
+    const summary = await ingestLocalFiles(files, { lakeDir: join(tmp.path, 'concurrent'), options: resolveOptions({ threads: 4 }), hooks: [p.hook, hook, ...FORMAT_HOOKS] });
+    states.push(p.state());
+
+    expect(summary.reports.map((r) => r.manifest.object)).toEqual(files);
+    expect(summary.reports.map((r) => r.manifest.records)).toEqual([1500, 2000, 2500, 3000, 3500, 4000]);
+    expect(Math.max(...states.map((s) => s.running))).toBeGreaterThanOrEqual(2);
+    for (const key of ['done', 'records', 'read'] as const) {
+      const values = states.map((s) => s[key]);
+      expect(values, key).toEqual([...values].sort((x, y) => x - y));
+    }
+    const bytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+    expect(states.at(-1)).toEqual({ done: 6, total: 6, running: 0, records: 16_500, read: bytes });
+    // The drawn lines too: objects done, records and MB read never go back.
+    const drawn = err.text.split('\n').filter((l) => l !== '').map((l) => /^\[(\d+)\/6\] {2}([\d,]+) records(?: {2}([\d.]+) MB read)?/.exec(l));
+    expect(drawn.every((m) => m !== null)).toBe(true);
+    for (const i of [1, 2, 3]) {
+      const values = drawn.map((m) => Number((m?.[i] ?? '0').replaceAll(',', '')));
+      expect(values).toEqual([...values].sort((x, y) => x - y));
+    }
+    expect(err.text).toMatch(/ {2}[234] running {2}/);
+    expect(drawn.at(-1)?.slice(1, 3)).toEqual(['6', '16,500']);
   });
 });

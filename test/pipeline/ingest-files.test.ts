@@ -118,4 +118,32 @@ describe('ingestLocalFiles progress inside an object', () => {
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen.at(-1)).toBe(3000);
   });
+
+  it('names the object each count is of, when several objects run at a time', async () => {
+    const bigs = [1000, 2500, 1500, 3000, 2000].map((n, f) =>
+      writeInput(
+        dir.path,
+        `in/big-${f}.json`,
+        JSON.stringify({
+          Records: Array.from({ length: n }, (_, i) => ({ eventVersion: '1.09', eventTime: '2024-05-01T10:00:00Z', eventName: `Call-${i}`, eventSource: 'ec2.amazonaws.com', awsRegion: 'eu-west-1', eventID: `id-${f}-${i}-${'x'.repeat(200)}` })),
+        }),
+      ),
+    );
+    const seen = new Map<number, number[]>();
+    const summary = await ingestLocalFiles(bigs, {
+      lakeDir: lake,
+      options: resolveOptions({ threads: 4 }),
+      onObjectRecords: (n, object) => {
+        expect(object.key).toBe(bigs[object.index]);
+        seen.set(object.index, [...(seen.get(object.index) ?? []), n]);
+      },
+    });
+    expect(summary.reports.map((r) => r.manifest.records)).toEqual([1000, 2500, 1500, 3000, 2000]);
+    expect([...seen.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const [index, counts] of seen) {
+      // Each object's own counts only: from its first chunk up to its own total, never another's.
+      expect(counts, bigs[index]).toEqual([...counts].sort((a, b) => a - b));
+      expect(counts.at(-1), bigs[index]).toBe(summary.reports[index]?.manifest.records);
+    }
+  });
 });
