@@ -8,7 +8,7 @@
  * entry, in order), Parquet (one JSON line per row), or plain bytes. Zero-length objects yield
  * nothing.
  */
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate } from 'fflate';
 import { ObjectError } from '../run/errors.js';
@@ -57,7 +57,21 @@ function gzipError(e: unknown, where: string): ObjectError {
 }
 
 async function* gunzip(input: AsyncIterable<Buffer>, where: string): AsyncGenerator<ContentChunk> {
-  const stream = Readable.from(input).pipe(createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }));
+  // pipeline, not pipe: a reader that stops early (a head read) destroys the gunzip stream, and
+  // pipe would leave the source stream reading; when its body then fails (the caller closes the
+  // file or the connection), that error had no listener and ended the process.
+  let inputError: unknown = null;
+  const source = Readable.from(
+    (async function* (): AsyncGenerator<Buffer> {
+      try {
+        yield* input;
+      } catch (e) {
+        inputError = e;
+        throw e;
+      }
+    })(),
+  );
+  const stream = pipeline(source, createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }), () => undefined);
   let first = true;
   try {
     for await (const data of stream as AsyncIterable<Buffer>) {
@@ -65,6 +79,8 @@ async function* gunzip(input: AsyncIterable<Buffer>, where: string): AsyncGenera
       first = false;
     }
   } catch (e) {
+    // A failed read of the object (throttling, a reset connection) is not damage of the gzip data.
+    if (inputError !== null) throw inputError;
     throw gzipError(e, where);
   }
 }

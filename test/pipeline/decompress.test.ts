@@ -89,6 +89,46 @@ describe('decompress', () => {
     expect((await failure(gz)).code).toBe('corrupt_gzip');
   });
 
+  it('lets a reader stop after the first chunk and the body fail afterwards without an unhandled error', async () => {
+    // A head read (the CloudWatch Logs hook's): take the first chunk, stop, close the object,
+    // whose body then fails as a destroyed file stream does. That failure used to be emitted on
+    // a stream nobody listened to and ended the process.
+    const gz = gzipSync(Buffer.from('0123456789abcdef\n'.repeat(200_000)));
+    let failBody: (e: Error) => void = () => undefined;
+    const bodyFailed = new Promise<never>((_, reject) => (failBody = reject));
+    async function* body(): AsyncGenerator<Uint8Array> {
+      yield gz.subarray(0, 64 * 1024);
+      await bodyFailed;
+    }
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for await (const c of decompress(body(), 'test://object', { bytes: 0 })) {
+        expect(c.data.byteLength).toBeGreaterThan(0);
+        break;
+      }
+      failBody(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+  });
+
+  it('passes a failed read of the object through as itself, not as damaged gzip', async () => {
+    const gz = gzipSync(Buffer.from('line\n'.repeat(100_000)));
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    async function* body(): AsyncGenerator<Uint8Array> {
+      yield gz.subarray(0, 1024);
+      throw reset;
+    }
+    const read = async (): Promise<void> => {
+      for await (const _ of decompress(body(), 'test://object', { bytes: 0 })) void _;
+    };
+    await expect(read()).rejects.toBe(reset);
+  });
+
   it('fails a zip with a corrupt entry as corrupt_archive naming the entry', async () => {
     const zip = Buffer.from(zipSync({ 'good.txt': strToU8('fine\n'), 'bad.txt': strToU8('z'.repeat(5000)) }));
     const at = zip.indexOf('bad.txt') + 'bad.txt'.length;
