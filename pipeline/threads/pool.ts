@@ -30,10 +30,16 @@ export class ThreadFailure extends Error {
 function spawn(): Worker {
   const self = new URL(import.meta.url);
   const workerData = { [THREAD_MARK]: true };
-  if (!self.pathname.endsWith('.ts')) return new Worker(self, { workerData });
+  // A thread inherits the process's flags, and --input-type (a process started with -e, as a
+  // test harness or a one-off script may be) is refused for a thread started from a file. Given
+  // explicitly, the list may not hold the heap flags a thread does not take either.
+  const execArgv = process.execArgv.some((a) => a.startsWith('--input-type'))
+    ? process.execArgv.filter((a) => !a.startsWith('--input-type') && !/^--max-(old|semi)-space-size|^--max-heap-size/.test(a))
+    : undefined;
+  if (!self.pathname.endsWith('.ts')) return new Worker(self, { workerData, execArgv });
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(self.href)}); });`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, execArgv });
 }
 
 class PoolThread {
