@@ -28,6 +28,7 @@ describe('loadReplayConfig', () => {
       controlQueueUrl: REQUIRED[REPLAY_ENV.controlQueueUrl],
       yieldMarginMs: 120_000,
       s3Endpoint: null,
+      sourceAccess: null,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
