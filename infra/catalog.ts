@@ -122,66 +122,52 @@ export class LakeCatalog extends Construct {
     });
     errors.node.addDependency(database);
 
-    const replaysLocation = `s3://${props.lakeBucket.bucketName}/${LAKE_PREFIXES.replays}`;
-    const replays = new glue.CfnTable(this, 'ReplaysTable', {
-      catalogId,
-      databaseName: props.databaseName,
-      tableInput: {
-        name: 'replays',
-        description: 'one row per replay run record: parameters, status, counts, errors (docs/replay.md)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
-        storageDescriptor: {
-          columns: REPLAY_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
-          location: replaysLocation,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+    /** A table over JSON lines: replay run records, manifests, integrity rows. */
+    const jsonTable = (
+      id: string,
+      spec: { name: string; description: string; columns: ReadonlyArray<{ name: string; athena: string; comment: string }>; prefix: string; serdeParameters?: Record<string, string> },
+    ): glue.CfnTable => {
+      const table = new glue.CfnTable(this, id, {
+        catalogId,
+        databaseName: props.databaseName,
+        tableInput: {
+          name: spec.name,
+          description: spec.description,
+          tableType: 'EXTERNAL_TABLE',
+          parameters: { classification: 'json', EXTERNAL: 'TRUE' },
+          storageDescriptor: {
+            columns: spec.columns.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
+            location: `s3://${props.lakeBucket.bucketName}/${spec.prefix}`,
+            inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+            outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+            serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', ...(spec.serdeParameters ? { parameters: spec.serdeParameters } : {}) },
+          },
         },
-      },
+      });
+      table.node.addDependency(database);
+      return table;
+    };
+    const replays = jsonTable('ReplaysTable', {
+      name: 'replays',
+      description: 'one row per replay run record: parameters, status, counts, errors (docs/replay.md)',
+      columns: REPLAY_COLUMNS,
+      prefix: LAKE_PREFIXES.replays,
     });
-    replays.node.addDependency(database);
-
-    const objectsLocation = `s3://${props.lakeBucket.bucketName}/${LAKE_PREFIXES.manifests}`;
-    const objects = new glue.CfnTable(this, 'ObjectsTable', {
-      catalogId,
-      databaseName: props.databaseName,
-      tableInput: {
-        name: 'objects',
-        description: 'one row per source object, its last run as its manifest records it: status, reason, counts, outputs, times (docs/objects.md)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
-        storageDescriptor: {
-          columns: MANIFEST_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
-          location: objectsLocation,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          // Manifests written before they were one line each read as rows of nulls instead of
-          // failing every query; they become rows again when their object is next ingested.
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', parameters: { 'ignore.malformed.json': 'TRUE' } },
-        },
-      },
+    const objects = jsonTable('ObjectsTable', {
+      name: 'objects',
+      description: 'one row per source object, its last run as its manifest records it: status, reason, counts, outputs, times (docs/objects.md)',
+      columns: MANIFEST_COLUMNS,
+      prefix: LAKE_PREFIXES.manifests,
+      // Manifests written before they were one line each read as rows of nulls instead of
+      // failing every query; they become rows again when their object is next ingested.
+      serdeParameters: { 'ignore.malformed.json': 'TRUE' },
     });
-    objects.node.addDependency(database);
-
-    const integrity = new glue.CfnTable(this, 'IntegrityTable', {
-      catalogId,
-      databaseName: props.databaseName,
-      tableInput: {
-        name: 'integrity',
-        description: 'CloudTrail log file integrity validation by the worker: one row per digest and per log file it lists, with its status (docs/integrity.md)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
-        storageDescriptor: {
-          columns: INTEGRITY_TABLE_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
-          location: `s3://${props.lakeBucket.bucketName}/${INTEGRITY_ROWS_PREFIX}`,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
-        },
-      },
+    const integrity = jsonTable('IntegrityTable', {
+      name: 'integrity',
+      description: 'CloudTrail log file integrity validation by the worker: one row per digest and per log file it lists, with its status (docs/integrity.md)',
+      columns: INTEGRITY_TABLE_COLUMNS,
+      prefix: INTEGRITY_ROWS_PREFIX,
     });
-    integrity.node.addDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: props.workgroupName,

@@ -65,6 +65,19 @@ function localImportsOf(file: string): string[] {
  * without the other), which is what this graph guards. Side-effect-only imports (`import './x.js'`)
  * are not matched by `IMPORT`; the project has none.
  */
+/** Every source file `starts` import, directly or through others (type-only imports included), and the starts. */
+function reachedFrom(starts: readonly string[]): Set<string> {
+  const graph = importGraph();
+  const reached = new Set<string>();
+  const visit = (file: string): void => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+  };
+  for (const file of starts) visit(file);
+  return reached;
+}
+
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const folder of FOLDERS) for (const file of sources(folder)) graph.set(file, []);
@@ -136,14 +149,7 @@ describe('architecture', () => {
   }
 
   it('the infra files cli/ may import load neither aws-cdk-lib, constructs nor the AWS SDK, not even through their imports', () => {
-    const graph = importGraph();
-    const reached = new Set<string>();
-    const visit = (file: string): void => {
-      if (reached.has(file)) return;
-      reached.add(file);
-      for (const next of graph.get(file) ?? []) visit(next);
-    };
-    for (const path of ALLOWED_FILES.cli ?? []) visit(join(ROOT, path));
+    const reached = reachedFrom((ALLOWED_FILES.cli ?? []).map((path) => join(ROOT, path)));
     expect(reached.size).toBeGreaterThan(1);
     const violations = [...reached].flatMap((file) =>
       importsOf(file)
@@ -154,14 +160,7 @@ describe('architecture', () => {
   });
 
   it('the compiled command line (scripts/build-dist.mjs, bin/loglake.js) includes every folder cli/ reaches', () => {
-    const graph = importGraph();
-    const reached = new Set<string>();
-    const visit = (file: string): void => {
-      if (reached.has(file)) return;
-      reached.add(file);
-      for (const next of graph.get(file) ?? []) visit(next);
-    };
-    for (const file of sources('cli')) visit(file);
+    const reached = reachedFrom(sources('cli'));
     const folders = [...new Set([...reached].map((f) => relative(ROOT, f).split('/')[0] as string))].sort();
     for (const script of ['scripts/build-dist.mjs', 'bin/loglake.js']) {
       const listed = /const SOURCES = \[([^\]]*)\]/.exec(readFileSync(join(ROOT, script), 'utf8'))?.[1] ?? '';
