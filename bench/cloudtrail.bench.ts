@@ -3,6 +3,7 @@
  * and the whole path to Parquet on 200 MiB and 1 GiB of generated events, each in its own
  * process so peak RSS is its own. `npm run bench -- cloudtrail`.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -119,10 +120,11 @@ for (const mib of [200, 1024]) {
   });
 }
 
-// Worker threads (pipeline/threads/): 200 MiB of CloudTrail, one thread against two.
-for (const threads of [1, 2]) {
-  scenario(`whole path, 200 MiB, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
-    const f = await cloudTrailFile(200);
+// Worker threads (pipeline/threads/): 200 MiB of CloudTrail, one thread against two, and 2 GiB
+// with two (peak RSS must not grow with the input).
+for (const [mib, threads] of [[200, 1], [200, 2], [2048, 2]] as const) {
+  scenario(`whole path, ${mib} MiB, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+    const f = await cloudTrailFile(mib);
     const r = await wholePath(f.path, f.bytes, threads);
     if (r.records !== f.events) throw new Error(`wrote ${r.records} records, expected ${f.events}`);
     return r;
@@ -132,10 +134,11 @@ for (const threads of [1, 2]) {
 // Hash while ingesting (pipeline/run/content-hash.ts): the whole path with and without the
 // SHA-256 of the content that integrity validation reads from the manifest, alternated in one
 // process (on, off, on, off, …) so the machine's load weighs on both alike; medians.
+const ROUNDS = 5;
 scenario('whole path, 200 MiB, content hashing on vs off', async () => {
   const f = await cloudTrailFile(200);
   const runs: Record<'on' | 'off', Array<{ seconds: number; cpu: number }>> = { on: [], off: [] };
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const mode of ['on', 'off'] as const) {
       const lake = mkdtempSync(join(tmpdir(), 'loglake-bench-'));
       try {
@@ -155,13 +158,21 @@ scenario('whole path, 200 MiB, content hashing on vs off', async () => {
   const on = { seconds: med(runs.on.map((r) => r.seconds)), cpu: med(runs.on.map((r) => r.cpu)) };
   const off = { seconds: med(runs.off.map((r) => r.seconds)), cpu: med(runs.off.map((r) => r.cpu)) };
   const mibs = f.bytes / MiB;
+  // The hashing alone, on the same uncompressed content in the run's chunk size: what the
+  // difference of two noisy whole-path medians should come to on a quiet machine.
+  const content = gunzipSync(readFileSync(f.path));
+  const hashCpu = process.cpuUsage();
+  const h = createHash('sha256');
+  for (let at = 0; at < content.length; at += 256 * 1024) h.update(content.subarray(at, at + 256 * 1024));
+  h.digest();
+  const hashAlone = cpuSince(hashCpu);
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
   return {
     inputMiB: mibs,
     seconds: on.seconds,
     cpuSeconds: on.cpu,
     records: f.events,
-    note: `hashing on ${(mibs / on.seconds).toFixed(1)} MiB/s (${on.cpu.toFixed(1)} CPU s), off ${(mibs / off.seconds).toFixed(1)} MiB/s (${off.cpu.toFixed(1)} CPU s): wall +${(((on.seconds - off.seconds) / off.seconds) * 100).toFixed(1)} %, CPU +${(((on.cpu - off.cpu) / off.cpu) * 100).toFixed(1)} % (medians of 3 alternated runs each; load ${load})`,
+    note: `hashing on ${(mibs / on.seconds).toFixed(1)} MiB/s (${on.cpu.toFixed(1)} CPU s), off ${(mibs / off.seconds).toFixed(1)} MiB/s (${off.cpu.toFixed(1)} CPU s): wall +${(((on.seconds - off.seconds) / off.seconds) * 100).toFixed(1)} %, CPU +${(((on.cpu - off.cpu) / off.cpu) * 100).toFixed(1)} % (medians of ${ROUNDS} alternated runs each); SHA-256 alone of the ${(content.length / MiB).toFixed(0)} MiB of content ${hashAlone.toFixed(2)} CPU s = ${((hashAlone / off.cpu) * 100).toFixed(1)} % of the path without it; load ${load}`,
   };
 });
 
