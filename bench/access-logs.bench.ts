@@ -177,10 +177,11 @@ for (const format of FORMATS) {
   });
 }
 
-// Worker threads (pipeline/threads/): ~200 MiB of ALB, one thread against two.
-for (const threads of [1, 2]) {
-  scenario(`alb: whole path, 200 MiB, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
-    const f = await accessLogFile('alb', 200);
+// Worker threads (pipeline/threads/): ~200 MiB of ALB, one thread against two, and 2 GiB with
+// two (peak RSS must not grow with the input).
+for (const [mib, threads] of [[200, 1], [200, 2], [2048, 2]] as const) {
+  scenario(`alb: whole path, ${mib} MiB, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+    const f = await accessLogFile('alb', mib);
     const r = await wholePath(f.path, f.bytes, threads);
     if (r.records !== f.lines) throw new Error(`wrote ${r.records} records, expected ${f.lines}`);
     return r;

@@ -64,13 +64,19 @@ export async function wholePath(path: string, inputBytes: number, threads: numbe
     if (threads > 1) await sharedPool(threads).start();
     const startSeconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage();
+    // The main thread's own CPU where Node.js can tell (process.threadCpuUsage, Node >= 23.9):
+    // whether it or the cores are the limit.
+    const threadCpu = (process as { threadCpuUsage?: (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage;
+    const main0 = threadCpu?.();
     const t0 = performance.now();
     const { manifest: m } = await processObject({ bucket: '', key: path }, { source: new LocalSource(), sink: new LocalLakeSink(lake), options: resolveOptions({ threads }) });
     const seconds = (performance.now() - t0) / 1000;
+    const mainUsage = main0 !== undefined ? threadCpu?.(main0) : undefined;
+    const mainBusy = mainUsage !== undefined ? `, main thread ${(((mainUsage.user + mainUsage.system) / 1e6 / seconds) * 100).toFixed(0)} % busy` : '';
     if (m.status !== 'ok') throw new Error(`${path}: ${m.status} ${m.reason ?? ''} ${m.error ?? ''}`);
     const out = m.outputs.reduce((a, o) => a + o.bytes, 0);
     const load = loadavg().map((l) => l.toFixed(1)).join(' ');
-    return { inputMiB: inputBytes / MiB, seconds, cpuSeconds: cpuSince(cpu), records: m.records, outputMiB: out / MiB, note: `${threads} thread(s)${threads > 1 ? ` (started in ${startSeconds.toFixed(1)} s, untimed)` : ''}, load ${load}` };
+    return { inputMiB: inputBytes / MiB, seconds, cpuSeconds: cpuSince(cpu), records: m.records, outputMiB: out / MiB, note: `${threads} thread(s)${threads > 1 ? ` (started in ${startSeconds.toFixed(1)} s, untimed)` : ''}${mainBusy}, load ${load}` };
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }
