@@ -4,6 +4,7 @@
  * do it. Read from the plan the source stack itself is built from (infra/source-plan.ts), so the
  * text cannot promise what the stack does not do. Offline: no AWS call, no SDK loaded.
  */
+import { existsSync } from 'node:fs';
 import { loadConfig, LoglakeConfigError, type LoglakeConfig } from '../../infra/config.js';
 import { OnboardError, planSourceAccount, SOURCE_PARAMETERS, sourceStackId, stackSetId, type PolicyStatement, type SourceAccountPlan } from '../../infra/source-plan.js';
 import { parse, stringFlag as str, UsageError } from '../args.js';
@@ -41,7 +42,12 @@ function configFrom(io: Io, file: string): LoglakeConfig {
   try {
     return loadConfig((key) => (key === 'loglakeConfig' ? file : undefined), io.cwd).config;
   } catch (e) {
-    if (e instanceof LoglakeConfigError) throw new UsageError(e.message, { hint: false });
+    if (e instanceof LoglakeConfigError) {
+      // A first try in a fresh clone: say where the configuration comes from.
+      const missing = !existsSync(pathFrom(io, file));
+      const next = missing ? `\nwrite it first (docs/deploy.md, "An organization, from empty to queryable"; loglake.config.multi-account.example.json is one for several accounts), or name another with --config <file>` : '';
+      throw new UsageError(`${e.message}${next}`, { hint: false });
+    }
     const err = e as NodeJS.ErrnoException;
     if (typeof err.code === 'string') throw new UsageError(`cannot read ${pathFrom(io, file)}: ${err.message}`, { hint: false });
     throw e;

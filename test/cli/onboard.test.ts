@@ -125,7 +125,7 @@ describe('loglake onboard', () => {
 
   it('refuses a configuration file that is missing, not JSON, invalid, or without a central account', async () => {
     const missing = await loglake('onboard', '--config', join(tmp.path, 'none.json'), '--account', '333333333333');
-    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('the file does not exist') });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringMatching(/the file does not exist\nwrite it first .*--config <file>/) });
     const broken = join(tmp.path, 'broken.json');
     writeFileSync(broken, '{ "sources": [');
     expect(await loglake('onboard', '--config', broken, '--account', '333333333333')).toMatchObject({ code: 2, stderr: expect.stringMatching(/invalid loglake configuration \(.*broken\.json\):\n {2}- not valid JSON/) });
