@@ -22,6 +22,7 @@ import { gunzipSync } from 'node:zlib';
 import { cwlogsObjectName, cwlogsParser } from '../../parsers/index.js';
 import { Section, problemsText, show } from '../../schema/checks.js';
 import type { FormatName, RejectReason } from '../../schema/index.js';
+import { parseJson } from '../framing/framing.js';
 import { ConfigError, MessageError, preview } from '../run/errors.js';
 import { globToRegExp } from '../route/rules.js';
 import { DEFAULT_REGISTRY, formatNames, isKnownFormat, type Pin, type Registry } from '../route/route.js';
@@ -123,12 +124,9 @@ export function decodeSubscriptionEvent(event: unknown, where = 'the invocation 
   } catch (e) {
     throw new MessageError('invalid_message', `${where}: awslogs.data is base64 but not gzip: ${(e as Error).message}`, { cause: e });
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(json.toString('utf8'));
-  } catch (e) {
-    throw new MessageError('invalid_json', `${where}: the gunzipped awslogs.data is not JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const parsed = parseJson(json.toString('utf8'));
+  if (!parsed.ok) throw new MessageError('invalid_json', `${where}: the gunzipped awslogs.data is not JSON: ${parsed.error}`);
+  const value = parsed.value;
   const payload = readPayload(value);
   if (!('kind' in payload)) throw new MessageError('invalid_message', `${where}: not a CloudWatch Logs payload: ${payload.detail}`);
   return payload;

@@ -350,8 +350,17 @@ export function parseJson(text: string): ParsedJson {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (e) {
-    return { ok: false, error: (e as Error).message };
+    return { ok: false, error: jsonErrorDetail((e as Error).message) };
   }
+}
+
+/**
+ * V8's message without the " (line 1 column 121)" that Node.js 22 and later append to the
+ * position: the rejected line's detail is then the same whichever runtime wrote it (the CLI on
+ * Node 20, Lambda on Node 24), and the position is already in it.
+ */
+export function jsonErrorDetail(message: string): string {
+  return message.replace(/ \(line \d+ column \d+\)$/, '');
 }
 
 /** Resync candidates tried per salvage, and bytes scanned at most, relative to the capture. */

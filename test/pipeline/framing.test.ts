@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RejectReason } from '../../schema/index.js';
-import { JsonRecordFramer, LineFramer, type Framer, type FrameSink } from '../../pipeline/framing/framing.js';
+import { jsonErrorDetail, JsonRecordFramer, LineFramer, parseJson, type Framer, type FrameSink } from '../../pipeline/framing/framing.js';
 import { ObjectError } from '../../pipeline/run/errors.js';
 
 type Event = { frame: string; invalid?: true } | { reject: RejectReason; raw: string };
@@ -226,5 +226,16 @@ describe('JsonRecordFramer: a damaged record costs only itself (salvage)', () =>
     const doc = (n: number): string => `{"eventVersion":"1.08","eventName":"Get${n}","Message":"{\\"a\\":${n}}"}`;
     const bad = doc(1).replace('"eventName":', '"eventName:');
     expect(frame(`${bad}\n${doc(2)}\n${doc(3)}\n`)).toEqual([{ reject: 'invalid_json', raw: `${bad}\n` }, ok(doc(2)), ok(doc(3))]);
+  });
+});
+
+describe('JSON error details', () => {
+  it('are the same on every Node.js: the line and column newer V8 appends are left out', () => {
+    const parsed = parseJson('{"a":1 "b":2}');
+    expect(parsed).toEqual({ ok: false, error: "Expected ',' or '}' after property value in JSON at position 7" });
+    expect(jsonErrorDetail("Expected ',' or '}' after property value in JSON at position 120 (line 1 column 121)")).toBe(
+      "Expected ',' or '}' after property value in JSON at position 120",
+    );
+    expect(jsonErrorDetail('Unexpected end of JSON input')).toBe('Unexpected end of JSON input');
   });
 });
