@@ -77,6 +77,7 @@ describe('IngestWorker with the defaults', () => {
     expect(env[INGEST_ENV.keepSelfTraffic]).toBe('false');
     // 1,024 MB is 0.58 of a vCPU: no worker thread.
     expect(env[INGEST_ENV.threads]).toBe('1');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps --max-semi-space-size=16');
     expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'loglake', POWERTOOLS_METRICS_NAMESPACE: 'Loglake', POWERTOOLS_LOG_LEVEL: 'INFO' });
   });
 

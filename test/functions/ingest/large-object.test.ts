@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WORKER_NODE_OPTIONS } from '../../../infra/worker.js';
 import { objectId } from '../../../pipeline/run/identity.js';
 import type { WorkerBundle } from '../../../scripts/bundle-worker.js';
 import { s3Event, sqsEvent } from '../../helpers/notifications.js';
@@ -74,7 +75,9 @@ async function runCapped(event: SQSEvent, env: Record<string, string>, heapMiB: 
     const response = await handler(JSON.parse(process.env.SQS_EVENT), context);
     process.stdout.write(JSON.stringify({ response, baseRss, peakRss: process.resourceUsage().maxRSS * 1024 }) + '\\n');
   `;
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, '--no-warnings', '--input-type=module', '-e', script], {
+  // The worker's flags as the stack sets them (NODE_OPTIONS), with the heap of a small function.
+  const flags = WORKER_NODE_OPTIONS.split(' ');
+  const child = spawn(process.execPath, [...flags, `--max-old-space-size=${heapMiB}`, '--no-warnings', '--input-type=module', '-e', script], {
     env: {
       ...process.env,
       ...env,
