@@ -104,19 +104,6 @@ export interface IngestSummary {
   readonly elapsedMs: number;
 }
 
-/**
- * Told as each object starts, and once at the end. Objects run several at a time: `done`,
- * `records` and `bytes` count the reports handed out so far (in file order), not the objects in
- * flight; `current` is the object starting (`''` at the end).
- */
-export interface IngestProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly current: string;
-  readonly records: number;
-  readonly bytes: number;
-}
-
 /** Which object a per-object callback is about: its place in the files, and its key. */
 export interface ObjectOfRun {
   readonly index: number;
@@ -136,7 +123,6 @@ export interface IngestLocalOptions {
   readonly registry?: Registry;
   /** Format extensions run around each object (`ProcessDeps.hooks`). @default none */
   readonly hooks?: readonly ObjectHook[];
-  readonly onProgress?: (p: IngestProgress) => void;
   readonly onObject?: (r: ObjectReport) => void;
   /**
    * Records of an object so far, between its chunks (`ProcessDeps.onRecords`), with the object
@@ -191,22 +177,16 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
   const refs: ObjectRef[] = files.map((file) => (as !== undefined ? s3RefOf(as, file) : { bucket: '', key: file }));
   const reports: ObjectReport[] = [];
   const totals = new Map<string, SourceTotals>();
-  let records = 0;
-  let bytes = 0;
   const finished: Array<ObjectReport | undefined> = new Array<ObjectReport | undefined>(files.length);
   /** Reports are counted and handed out in file order, whichever object finished first. */
   const emit = (): void => {
     for (let report = finished[reports.length]; report !== undefined; report = finished[reports.length]) {
       reports.push(report);
-      records += report.manifest.records;
-      bytes += report.manifest.bytes_decompressed;
       addToTotals(totals, report.manifest);
       opts.onObject?.(report);
     }
   };
   const one = async (i: number): Promise<void> => {
-    const file = files[i] as string;
-    opts.onProgress?.({ done: reports.length, total: files.length, current: file, records, bytes });
     const ref = refs[i] as ObjectRef;
     const objectStarted = Date.now();
     const onObjectRecords = opts.onObjectRecords;
@@ -229,7 +209,6 @@ export async function ingestLocalFiles(files: readonly string[], opts: IngestLoc
       while (next < files.length) await one(next++);
     }),
   );
-  opts.onProgress?.({ done: files.length, total: files.length, current: '', records, bytes });
   const bySource = [...totals.values()].sort((a, b) => a.source.localeCompare(b.source));
   return { reports, bySource, elapsedMs: Date.now() - started };
 }
