@@ -8,7 +8,7 @@
  * entry, in order), Parquet (one JSON line per row), or plain bytes. Zero-length objects yield
  * nothing.
  */
-import { pipeline, Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Gunzip, Unzip, UnzipInflate } from 'fflate';
 import { ObjectError } from '../run/errors.js';
@@ -61,16 +61,14 @@ async function* gunzip(input: AsyncIterable<Buffer>, where: string): AsyncGenera
   // pipe would leave the source stream reading; when its body then fails (the caller closes the
   // file or the connection), that error had no listener and ended the process.
   let inputError: unknown = null;
-  const source = Readable.from(
-    (async function* (): AsyncGenerator<Buffer> {
-      try {
-        yield* input;
-      } catch (e) {
-        inputError = e;
-        throw e;
-      }
-    })(),
-  );
+  const source = (async function* (): AsyncGenerator<Buffer> {
+    try {
+      yield* input;
+    } catch (e) {
+      inputError = e;
+      throw e;
+    }
+  })();
   const stream = pipeline(source, createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }), () => undefined);
   let first = true;
   try {

@@ -118,9 +118,9 @@ function compressorFor(codec: ParquetCodec): Compress {
       return (input) => gzip(input, { level: GZIP_LEVEL });
     case 'ZSTD': {
       if (!zstdCompress || ZSTD_C_COMPRESSION_LEVEL === undefined) throw new Error('zstd is not available in this Node.js build');
-      const compress = zstdCompress;
+      const zstd = promisify(zstdCompress);
       const opts = { params: { [ZSTD_C_COMPRESSION_LEVEL]: ZSTD_LEVEL } };
-      return (input) => new Promise<Buffer>((resolve, reject) => compress(input, opts, (e, r) => (e ? reject(e) : resolve(r))));
+      return (input) => zstd(input, opts);
     }
     case 'SNAPPY':
       return (input) => Promise.resolve(snappyCompress(input));
