@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { JsonRecordFramer } from '../pipeline/framing/framing.js';
@@ -15,7 +15,7 @@ import { LocalLakeSink, LocalSource } from '../pipeline/storage/local-storage.js
 import { resolveOptions } from '../pipeline/run/options.js';
 import { processObject } from '../pipeline/index.js';
 import { cloudTrailFile } from './gen-cloudtrail.js';
-import { cpuSince, main, MiB, scenario, wholePath } from './lib.js';
+import { cpuSince, loadNow, main, median, MiB, scenario, wholePath } from './lib.js';
 
 const READ = { highWaterMark: MiB };
 
@@ -154,9 +154,8 @@ scenario('whole path, 200 MiB, content hashing on vs off', async () => {
       }
     }
   }
-  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
-  const on = { seconds: med(runs.on.map((r) => r.seconds)), cpu: med(runs.on.map((r) => r.cpu)) };
-  const off = { seconds: med(runs.off.map((r) => r.seconds)), cpu: med(runs.off.map((r) => r.cpu)) };
+  const on = { seconds: median(runs.on.map((r) => r.seconds)), cpu: median(runs.on.map((r) => r.cpu)) };
+  const off = { seconds: median(runs.off.map((r) => r.seconds)), cpu: median(runs.off.map((r) => r.cpu)) };
   const mibs = f.bytes / MiB;
   // The hashing alone, on the same uncompressed content in the run's chunk size: what the
   // difference of two noisy whole-path medians should come to on a quiet machine.
@@ -166,7 +165,7 @@ scenario('whole path, 200 MiB, content hashing on vs off', async () => {
   for (let at = 0; at < content.length; at += 256 * 1024) h.update(content.subarray(at, at + 256 * 1024));
   h.digest();
   const hashAlone = cpuSince(hashCpu);
-  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = loadNow();
   return {
     inputMiB: mibs,
     seconds: on.seconds,

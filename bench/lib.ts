@@ -75,14 +75,21 @@ export async function wholePath(path: string, inputBytes: number, threads: numbe
     const mainBusy = mainUsage !== undefined ? `, main thread ${(((mainUsage.user + mainUsage.system) / 1e6 / seconds) * 100).toFixed(0)} % busy` : '';
     if (m.status !== 'ok') throw new Error(`${path}: ${m.status} ${m.reason ?? ''} ${m.error ?? ''}`);
     const out = m.outputs.reduce((a, o) => a + o.bytes, 0);
-    const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = loadNow();
     return { inputMiB: inputBytes / MiB, seconds, cpuSeconds: cpuSince(cpu), records: m.records, outputMiB: out / MiB, note: `${threads} thread(s)${threads > 1 ? ` (started in ${startSeconds.toFixed(1)} s, untimed)` : ''}${mainBusy}, load ${load}` };
   } finally {
     rmSync(lake, { recursive: true, force: true });
   }
 }
 
-function median(values: readonly number[]): number {
+/** The machine's load averages (1, 5, 15 minutes), for a result's note. */
+export function loadNow(): string {
+  return loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
